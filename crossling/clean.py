@@ -1,0 +1,172 @@
+"""Unicode normalization and quality filters (in the spirit of Gopher and C4).
+
+Measuring and deciding are separate: :func:`quality_signals` measures a document once, and
+:meth:`QualityConfig.decide` compares the signals with thresholds, so changing a threshold never
+measures again. Thresholds have defaults per script (texts without spaces between words are
+measured in characters) that a config can override per script or per language.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from crossling.documents import Reason
+
+# Control characters except tab and newline; also zero-width/bidi marks that break n-gram stats.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u200e\u200f\u202a-\u202e\u2060\ufeff]")
+_SPACES = re.compile(r"[^\S\n]+")  # whitespace other than newline
+_NEWLINES = re.compile(r"\s*\n\s*")
+_WORD = re.compile(r"\w+", re.UNICODE)
+# Scripts written without spaces between words: measured in characters, not words.
+_NO_SPACE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f"
+                       r"\u0e80-\u0eff\u1000-\u109f\u1780-\u17ff]")
+_BULLETS = ("•", "‣", "●", "▪", "◦", "-", "*", "·")
+_SYMBOLS = re.compile(r"#|\.\.\.|…|[{}<>\[\]|=;$%^~_\\]")
+
+
+def normalize_text(text: str) -> str:
+    """NFC, control characters removed, whitespace folded, one newline between paragraphs."""
+    text = unicodedata.normalize("NFC", text)
+    text = _CONTROL.sub("", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _SPACES.sub(" ", text)
+    return _NEWLINES.sub("\n", text).strip()
+
+
+def _units(text: str, spaceless: bool) -> list[str]:
+    """Words, or for spaceless scripts single characters that are letters/numbers."""
+    if spaceless:
+        return [c for c in text if c.isalnum()]
+    return text.split()
+
+
+def quality_signals(text: str) -> dict[str, Any]:
+    """Measure a normalized text. Cheap: one pass over lines and words."""
+    n_chars = len(text)
+    sample = text[:2000]
+    spaceless = len(_NO_SPACE.findall(sample)) > 0.3 * max(1, sum(c.isalpha() for c in sample))
+    lines = [ln for ln in text.split("\n") if ln.strip()]
+    units = _units(text, spaceless)
+    n_units = len(units)
+    line_counts = Counter(lines)
+    dup_lines = sum(c - 1 for c in line_counts.values() if c > 1)
+    dup_line_chars = sum(len(ln) * (c - 1) for ln, c in line_counts.items() if c > 1)
+
+    def top_ngram_frac(n: int) -> float:
+        if n_units < n + 1:
+            return 0.0
+        grams = Counter(tuple(units[i : i + n]) for i in range(n_units - n + 1))
+        gram, count = grams.most_common(1)[0]
+        if count < 2:
+            return 0.0
+        gram_chars = sum(len(u) for u in gram)
+        total_chars = sum(len(u) for u in units)
+        return gram_chars * count / max(1, total_chars)
+
+    alpha_units = sum(1 for u in units if any(c.isalpha() for c in u))
+    symbols = len(_SYMBOLS.findall(text))
+    bullet_lines = sum(1 for ln in lines if ln.lstrip().startswith(_BULLETS))
+    ellipsis_lines = sum(1 for ln in lines if ln.rstrip().endswith(("...", "…")))
+    letters = sum(1 for c in sample if c.isalpha())
+    return {
+        "n_chars": n_chars,
+        "n_units": n_units,  # words, or letters for spaceless scripts
+        "spaceless": spaceless,
+        "n_lines": len(lines),
+        "dup_line_frac": dup_lines / max(1, len(lines)),
+        "dup_line_char_frac": dup_line_chars / max(1, n_chars),
+        "top_2gram_frac": top_ngram_frac(2),
+        "top_3gram_frac": top_ngram_frac(3),
+        "top_4gram_frac": top_ngram_frac(4),
+        "alpha_unit_frac": alpha_units / max(1, n_units),
+        "letter_frac": letters / max(1, len(sample)),
+        "symbol_per_unit": symbols / max(1, n_units),
+        "bullet_line_frac": bullet_lines / max(1, len(lines)),
+        "ellipsis_line_frac": ellipsis_lines / max(1, len(lines)),
+        "lorem_ipsum": "lorem ipsum" in text[:5000].lower(),
+    }
+
+
+class Thresholds(BaseModel):
+    """Quality thresholds. Every field may be overridden per script or per language."""
+
+    min_chars: int = Field(120, description="Drop shorter documents (after normalization).")
+    min_units: int = Field(20, description="Minimum words (or letters in spaceless scripts). Gopher: 50.")
+    max_dup_line_frac: float = Field(0.30, description="Gopher: fraction of duplicate lines.")
+    max_dup_line_char_frac: float = Field(0.20, description="Gopher: chars in duplicate lines.")
+    max_top_2gram_frac: float = Field(0.20, description="Gopher: chars covered by the top 2-gram.")
+    max_top_3gram_frac: float = Field(0.18, description="Gopher: chars covered by the top 3-gram.")
+    max_top_4gram_frac: float = Field(0.16, description="Gopher: chars covered by the top 4-gram.")
+    min_alpha_unit_frac: float = Field(0.70, description="Gopher: words containing a letter (0.8).")
+    min_letter_frac: float = Field(0.50, description="Letters among all characters.")
+    max_symbol_per_unit: float = Field(0.10, description="Gopher: '#', '...' and code symbols per word.")
+    max_bullet_line_frac: float = Field(0.90, description="Gopher: lines starting with a bullet.")
+    max_ellipsis_line_frac: float = Field(0.30, description="Gopher: lines ending with an ellipsis.")
+    drop_lorem_ipsum: bool = Field(True, description="C4: drop pages containing 'lorem ipsum'.")
+
+
+# Spaceless scripts pack more meaning per character: fewer characters make a real document.
+_SCRIPT_DEFAULTS: dict[str, dict[str, Any]] = {
+    "Hans": {"min_chars": 40, "min_units": 30},
+    "Hant": {"min_chars": 40, "min_units": 30},
+    "Jpan": {"min_chars": 40, "min_units": 30},
+    "Kore": {"min_chars": 60},
+    "Thai": {"min_chars": 60, "min_units": 40},
+}
+
+
+class QualityConfig(BaseModel):
+    """Quality filtering: defaults, then per-script, then per-language overrides."""
+
+    enabled: bool = Field(True, description="Turn all quality filters off (keep everything).")
+    defaults: Thresholds = Field(default_factory=Thresholds)
+    per_script: dict[str, dict[str, Any]] = Field(
+        default_factory=lambda: {k: dict(v) for k, v in _SCRIPT_DEFAULTS.items()},
+        description="Overrides by ISO 15924 script, e.g. {'Hans': {'min_chars': 40}}.",
+    )
+    per_lang: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Overrides by language code, e.g. {'de': {'min_units': 30}}."
+    )
+
+    def thresholds_for(self, lang: str | None, script: str | None) -> Thresholds:
+        over: dict[str, Any] = {}
+        if script and script in self.per_script:
+            over.update(self.per_script[script])
+        if lang and lang in self.per_lang:
+            over.update(self.per_lang[lang])
+        return self.defaults.model_copy(update=over) if over else self.defaults
+
+    def decide(self, s: dict[str, Any], lang: str | None, script: str | None) -> tuple[Reason, str] | None:
+        """``None`` to keep, else the reason and a detail naming the signal and its threshold."""
+        if not self.enabled:
+            return None
+        t = self.thresholds_for(lang, script)
+        checks: list[tuple[bool, Reason, str]] = [
+            (s["n_chars"] < t.min_chars, Reason.TOO_SHORT, f"n_chars={s['n_chars']} < {t.min_chars}"),
+            (s["n_units"] < t.min_units, Reason.TOO_SHORT, f"n_units={s['n_units']} < {t.min_units}"),
+            (t.drop_lorem_ipsum and s["lorem_ipsum"], Reason.BAD_LINES, "contains 'lorem ipsum'"),
+        ]
+        for key, reason in (
+            ("dup_line_frac", Reason.REPETITION),
+            ("dup_line_char_frac", Reason.REPETITION),
+            ("top_2gram_frac", Reason.REPETITION),
+            ("top_3gram_frac", Reason.REPETITION),
+            ("top_4gram_frac", Reason.REPETITION),
+            ("symbol_per_unit", Reason.SYMBOL_RATIO),
+            ("bullet_line_frac", Reason.BAD_LINES),
+            ("ellipsis_line_frac", Reason.BAD_LINES),
+        ):
+            limit = getattr(t, f"max_{key}")
+            checks.append((s[key] > limit, reason, f"{key}={s[key]:.3f} > {limit}"))
+        for key in ("alpha_unit_frac", "letter_frac"):
+            limit = getattr(t, f"min_{key}")
+            checks.append((s[key] < limit, Reason.ALPHA_RATIO, f"{key}={s[key]:.3f} < {limit}"))
+        for failed, reason, detail in checks:
+            if failed:
+                return reason, detail
+        return None

@@ -1,0 +1,213 @@
+"""The record types of crossling: Document, the DOCS / PAIRS / REJECTS Arrow schemas, reject reasons.
+
+Every stage adds fields to a :class:`Document`; nothing keeps side dictionaries keyed by id. Anything
+that does not become a DOCS row becomes a REJECTS row with a reason from :class:`Reason`, so that
+``inputs == DOCS rows + REJECTS rows`` holds per source (the conservation check of the manifest).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import pyarrow as pa
+import xxhash
+
+
+class Reason(StrEnum):
+    """Why a record did not become a DOCS row. Values are stable: they are written to REJECTS."""
+
+    DECODE_ERROR = "decode_error"  # bytes that are not text in any charset we could detect
+    READ_ERROR = "read_error"  # the input (or a record of it) could not be parsed at all
+    BINARY = "binary"  # the payload looks like binary data (NUL bytes, non-text content type)
+    HTTP_ERROR = "http_error"  # a WARC/crawl response with a non-2xx status
+    ROBOTS = "robots"  # disallowed by robots.txt (crawler)
+    NOT_HTML = "not_html"  # a WARC response whose content type we do not extract text from
+    EXTRACT_EMPTY = "extract_empty"  # HTML from which no main text could be extracted
+    TOO_LONG = "too_long"  # a single record larger than the configured maximum
+    EMPTY = "empty"  # no text left after normalization
+    TOO_SHORT = "too_short"  # fewer characters / words than the minimum for its script
+    REPETITION = "repetition"  # too many duplicate lines / paragraphs / top n-grams
+    SYMBOL_RATIO = "symbol_ratio"  # too many symbols (#, ..., bullets) per word
+    ALPHA_RATIO = "alpha_ratio"  # too few words / characters that contain letters
+    BAD_LINES = "bad_lines"  # too many lines that look like boilerplate (C4-style)
+    LANG_SCORE_LOW = "lang_score_low"  # fastText's best score below the threshold
+    LANG_NOT_WANTED = "lang_not_wanted"  # a language outside the requested set
+    EXACT_DUPLICATE = "exact_duplicate"  # same content_hash as an earlier document (this or a past version)
+    NEAR_DUPLICATE = "near_duplicate"  # MinHash near-duplicate of an earlier document
+
+
+class Stage(StrEnum):
+    """The step a REJECTS row came from."""
+
+    READ = "read"
+    EXTRACT = "extract"
+    NORMALIZE = "normalize"
+    LANGID = "langid"
+    QUALITY = "quality"
+    DEDUP = "dedup"
+
+
+# --- Arrow schemas -------------------------------------------------------------------------------
+
+DOCS_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),  # xxh3-128 hex of source + record key
+        pa.field("text", pa.string(), nullable=False),  # normalized UTF-8 (NFC, folded whitespace)
+        pa.field("lang", pa.string(), nullable=False),  # ISO 639-1 where one exists, else 639-3
+        pa.field("script", pa.string(), nullable=False),  # ISO 15924: Latn, Cyrl, Hans, Jpan, ...
+        pa.field("lang_score", pa.float32(), nullable=False),  # fastText probability of `lang`
+        pa.field("url", pa.string()),
+        pa.field("source", pa.string(), nullable=False),  # crawl:host, warc:name, file:name, hf:name
+        pa.field("fetched_at", pa.timestamp("us", tz="UTC")),
+        pa.field("content_hash", pa.string(), nullable=False),  # xxh3-128 hex of `text`
+        pa.field("n_chars", pa.int32(), nullable=False),
+        pa.field("dup_cluster_size", pa.int32(), nullable=False),  # docs this one stands for (>=1)
+        pa.field("split", pa.string(), nullable=False),  # train | heldout, from `id`
+        # Line-mode LID only (null in document mode): the second language and its character share.
+        pa.field("lang_mixed", pa.bool_()),
+        pa.field("lang2", pa.string()),
+        pa.field("lang2_share", pa.float32()),
+    ]
+)
+
+PAIRS_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("src_lang", pa.string(), nullable=False),
+        pa.field("tgt_lang", pa.string(), nullable=False),
+        pa.field("src_text", pa.string(), nullable=False),
+        pa.field("tgt_text", pa.string(), nullable=False),
+        pa.field("origin_id", pa.string()),  # DOCS id of the real side
+        pa.field("synthetic", pa.bool_(), nullable=False),
+        pa.field("method", pa.string(), nullable=False),  # parallel | bt-beam | bt-sample | bt-tagged
+        pa.field("model", pa.string()),  # translation model id + hash (synthetic rows)
+        pa.field("score", pa.float32()),  # filter score
+        pa.field("split", pa.string(), nullable=False),
+    ]
+)
+
+REJECTS_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("url", pa.string()),
+        pa.field("stage", pa.string(), nullable=False),
+        pa.field("reason", pa.string(), nullable=False),
+        pa.field("detail", pa.string()),
+        pa.field("duplicate_of", pa.string()),
+        pa.field("text_prefix", pa.string()),  # first 500 characters (of the raw text when any)
+        pa.field("lang", pa.string()),  # when known at the time of the drop
+    ]
+)
+
+TEXT_PREFIX_CHARS = 500
+
+
+# --- ids and hashes ------------------------------------------------------------------------------
+
+
+def make_id(source: str, key: str) -> str:
+    """Stable document id: xxh3-128 hex of ``source`` and the record key (URL, or file + offset)."""
+    return xxhash.xxh3_128_hexdigest(f"{source}\x1f{key}".encode())
+
+
+def content_hash(text: str) -> str:
+    """Exact-duplicate key of a normalized text."""
+    return xxhash.xxh3_128_hexdigest(text.encode("utf-8", "surrogatepass"))
+
+
+def split_of(doc_id: str, heldout_fraction: float) -> str:
+    """Deterministic split from the id: the same document is always on the same side."""
+    bucket = int(hashlib.blake2b(doc_id.encode(), digest_size=8).hexdigest(), 16) % 1_000_000
+    return "heldout" if bucket < heldout_fraction * 1_000_000 else "train"
+
+
+# --- the one record type ---------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(slots=True)
+class Document:
+    """One document flowing through the steps. Stages fill the fields they own."""
+
+    id: str
+    text: str
+    source: str
+    url: str | None = None
+    fetched_at: datetime | None = None
+    lang: str | None = None  # ISO 639-1 where one exists, else 639-3
+    script: str | None = None  # ISO 15924
+    lang_score: float = 0.0
+    lang_mixed: bool | None = None
+    lang2: str | None = None
+    lang2_share: float | None = None
+    content_hash: str | None = None
+    dup_cluster_size: int = 1
+    split: str | None = None
+    # Free-form measurements of the steps (quality signals, hints from the input such as a
+    # declared language); never written to DOCS, shown in REJECTS details.
+    meta: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def to_row(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "text": self.text,
+            "lang": self.lang or "und",
+            "script": self.script or "Zyyy",
+            "lang_score": float(self.lang_score),
+            "url": self.url,
+            "source": self.source,
+            "fetched_at": self.fetched_at,
+            "content_hash": self.content_hash or content_hash(self.text),
+            "n_chars": len(self.text),
+            "dup_cluster_size": self.dup_cluster_size,
+            "split": self.split or "train",
+            "lang_mixed": self.lang_mixed,
+            "lang2": self.lang2,
+            "lang2_share": self.lang2_share,
+        }
+
+
+@dataclasses.dataclass(slots=True)
+class Reject:
+    """A record that did not become a DOCS row, and why."""
+
+    id: str
+    source: str
+    stage: str
+    reason: str
+    detail: str = ""
+    url: str | None = None
+    duplicate_of: str | None = None
+    text_prefix: str | None = None
+    lang: str | None = None
+
+    @classmethod
+    def of(
+        cls, doc: Document, stage: Stage | str, reason: Reason | str, detail: str = "", **kw: Any
+    ) -> Reject:
+        return cls(
+            id=doc.id,
+            source=doc.source,
+            url=doc.url,
+            stage=str(stage),
+            reason=str(reason),
+            detail=detail,
+            text_prefix=doc.text[:TEXT_PREFIX_CHARS] if doc.text else None,
+            lang=doc.lang,
+            **kw,
+        )
+
+    def to_row(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def docs_table(docs: list[Document]) -> pa.Table:
+    return pa.Table.from_pylist([d.to_row() for d in docs], schema=DOCS_SCHEMA)
+
+
+def rejects_table(rejects: list[Reject]) -> pa.Table:
+    return pa.Table.from_pylist([r.to_row() for r in rejects], schema=REJECTS_SCHEMA)

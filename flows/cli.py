@@ -1,0 +1,57 @@
+"""The ``crossling`` command. Each flows module registers its own subcommand."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+# Modules that define ``register_cli(subparsers)``; a subcommand sets ``func(args) -> int``.
+_COMMAND_MODULES = ["flows.corpus", "flows.langid", "flows.demo", "flows.train", "flows.evaluate",
+                    "flows.serve"]
+
+
+class UsageError(Exception):
+    """A usage or input error: printed as one line, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="crossling",
+        description="Build multilingual corpora and train cross-lingual models, as Prefect flows.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for mod_name in _COMMAND_MODULES:
+        try:
+            mod = importlib.import_module(mod_name)
+        except ModuleNotFoundError as e:
+            if e.name == mod_name:  # not built yet
+                continue
+            raise
+        mod.register_cli(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from flows.common import prefect_api
+
+    try:
+        if getattr(args, "needs_prefect", True):
+            with prefect_api():
+                return int(args.func(args) or 0)
+        return int(args.func(args) or 0)
+    except UsageError as e:
+        print(f"crossling {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"crossling {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
