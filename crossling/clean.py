@@ -26,6 +26,11 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 _NO_SPACE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f"
                        r"\u0e80-\u0eff\u1000-\u109f\u1780-\u17ff]")
 _BULLETS = ("•", "‣", "●", "▪", "◦", "-", "*", "·")
+# UTF-8 read as Latin-1/cp1252 ("GroÃŸmutter", "â€™"): text decoded with the wrong charset.
+_MOJIBAKE = re.compile(r"[ÃÂ][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u2013-\u203a]|â€")
+# C4's boilerplate markers, matched per line (lowercased).
+_BOILERPLATE = ("use cookies", "use of cookies", "uses cookies", "cookie policy", "privacy policy",
+                "terms of use", "javascript", "accept all", "all rights reserved")
 _SYMBOLS = re.compile(r"#|\.\.\.|…|[{}<>\[\]|=;$%^~_\\]")
 
 
@@ -72,7 +77,8 @@ def quality_signals(text: str) -> dict[str, Any]:
     symbols = len(_SYMBOLS.findall(text))
     bullet_lines = sum(1 for ln in lines if ln.lstrip().startswith(_BULLETS))
     ellipsis_lines = sum(1 for ln in lines if ln.rstrip().endswith(("...", "…")))
-    letters = sum(1 for c in sample if c.isalpha())
+    # Combining marks (Devanagari vowel signs, Arabic harakat) belong to the letters they modify.
+    letters = sum(1 for c in sample if c.isalpha() or unicodedata.category(c)[0] == "M")
     return {
         "n_chars": n_chars,
         "n_units": n_units,  # words, or letters for spaceless scripts
@@ -89,6 +95,9 @@ def quality_signals(text: str) -> dict[str, Any]:
         "bullet_line_frac": bullet_lines / max(1, len(lines)),
         "ellipsis_line_frac": ellipsis_lines / max(1, len(lines)),
         "lorem_ipsum": "lorem ipsum" in text[:5000].lower(),
+        "mojibake_per_unit": len(_MOJIBAKE.findall(text)) / max(1, n_units),
+        "boilerplate_line_frac": sum(1 for ln in lines if any(b in ln.lower() for b in _BOILERPLATE))
+        / max(1, len(lines)),
     }
 
 
@@ -108,6 +117,10 @@ class Thresholds(BaseModel):
     max_bullet_line_frac: float = Field(0.90, description="Gopher: lines starting with a bullet.")
     max_ellipsis_line_frac: float = Field(0.30, description="Gopher: lines ending with an ellipsis.")
     drop_lorem_ipsum: bool = Field(True, description="C4: drop pages containing 'lorem ipsum'.")
+    max_boilerplate_line_frac: float = Field(
+        0.5, description="C4-style: lines mentioning cookies, privacy policy, javascript...")
+    max_mojibake_per_unit: float = Field(
+        0.02, description="Mis-decoded UTF-8 sequences ('Ã¤', 'â€™') per word.")
 
 
 # Spaceless scripts pack more meaning per character: fewer characters make a real document.
@@ -160,6 +173,8 @@ class QualityConfig(BaseModel):
             ("symbol_per_unit", Reason.SYMBOL_RATIO),
             ("bullet_line_frac", Reason.BAD_LINES),
             ("ellipsis_line_frac", Reason.BAD_LINES),
+            ("boilerplate_line_frac", Reason.BAD_LINES),
+            ("mojibake_per_unit", Reason.MOJIBAKE),
         ):
             limit = getattr(t, f"max_{key}")
             checks.append((s[key] > limit, reason, f"{key}={s[key]:.3f} > {limit}"))

@@ -34,6 +34,7 @@ class Reason(StrEnum):
     SYMBOL_RATIO = "symbol_ratio"  # too many symbols (#, ..., bullets) per word
     ALPHA_RATIO = "alpha_ratio"  # too few words / characters that contain letters
     BAD_LINES = "bad_lines"  # too many lines that look like boilerplate (C4-style)
+    MOJIBAKE = "mojibake"  # text that was decoded with the wrong charset upstream
     LANG_SCORE_LOW = "lang_score_low"  # fastText's best score below the threshold
     LANG_NOT_WANTED = "lang_not_wanted"  # a language outside the requested set
     EXACT_DUPLICATE = "exact_duplicate"  # same content_hash as an earlier document (this or a past version)

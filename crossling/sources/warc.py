@@ -42,7 +42,7 @@ def read_warc(path: str, *, max_doc_bytes: int, fs=None) -> Iterator[Document | 
     n = 0
     offset = 0
     with opener(path, "rb") as stream:
-        it = ArchiveIterator(stream, arc2warc=True)
+        it = ArchiveIterator(stream, arc2warc=True, check_digests=True)
         while True:
             try:
                 record = next(it)
@@ -59,20 +59,18 @@ def read_warc(path: str, *, max_doc_bytes: int, fs=None) -> Iterator[Document | 
                     f"(offset {offset}): {type(e).__name__}: {e}"[:1000],
                 )
                 return
-            try:
-                offset = it.get_record_offset()
-            except Exception:
-                pass
             if record.rec_type != "response":
                 continue
             n += 1
             url = record.rec_headers.get_header("WARC-Target-URI")
-            rec_id = record.rec_headers.get_header("WARC-Record-ID") or f"{name}@{offset}"
+            rec_id = record.rec_headers.get_header("WARC-Record-ID") or f"{name}#{n}"
             key = rec_id  # WARC-Record-ID: unique and stable (a URL may be fetched twice)
             doc_id = make_id(source, key)
             fetched = _fetched_at(record.rec_headers.get_header("WARC-Date"))
             try:
                 yield _response_to_doc(record, doc_id, source, url, fetched, max_doc_bytes)
+                # Only valid once the record has been read (asking earlier consumes its body).
+                offset = it.get_record_offset()
             except Exception as e:  # a record whose body cannot be read (truncated mid-record)
                 yield Reject(
                     id=doc_id,
@@ -98,6 +96,10 @@ def _response_to_doc(record, doc_id, source, url, fetched, max_doc_bytes) -> Doc
     body = record.content_stream().read(max_doc_bytes + 1)
     if len(body) > max_doc_bytes:
         return reject(Stage.READ, Reason.TOO_LONG, f"body larger than {max_doc_bytes} bytes")
+    if record.rec_headers.get_header("WARC-Payload-Digest") and not record.digest_checker.passed:
+        problems = "; ".join(record.digest_checker.problems) or "payload shorter than recorded"
+        return reject(Stage.READ, Reason.READ_ERROR,
+                      f"{source}: truncated or corrupt record ({problems}); {len(body)} bytes read")
     if mime and mime not in _TEXT_TYPES:
         return reject(Stage.READ, Reason.NOT_HTML, f"content type {mime!r}")
     if looks_binary(body):

@@ -1,0 +1,52 @@
+import unicodedata
+
+from crossling.clean import QualityConfig, normalize_text, quality_signals
+from crossling.documents import Reason
+from tests.texts import PARAGRAPHS
+
+
+def test_normalize_nfc_controls_whitespace():
+    raw = unicodedata.normalize("NFD", "Café\u200b  au\tlait\x07\r\n\n\n  second   line  ")
+    assert normalize_text(raw) == "Café au lait\nsecond line"
+    assert normalize_text(" \n\t ") == ""
+
+
+def _decide(text, lang="en", script="Latn", cfg=None):
+    return (cfg or QualityConfig()).decide(quality_signals(normalize_text(text)), lang, script)
+
+
+def test_good_paragraphs_pass_in_every_script():
+    scripts = {"en": "Latn", "de": "Latn", "ru": "Cyrl", "zh": "Hans", "ja": "Jpan",
+               "ar": "Arab", "hi": "Deva"}
+    for lang, script in scripts.items():
+        assert _decide(PARAGRAPHS[lang], lang, script) is None, lang
+
+
+def test_each_junk_kind_gets_its_reason():
+    assert _decide("ok")[0] == Reason.TOO_SHORT
+    assert _decide("Buy cheap watches now\n" * 30)[0] == Reason.REPETITION
+    symbols = " ".join(f"#{i} word{i} ... {{x{i}}} |" for i in range(40))
+    assert _decide(symbols + "\n" + PARAGRAPHS["en"])[0] == Reason.SYMBOL_RATIO
+    assert _decide(" ".join(str(i * 7919) for i in range(200)))[0] == Reason.ALPHA_RATIO
+    lorem = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. " + PARAGRAPHS["en"]
+    assert _decide(lorem)[0] == Reason.BAD_LINES
+    cookies = ("We use cookies to improve your experience on our website and to show you "
+               "relevant offers. By continuing to browse you agree.\nAccept all | Reject all")
+    assert _decide(cookies)[0] == Reason.BAD_LINES
+    mojibake = "Meine GroÃŸmutter gibt immer eine Prise Salz in den Teig, bevor sie ihn ruhen " \
+               "lÃ¤sst. Die Zwiebeln fein hacken und langsam braten, bis sie weich und gÃ¼ldi sind."
+    assert _decide(mojibake, "de")[0] == Reason.MOJIBAKE
+
+
+def test_spaceless_scripts_are_measured_in_characters():
+    s = quality_signals(PARAGRAPHS["zh"])
+    assert s["spaceless"] and s["n_units"] > 40
+    assert not quality_signals(PARAGRAPHS["en"])["spaceless"]
+
+
+def test_overrides_per_script_and_language():
+    cfg = QualityConfig(per_lang={"de": {"min_chars": 10_000}})
+    text = PARAGRAPHS["de"] * 3
+    assert _decide(text, "de", "Latn", cfg)[0] == Reason.TOO_SHORT
+    assert _decide(PARAGRAPHS["en"] * 3, "en", "Latn", cfg) is None
+    assert QualityConfig(enabled=False).decide(quality_signals("x"), "en", "Latn") is None

@@ -1,0 +1,212 @@
+"""The corpus pipeline without Prefect: inputs of every kind, hostile ones, conservation, resume."""
+
+import gzip
+import io
+import json
+import os
+
+import pyarrow as pa
+import pyarrow.dataset as pads
+import pyarrow.parquet as pq
+import pytest
+
+from crossling.pipeline import CorpusConfig, plan_run, process_partition, publish, run_local
+from crossling.shards import iter_docs
+from crossling.sources.files import InputNotFound, plan_partitions, read_partition
+from crossling.storage import DataRoot
+from tests.texts import PARAGRAPHS, paragraphs
+
+
+def _jsonl(path, rows):
+    with open(path, "w", encoding="utf-8") as f:
+        for r in rows:
+            f.write((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n")
+
+
+def _rejects(root, name, version):
+    d = os.path.join(root, "corpora", name, version, "rejects")
+    return pads.dataset(d).to_table().to_pylist() if os.path.exists(d) else []
+
+
+def _doc_ids(root, name, version):
+    return sorted(i for b in iter_docs(DataRoot(root), name, version, columns=["id"])
+                  for i in b.column("id").to_pylist())
+
+
+def _warc(path, pages):
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    with open(path, "wb") as f:
+        w = WARCWriter(f, gzip=True)
+        for url, status, ctype, body in pages:
+            headers = StatusAndHeaders(status, [("Content-Type", ctype)], protocol="HTTP/1.1")
+            w.write_record(w.create_warc_record(url, "response", payload=io.BytesIO(body),
+                                                http_headers=headers))
+
+
+def _html(title, text):
+    paras = "".join(f"<p>{p}</p>" for p in text.split("\n"))
+    return (f"<html><head><title>{title}</title></head><body><nav>Home | About</nav>"
+            f"<article><h1>{title}</h1>{paras}</article><footer>(c) 2026</footer></body></html>")
+
+
+@pytest.fixture
+def inputs(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    rows = [{"id": f"{lang}-{i}", "text": paragraphs(lang, 1) + f" [{i}]"}
+            for lang in ("en", "de", "ru", "zh", "ar", "hi") for i in range(3)]
+    rows.append({"id": "copy", "text": rows[0]["text"] + "   "})  # exact duplicate after folding
+    _jsonl(src / "docs.jsonl", rows)
+    _warc(src / "pages.warc.gz", [
+        ("https://ru.example.org/a", "200 OK", "text/html",
+         _html("Новости", paragraphs("ru", 1)).encode("cp1251").replace(
+             b"<head>", b'<head><meta charset="windows-1251">')),
+        ("https://fr.example.org/b", "200 OK", "text/html; charset=utf-8",
+         _html("Bonjour", paragraphs("fr", 1)).encode()),
+        ("https://example.org/missing", "404 Not Found", "text/html", b"<html>nope</html>"),
+        ("https://example.org/logo.png", "200 OK", "image/png", b"\x89PNG\r\n\x1a\n\x00\x00"),
+    ])
+    return src
+
+
+def test_corpus_from_jsonl_and_warc_balances_and_labels(inputs, data_root):
+    m = run_local([str(inputs)], data_root, "c")
+    cons = m["conservation"]
+    assert cons["balanced"] and cons["inputs"] == 19 + 4
+    assert set(m["counts"]["by_lang"]) == {"en", "de", "ru", "zh", "ar", "hi", "fr"}
+    assert m["counts"]["by_reason"] == {"dedup/exact_duplicate": 1, "read/http_error": 1,
+                                        "read/not_html": 1}
+    dup = [r for r in _rejects(data_root, "c", m["version"]) if r["reason"] == "exact_duplicate"]
+    kept_ids = _doc_ids(data_root, "c", m["version"])
+    assert dup[0]["duplicate_of"] in kept_ids
+    # The windows-1251 page was decoded from its <meta> charset and reduced to its main text.
+    ru = [b for b in iter_docs(DataRoot(data_root), "c", m["version"], langs=["ru"])]
+    texts = [t for b in ru for t in b.column("text").to_pylist()]
+    assert any("Библиотека" in t and "Home | About" not in t for t in texts)
+    for f in m["files"]:  # every file in the manifest is there with its rows
+        path = os.path.join(data_root, "corpora", "c", m["version"], f["path"])
+        assert pq.read_metadata(path).num_rows == f["rows"]
+
+
+def test_rerun_is_a_noop_and_new_version_dedups_against_old(inputs, data_root):
+    m1 = run_local([str(inputs)], data_root, "c")
+    mtime = os.path.getmtime(os.path.join(data_root, "corpora", "c", m1["version"],
+                                          "manifest.json"))
+    m2 = run_local([str(inputs)], data_root, "c")
+    assert m2["version"] == m1["version"]
+    assert os.path.getmtime(os.path.join(data_root, "corpora", "c", m1["version"],
+                                         "manifest.json")) == mtime
+    _jsonl(inputs / "more.jsonl", [{"text": paragraphs("el", 1)},
+                                   {"text": paragraphs("en", 1) + " [0]"}])  # seen in v1
+    m3 = run_local([str(inputs)], data_root, "c")
+    assert m3["version"] != m1["version"] and m3["parent"] == m1["version"]
+    assert m3["counts"]["docs"] == 1 and "el" in m3["counts"]["by_lang"]
+    assert m3["conservation"]["balanced"]
+
+
+def test_langs_and_thresholds_from_config(inputs, data_root):
+    cfg = CorpusConfig(langs=["de", "fr"])
+    m = run_local([str(inputs)], data_root, "c", cfg)
+    assert set(m["counts"]["by_lang"]) == {"de", "fr"}
+    assert m["counts"]["by_reason"]["langid/lang_not_wanted"] > 10
+    assert m["conservation"]["balanced"]
+
+
+def test_hostile_inputs_become_rejects_or_input_errors(tmp_path, data_root):
+    src = tmp_path / "bad"
+    src.mkdir()
+    good = {"text": paragraphs("de", 1)}
+    raw = gzip.compress("".join(json.dumps({"text": paragraphs("en", 1) + f" {i}"}) + "\n"
+                                for i in range(100)).encode())
+    (src / "truncated.jsonl.gz").write_bytes(raw[: len(raw) // 2])
+    (src / "invalid_utf8.jsonl").write_bytes(
+        b'{"text": "\xff\xfe\xfa\xfb\xfc\xfd\xff\xfe\xfa\xfb"}\n' + json.dumps(good).encode() + b"\n")
+    (src / "binary.jsonl").write_bytes(bytes(range(256)) * 4)
+    (src / "empty.jsonl").write_bytes(b"")
+    (src / "huge_line.jsonl").write_text(json.dumps({"text": "a " * (6 << 20)}) + "\n"
+                                         + json.dumps({"text": paragraphs("fr", 1)}) + "\n")
+    pq.write_table(pa.table({"body": ["x", "y"]}), src / "wrong_columns.parquet")
+    (src / "not_really.parquet").write_bytes(b"PAR1 this is not parquet")
+    warc = tmp_path / "w.warc.gz"
+    _warc(warc, [("https://a.example/1", "200 OK", "text/html",
+                  _html("A", paragraphs("en", 1)).encode())] * 3)
+    data = warc.read_bytes()
+    (src / "broken.warc.gz").write_bytes(data[: len(data) - 200])
+    cfg = CorpusConfig(max_doc_bytes=4 << 20)
+    m = run_local([str(src)], data_root, "bad", cfg)
+    assert m["conservation"]["balanced"], m["conservation"]
+    reasons = m["counts"]["by_reason"]
+    assert reasons.get("read/too_long") == 1
+    assert reasons.get("read/binary", 0) + reasons.get("read/read_error", 0) >= 3
+    assert m["counts"]["by_lang"].keys() >= {"de", "fr", "en"}
+    errors = {os.path.basename(e["input"]): e["error"] for e in m["errors"]}
+    assert "empty" in errors["empty.jsonl"]
+    assert "not a readable Parquet" in errors["not_really.parquet"]
+    details = " ".join(r["detail"] or "" for r in _rejects(data_root, "bad", m["version"]))
+    assert "wrong_columns.parquet: no text column" in details
+    assert "truncated.jsonl.gz: compressed stream ends early" in details
+    assert "broken.warc.gz" in details
+
+
+def test_missing_source_is_an_error_naming_it(tmp_path):
+    with pytest.raises(InputNotFound, match="nope.jsonl"):
+        plan_partitions([str(tmp_path / "nope.jsonl")])
+
+
+def test_large_jsonl_is_split_into_byte_ranges_without_losing_lines(tmp_path):
+    path = tmp_path / "big.jsonl"
+    _jsonl(path, [{"text": f"{PARAGRAPHS['en']} {i}"} for i in range(500)])
+    parts, _ = plan_partitions([str(path)], partition_bytes=7_000)
+    assert len(parts) > 5
+    seen = [d.text for p in parts for d in read_partition(p)]
+    assert len(seen) == 500 and len(set(seen)) == 500
+
+
+def test_resume_after_crash_gives_the_same_docs(tmp_path, data_root):
+    src = tmp_path / "in"
+    src.mkdir()
+    for k in range(4):
+        _jsonl(src / f"f{k}.jsonl", [{"text": paragraphs(lang, 1) + f" {k}-{i}"}
+                                     for lang in ("en", "de", "ru") for i in range(5)]
+               + [{"text": paragraphs("en", 1) + " 0-0"}])  # a duplicate in every file
+    cfg = CorpusConfig()
+    full = run_local([str(src)], os.path.join(data_root, "a"), "c", cfg)
+
+    root_b = os.path.join(data_root, "b")
+    plan = plan_run([str(src)], root_b, "c", cfg)
+    for p in plan.partitions[:2]:  # "crash" after two partitions
+        process_partition(root_b, plan.version_dir, p.to_dict(), plan.config)
+    plan2 = plan_run([str(src)], root_b, "c", cfg)
+    assert plan2.resumed and plan2.version == plan.version
+    assert [p.index for p in plan2.pending] == [2, 3]
+    results = [process_partition(root_b, plan2.version_dir, p.to_dict(), plan2.config)
+               for p in plan2.partitions]
+    resumed = publish(plan2, results)
+    assert _doc_ids(root_b, "c", resumed["version"]) == _doc_ids(
+        os.path.join(data_root, "a"), "c", full["version"])
+    assert resumed["counts"] == {**full["counts"]}
+
+
+def test_heldout_split_is_deterministic(inputs, data_root):
+    cfg = CorpusConfig(heldout_fraction=0.3)
+    m = run_local([str(inputs)], data_root, "c", cfg)
+    splits = {}
+    for b in iter_docs(DataRoot(data_root), "c", m["version"], columns=["id", "split"]):
+        splits.update(zip(b.column("id").to_pylist(), b.column("split").to_pylist(), strict=True))
+    assert set(splits.values()) == {"train", "heldout"}
+    from crossling.documents import split_of
+
+    assert all(split_of(i, 0.3) == s for i, s in splits.items())
+
+
+def test_parallel_pairs_become_pairs_rows(tmp_path, data_root):
+    src = tmp_path / "p.jsonl"
+    _jsonl(src, [{"src_lang": "en", "tgt_lang": "de", "src_text": f"The house {i}.",
+                  "tgt_text": f"Das Haus {i}."} for i in range(20)]
+           + [{"src_lang": "en", "tgt_lang": "de", "src_text": "The house 1.",
+               "tgt_text": "Das Haus 1."}, {"src_lang": "en", "src_text": "no target"}])
+    m = run_local([str(src)], data_root, "p")
+    assert m["counts"]["pairs"] == 20 and m["counts"]["pairs_by_direction"] == {"en-de": 20}
+    assert m["conservation"]["balanced"] and m["conservation"]["inputs"] == 22
