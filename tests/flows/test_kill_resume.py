@@ -1,0 +1,72 @@
+"""A corpus run killed with SIGKILL midway and started again ends with the same DOCS ids."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from crossling.shards import iter_docs
+from crossling.storage import DataRoot
+from tests.texts import PARAGRAPHS
+
+pytestmark = pytest.mark.slow
+
+
+def _make_inputs(d, n_files=8, rows=300):
+    d.mkdir()
+    langs = list(PARAGRAPHS)
+    for k in range(n_files):
+        with open(d / f"part{k}.jsonl", "w", encoding="utf-8") as f:
+            for i in range(rows):
+                lang = langs[(i + k) % len(langs)]
+                f.write(json.dumps({"text": f"{PARAGRAPHS[lang]} ({k}-{i})"}, ensure_ascii=False)
+                        + "\n")
+            f.write(json.dumps({"text": f"{PARAGRAPHS['en']} (0-0)"}) + "\n")  # cross-file dup
+
+
+def _ids(root):
+    dr = DataRoot(root)
+    v = dr.latest_version("k")
+    return v, sorted(i for b in iter_docs(dr, "k", v, columns=["id"])
+                     for i in b.column("id").to_pylist())
+
+
+def _cmd(src, root):
+    return [sys.executable, "-m", "flows.cli", "corpus", str(src), "--out", str(root),
+            "--name", "k", "--workers", "1"]
+
+
+def test_sigkill_midway_then_rerun_matches_uninterrupted(tmp_path):
+    src = tmp_path / "in"
+    _make_inputs(src)
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "ph"), "PYTHONPATH": os.getcwd()}
+    env.pop("PREFECT_API_URL", None)
+    full_root, killed_root = tmp_path / "full", tmp_path / "killed"
+    subprocess.run(_cmd(src, full_root), env=env, check=True, capture_output=True, timeout=600)
+
+    proc = subprocess.Popen(_cmd(src, killed_root), env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 300
+    work = None
+    while time.time() < deadline:  # kill once some, but not all, partitions are finished
+        markers = [os.path.join(dp, f) for dp, _, fs in os.walk(killed_root) for f in fs
+                   if f == "done.json"]
+        if len(markers) >= 2:
+            work = markers[0].split(os.sep)[-4]  # <root>/corpora/k/<version>/_work/p-N/done.json
+            break
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert work is not None, "the run never finished a partition"
+    assert not any(f == "manifest.json" for _, _, fs in os.walk(killed_root) for f in fs)
+
+    subprocess.run(_cmd(src, killed_root), env=env, check=True, capture_output=True, timeout=600)
+    v_full, ids_full = _ids(full_root)
+    v_killed, ids_killed = _ids(killed_root)
+    assert ids_killed == ids_full and len(ids_full) > 2000
+    assert v_killed == work  # the unfinished version was resumed, not started afresh
+    assert v_full.split("-")[1] == v_killed.split("-")[1]  # same config+inputs hash
