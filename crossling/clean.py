@@ -43,61 +43,67 @@ def normalize_text(text: str) -> str:
     return _NEWLINES.sub("\n", text).strip()
 
 
-def _units(text: str, spaceless: bool) -> list[str]:
-    """Words, or for spaceless scripts single characters that are letters/numbers."""
-    if spaceless:
-        return [c for c in text if c.isalnum()]
-    return text.split()
+# Characters that are not letters: whitespace, digits, ASCII and general/CJK/fullwidth punctuation
+# and symbols. Counting these with one regex runs in C; combining marks (Devanagari vowel signs,
+# Arabic harakat) are not in it, so they count with the letters they modify.
+_NON_LETTER = re.compile(r"[\s\d!-/:-@\[-`{-~\u00a0-\u00bf\u2000-\u2bff\u3000-\u303f\uff00-\uff20"
+                         r"\uff3b-\uff40\uff5b-\uff65\ufe30-\ufe4f]")
+# Whitespace-delimited tokens without a single letter or mark (numbers, punctuation runs).
+_LETTERLESS_TOKEN = re.compile(r"(?<!\S)[\d\W_]+(?!\S)")
+_SPACELESS_UNIT = re.compile(r"[^\W_]")
+
+
+def _top_ngram_frac(units: list[str], n: int, total_chars: int) -> float:
+    """Gopher: share of characters covered by the most frequent word n-gram (if it repeats)."""
+    if len(units) < n + 1:
+        return 0.0
+    grams = Counter(zip(*(units[i:] for i in range(n)), strict=False))
+    gram, count = grams.most_common(1)[0]
+    if count < 2:
+        return 0.0
+    return sum(map(len, gram)) * count / max(1, total_chars)
 
 
 def quality_signals(text: str) -> dict[str, Any]:
-    """Measure a normalized text. Cheap: one pass over lines and words."""
+    """Measure a normalized text: counts done by regexes and Counters, no per-character Python."""
     n_chars = len(text)
     sample = text[:2000]
-    spaceless = len(_NO_SPACE.findall(sample)) > 0.3 * max(1, sum(c.isalpha() for c in sample))
+    letters = len(sample) - len(_NON_LETTER.findall(sample))
+    spaceless = len(_NO_SPACE.findall(sample)) > 0.3 * max(1, letters)
     lines = [ln for ln in text.split("\n") if ln.strip()]
-    units = _units(text, spaceless)
+    if spaceless:  # units are single letters/digits
+        units = _SPACELESS_UNIT.findall(text)
+        alpha_units = len(units) - sum(1 for c in units if c.isdigit())
+    else:
+        units = text.split()
+        alpha_units = len(units) - len(_LETTERLESS_TOKEN.findall(text))
     n_units = len(units)
+    total_chars = sum(map(len, units))
     line_counts = Counter(lines)
     dup_lines = sum(c - 1 for c in line_counts.values() if c > 1)
     dup_line_chars = sum(len(ln) * (c - 1) for ln, c in line_counts.items() if c > 1)
-
-    def top_ngram_frac(n: int) -> float:
-        if n_units < n + 1:
-            return 0.0
-        grams = Counter(tuple(units[i : i + n]) for i in range(n_units - n + 1))
-        gram, count = grams.most_common(1)[0]
-        if count < 2:
-            return 0.0
-        gram_chars = sum(len(u) for u in gram)
-        total_chars = sum(len(u) for u in units)
-        return gram_chars * count / max(1, total_chars)
-
-    alpha_units = sum(1 for u in units if any(c.isalpha() for c in u))
-    symbols = len(_SYMBOLS.findall(text))
-    bullet_lines = sum(1 for ln in lines if ln.lstrip().startswith(_BULLETS))
-    ellipsis_lines = sum(1 for ln in lines if ln.rstrip().endswith(("...", "…")))
-    # Combining marks (Devanagari vowel signs, Arabic harakat) belong to the letters they modify.
-    letters = sum(1 for c in sample if c.isalpha() or unicodedata.category(c)[0] == "M")
+    lowered = text.lower()
+    n_lines = max(1, len(lines))
     return {
         "n_chars": n_chars,
         "n_units": n_units,  # words, or letters for spaceless scripts
         "spaceless": spaceless,
         "n_lines": len(lines),
-        "dup_line_frac": dup_lines / max(1, len(lines)),
+        "dup_line_frac": dup_lines / n_lines,
         "dup_line_char_frac": dup_line_chars / max(1, n_chars),
-        "top_2gram_frac": top_ngram_frac(2),
-        "top_3gram_frac": top_ngram_frac(3),
-        "top_4gram_frac": top_ngram_frac(4),
+        "top_2gram_frac": _top_ngram_frac(units, 2, total_chars),
+        "top_3gram_frac": _top_ngram_frac(units, 3, total_chars),
+        "top_4gram_frac": _top_ngram_frac(units, 4, total_chars),
         "alpha_unit_frac": alpha_units / max(1, n_units),
         "letter_frac": letters / max(1, len(sample)),
-        "symbol_per_unit": symbols / max(1, n_units),
-        "bullet_line_frac": bullet_lines / max(1, len(lines)),
-        "ellipsis_line_frac": ellipsis_lines / max(1, len(lines)),
-        "lorem_ipsum": "lorem ipsum" in text[:5000].lower(),
+        "symbol_per_unit": len(_SYMBOLS.findall(text)) / max(1, n_units),
+        "bullet_line_frac": sum(1 for ln in lines if ln.lstrip().startswith(_BULLETS)) / n_lines,
+        "ellipsis_line_frac": sum(1 for ln in lines if ln.rstrip().endswith(("...", "…")))
+        / n_lines,
+        "lorem_ipsum": "lorem ipsum" in lowered[:5000],
         "mojibake_per_unit": len(_MOJIBAKE.findall(text)) / max(1, n_units),
-        "boilerplate_line_frac": sum(1 for ln in lines if any(b in ln.lower() for b in _BOILERPLATE))
-        / max(1, len(lines)),
+        "boilerplate_line_frac": sum(1 for ln in lowered.split("\n")
+                                     if any(b in ln for b in _BOILERPLATE)) / n_lines,
     }
 
 

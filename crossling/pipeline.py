@@ -17,6 +17,7 @@ import os
 import posixpath
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -41,7 +42,7 @@ from crossling.documents import (
     split_of,
 )
 from crossling.langid import LanguageIdentifier, canonical
-from crossling.shards import ShardWriter, write_shard
+from crossling.shards import ShardWriter
 from crossling.sources.files import InputError, Partition, plan_partitions, read_partition
 from crossling.steps import LanguageFilter, LanguageID, Normalize, QualityFilter
 from crossling.storage import (
@@ -332,51 +333,76 @@ def publish(plan: RunPlan, results: list[dict[str, Any]]) -> dict[str, Any]:
     kept_ids: list[str] = []
     pairs_by_source: Counter[str] = Counter()
 
-    def emit(rel: str, kind: str, lang: str | None, table: pa.Table, schema: pa.Schema) -> None:
-        rows, nbytes, sha = write_shard(fs, posixpath.join(vdir, rel), table, schema)
-        files.append({"path": rel, "kind": kind, "lang": lang, "rows": rows, "bytes": nbytes,
-                      "sha256": sha})
+    class _Out:
+        """Shards of one partition, opened on first rows, recorded in `files` when closed."""
 
-    for p in plan.partitions:  # pass 2: write, one partition in memory at a time
+        def __init__(self) -> None:
+            self.writers: dict[tuple[str, str | None], tuple[str, ShardWriter]] = {}
+
+        def write(self, rel: str, kind: str, lang: str | None, data, schema: pa.Schema) -> None:
+            if not data.num_rows:
+                return
+            if (kind, lang) not in self.writers:
+                self.writers[(kind, lang)] = (
+                    rel, ShardWriter(fs, posixpath.join(vdir, rel), schema))
+            self.writers[(kind, lang)][1].write(data)
+
+        def close(self) -> None:
+            for (kind, lang), (rel, w) in sorted(self.writers.items(),
+                                                 key=lambda kv: kv[1][0]):
+                rows, nbytes, sha = w.close()
+                files.append({"path": rel, "kind": kind, "lang": lang, "rows": rows,
+                              "bytes": nbytes, "sha256": sha})
+
+    # pass 2: stream each partition's work files in batches into shards (memory: one batch)
+    for p in plan.partitions:
         wdir = work_dir(vdir, p.index)
-        docs = pq.read_table(fs.open(posixpath.join(wdir, "docs.parquet")))
-        rejects = pq.read_table(fs.open(posixpath.join(wdir, "rejects.parquet")))
-        pairs = pq.read_table(fs.open(posixpath.join(wdir, "pairs.parquet")))
+        out = _Out()
+        rej_rel = f"rejects/part-{p.index:05d}.parquet"
         dups = dup_of.get(p.index, {})
-        if dups:
-            is_dup = pc.is_in(docs["id"], value_set=pa.array(list(dups), pa.string()))
-            dropped = docs.filter(is_dup)
-            docs = docs.filter(pc.invert(is_dup))
-            rejects = pa.concat_tables([rejects, _dup_rejects(dropped, dups)])
-        if docs.num_rows:
-            sizes = [dedup.cluster_size.get(i, 1) for i in docs["id"].to_pylist()]
-            docs = docs.set_column(docs.schema.get_field_index("dup_cluster_size"),
-                                   DOCS_SCHEMA.field("dup_cluster_size"),
-                                   pa.array(sizes, pa.int32()))
-            kept_hashes.extend(docs["content_hash"].to_pylist())
-            kept_ids.extend(docs["id"].to_pylist())
-            for lang in sorted(pc.unique(docs["lang"]).to_pylist()):
-                part = docs.filter(pc.equal(docs["lang"], lang))
-                emit(f"docs/lang={lang}/part-{p.index:05d}.parquet", "docs", lang, part,
-                     DOCS_SCHEMA)
+        for batch in _batches(fs, posixpath.join(wdir, "rejects.parquet")):
+            out.write(rej_rel, "rejects", None, batch, REJECTS_SCHEMA)
+        for batch in _batches(fs, posixpath.join(wdir, "docs.parquet")):
+            ids = batch.column("id").to_pylist()
+            if dups:
+                is_dup = pa.array([i in dups for i in ids])
+                out.write(rej_rel, "rejects", None, _dup_rejects(batch.filter(is_dup), dups),
+                          REJECTS_SCHEMA)
+                batch = batch.filter(pc.invert(is_dup))
+                ids = batch.column("id").to_pylist()
+            if not batch.num_rows:
+                continue
+            sizes = pa.array([dedup.cluster_size.get(i, 1) for i in ids], pa.int32())
+            batch = batch.set_column(batch.schema.get_field_index("dup_cluster_size"),
+                                     DOCS_SCHEMA.field("dup_cluster_size"), sizes)
+            kept_hashes.extend(batch.column("content_hash").to_pylist())
+            kept_ids.extend(ids)
+            langs = batch.column("lang")
+            for lang in pc.unique(langs).to_pylist():
+                out.write(f"docs/lang={lang}/part-{p.index:05d}.parquet", "docs", lang,
+                          batch.filter(pc.equal(langs, lang)), DOCS_SCHEMA)
         pdups = pair_dup_of.get(p.index, {})
-        if pdups:
-            is_dup = pc.is_in(pairs["id"], value_set=pa.array(list(pdups), pa.string()))
-            rejects = pa.concat_tables([rejects, _pair_dup_rejects(pairs.filter(is_dup), pdups,
-                                                                    p, by_index[p.index])])
-            pairs = pairs.filter(pc.invert(is_dup))
-        if pairs.num_rows:
+        for batch in _batches(fs, posixpath.join(wdir, "pairs.parquet")):
+            if pdups:
+                is_dup = pa.array([i in pdups for i in batch.column("id").to_pylist()])
+                out.write(rej_rel, "rejects", None, _pair_dup_rejects(
+                    batch.filter(is_dup), pdups, p, by_index[p.index]), REJECTS_SCHEMA)
+                batch = batch.filter(pc.invert(is_dup))
             # Pairs carry no source column; a parallel partition has exactly one source.
-            pairs_by_source[_pair_source(p, by_index[p.index])] += pairs.num_rows
-            emit(f"pairs/part-{p.index:05d}.parquet", "pairs", None, pairs, PAIRS_SCHEMA)
-        if rejects.num_rows:
-            emit(f"rejects/part-{p.index:05d}.parquet", "rejects", None, rejects, REJECTS_SCHEMA)
+            pairs_by_source[_pair_source(p, by_index[p.index])] += batch.num_rows
+            out.write(f"pairs/part-{p.index:05d}.parquet", "pairs", None, batch, PAIRS_SCHEMA)
+        out.close()
 
     write_index(dr, plan.name, plan.version, kept_hashes, kept_ids)
     manifest = _manifest(plan, dr, files, results, dedup, pairs_by_source)
     write_json(fs, posixpath.join(vdir, MANIFEST), manifest)  # last: the version is complete
     fs.rm(posixpath.join(vdir, WORK), recursive=True)
     return manifest
+
+
+def _batches(fs, path: str, batch_size: int = 4096) -> Iterator[pa.RecordBatch]:
+    with fs.open(path, "rb") as f:
+        yield from pq.ParquetFile(f).iter_batches(batch_size=batch_size)
 
 
 def _dup_rejects(dropped: pa.Table, dups: dict[str, str]) -> pa.Table:
@@ -462,7 +488,7 @@ def _manifest(plan: RunPlan, dr: DataRoot, files: list[dict[str, Any]],
     n_inputs = sum(in_by_source.values())
     balanced = n_inputs == n_docs + n_pairs + n_rejects and all(
         v["inputs"] == v["outputs"] for v in by_source.values())
-    versions = [v for v in dr.versions(plan.name) if v < plan.version]
+    versions = [v for v in dr.versions(plan.name) if v != plan.version]  # all older: we publish last
     return {
         "name": plan.name,
         "version": plan.version,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import posixpath
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -11,12 +12,20 @@ import fsspec
 import pyarrow as pa
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
+from fsspec.implementations.local import LocalFileSystem
 
 from crossling.storage import DataRoot, _tmp_name
 
 COMPRESSION = "zstd"
-COMPRESSION_LEVEL = 3  # zstd's default: near-gzip ratio at several times the speed
+COMPRESSION_LEVEL = 1  # ~35% smaller than snappy on text; level 3 gains ~4% more at ~2x the time
 ROW_GROUP_ROWS = 16_384  # ~10-50 MB of text per row group: streams well, reads in parallel
+# Dictionary-encode only columns with few distinct values: on `text`, `id` and hashes pyarrow
+# builds a dictionary, finds it too large and falls back, which costs time for nothing.
+LOW_CARDINALITY = ["lang", "script", "source", "split", "lang2", "stage", "reason", "src_lang",
+                   "tgt_lang", "method", "model"]
+# Min/max statistics are useful for filtering on small columns, never on whole texts.
+STATS_COLUMNS = LOW_CARDINALITY + ["n_chars", "lang_score", "dup_cluster_size", "fetched_at",
+                                   "synthetic", "score"]
 
 
 @dataclass
@@ -56,11 +65,19 @@ class ShardWriter:
         self.fs, self.path, self.schema = fs, path, schema
         fs.makedirs(posixpath.dirname(path), exist_ok=True)
         self._tmp = _tmp_name(path)
-        self._raw = fs.open(self._tmp, "wb")
-        self._sink = _HashingWriter(self._raw)
-        self._writer = pq.ParquetWriter(
-            self._sink, schema, compression=COMPRESSION, compression_level=COMPRESSION_LEVEL
-        )
+        names = set(schema.names)
+        options = {
+            "compression": COMPRESSION,
+            "compression_level": COMPRESSION_LEVEL,
+            "use_dictionary": [c for c in LOW_CARDINALITY if c in names] or False,
+            "write_statistics": [c for c in STATS_COLUMNS if c in names] or False,
+        }
+        # Local files are written by Arrow's own C++ file (no Python in the write path) and hashed
+        # after closing, from the page cache; other filesystems hash through a wrapper.
+        self._local = isinstance(fs, LocalFileSystem)
+        self._raw = None if self._local else fs.open(self._tmp, "wb")
+        self._sink = None if self._local else _HashingWriter(self._raw)
+        self._writer = pq.ParquetWriter(self._tmp if self._local else self._sink, schema, **options)
         self.rows = 0
 
     def write(self, data: pa.Table | pa.RecordBatch) -> None:
@@ -73,6 +90,14 @@ class ShardWriter:
     def close(self) -> tuple[int, int, str]:
         """Finish the file and rename it into place; returns (rows, bytes, sha256)."""
         self._writer.close()
+        if self._local:
+            sha, n = hashlib.sha256(), 0
+            with open(self._tmp, "rb") as f:
+                while block := f.read(1 << 20):
+                    sha.update(block)
+                    n += len(block)
+            os.replace(self._tmp, self.path)
+            return self.rows, n, sha.hexdigest()
         self._raw.close()
         self.fs.mv(self._tmp, self.path)
         return self.rows, self._sink.n, self._sink.sha.hexdigest()
@@ -80,7 +105,8 @@ class ShardWriter:
     def abort(self) -> None:
         try:
             self._writer.close()
-            self._raw.close()
+            if self._raw is not None:
+                self._raw.close()
         finally:
             if self.fs.exists(self._tmp):
                 self.fs.rm(self._tmp)

@@ -10,19 +10,25 @@ import sys
 # Modules that define ``register_cli(subparsers)``; a subcommand sets ``func(args) -> int``.
 _COMMAND_MODULES = ["flows.corpus", "flows.langid", "flows.demo", "flows.train", "flows.evaluate",
                     "flows.serve"]
+# Only the module of the command being run is imported (training imports torch and transformers:
+# hundreds of MB that a corpus run should not carry).
+_COMMANDS = {"corpus": "flows.corpus", "langid": "flows.langid", "demo": "flows.demo",
+             "train": "flows.train", "evaluate": "flows.evaluate", "serve": "flows.serve",
+             "stop": "flows.serve"}
 
 
 class UsageError(Exception):
     """A usage or input error: printed as one line, exit status 2."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="crossling",
         description="Build multilingual corpora and train cross-lingual models, as Prefect flows.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for mod_name in _COMMAND_MODULES:
+    modules = [_COMMANDS[command]] if command in _COMMANDS else _COMMAND_MODULES
+    for mod_name in modules:
         try:
             mod = importlib.import_module(mod_name)
         except ModuleNotFoundError as e:
@@ -36,7 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(command)
     args = parser.parse_args(argv)
     from flows.common import prefect_api
 

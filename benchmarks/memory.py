@@ -1,0 +1,100 @@
+"""Peak memory of a corpus run: ``crossling corpus`` on 100 MB and 1 GB of JSONL.
+
+The peak is the largest *sum* of RSS over the whole process tree (the CLI, its worker processes
+and the temporary Prefect server), sampled every 50 ms: an upper bound, as shared pages count once
+per process. Target: under 1.5 GB for both sizes. Also prints the throughput of the run.
+
+    python benchmarks/memory.py [--sizes 100,1000] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+
+import psutil
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from tests.texts import PARAGRAPHS  # noqa: E402
+
+
+def write_jsonl(path: str, mb: int, seed: int = 0) -> int:
+    """About ``mb`` MB of multilingual documents (unique texts, some exact duplicates)."""
+    rng = random.Random(seed)
+    words = {lang: p.split() if lang not in ("zh", "ja") else list(p)
+             for lang, p in PARAGRAPHS.items()}
+    target = mb * 1_000_000
+    n = size = 0
+    with open(path, "w", encoding="utf-8") as f:
+        while size < target:
+            lang = rng.choice(list(words))
+            sep = "" if lang in ("zh", "ja") else " "
+            paras = [PARAGRAPHS[lang]] + [sep.join(rng.sample(words[lang], len(words[lang])))
+                                          for _ in range(rng.randint(2, 10))]
+            text = "\n".join(paras) + f" {n}"
+            if n % 50 == 49:
+                text = prev  # noqa: F821 - an exact duplicate now and then
+            line = json.dumps({"id": f"doc-{n}", "text": text}, ensure_ascii=False) + "\n"
+            f.write(line)
+            size += len(line.encode())
+            prev = text  # noqa: F841
+            n += 1
+    return n
+
+
+def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int]:
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    parent = psutil.Process(proc.pid)
+    peak = 0
+    t0 = time.perf_counter()
+    while proc.poll() is None:
+        try:
+            procs = [parent, *parent.children(recursive=True)]
+            rss = 0
+            for p in procs:
+                try:
+                    rss += p.memory_info().rss
+                except psutil.NoSuchProcess:
+                    pass
+            peak = max(peak, rss)
+        except psutil.NoSuchProcess:
+            pass
+        time.sleep(0.05)
+    out = proc.stdout.read()
+    if proc.returncode != 0:
+        sys.exit(f"corpus run failed ({proc.returncode}):\n{out[-3000:]}")
+    return time.perf_counter() - t0, peak / 2**20, proc.returncode
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--sizes", default="100,1000", help="input sizes in MB")
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="crossling-mem-") as d:
+        env = {**os.environ, "PREFECT_HOME": os.path.join(d, "prefect"),
+               "PREFECT_LOGGING_LEVEL": "WARNING", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+        env.pop("PREFECT_API_URL", None)
+        for mb in (int(x) for x in args.sizes.split(",")):
+            path = os.path.join(d, f"in-{mb}mb.jsonl")
+            n = write_jsonl(path, mb)
+            cmd = [sys.executable, "-m", "flows.cli", "corpus", path, "--out",
+                   os.path.join(d, f"root-{mb}"), "--name", "mem", "--workers", str(args.workers)]
+            secs, peak_mb, _ = run(cmd, env)
+            verdict = "ok" if peak_mb < 1536 else "OVER TARGET"
+            print(f"{mb:5d} MB JSONL ({n} docs): peak RSS {peak_mb:7.0f} MiB (target < 1536: "
+                  f"{verdict}); {secs:6.1f}s wall, {mb / secs:5.2f} MB/s, "
+                  f"{n / secs:7.0f} docs/s on {args.workers} workers")
+            os.remove(path)
+
+
+if __name__ == "__main__":
+    main()
