@@ -64,8 +64,11 @@ def prefect_api() -> Iterator[str | None]:
         return
     from prefect.server.api.server import SubprocessASGIServer
 
+    from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
+
     server = SubprocessASGIServer()  # the instance Prefect's own ephemeral mode would use
-    server.start()
+    # Prefect's default (20 s) is too short on a busy 2-core machine (database migrations).
+    server.start(timeout=max(90, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()))
     os.environ["PREFECT_API_URL"] = server.api_url  # for subprocesses we start ourselves
     try:
         with temporary_settings(updates={PREFECT_API_URL: server.api_url}):

@@ -210,3 +210,22 @@ def test_parallel_pairs_become_pairs_rows(tmp_path, data_root):
     m = run_local([str(src)], data_root, "p")
     assert m["counts"]["pairs"] == 20 and m["counts"]["pairs_by_direction"] == {"en-de": 20}
     assert m["conservation"]["balanced"] and m["conservation"]["inputs"] == 22
+
+
+def test_text_folder_and_saved_hf_dataset(tmp_path, data_root):
+    import datasets
+
+    txt = tmp_path / "txt"
+    (txt / "sub").mkdir(parents=True)
+    (txt / "a.txt").write_text(paragraphs("de", 1), encoding="utf-8")
+    (txt / "sub" / "b.txt").write_bytes(paragraphs("ru", 1).encode("cp1251"))  # not UTF-8
+    (txt / "c.txt").write_bytes(b"\x00\x01binary\x00")
+    hf = tmp_path / "hf"
+    datasets.Dataset.from_dict({"text": [paragraphs("fr", 1), paragraphs("el", 1), None]}
+                               ).save_to_disk(str(hf))
+    m = run_local([str(txt), str(hf)], data_root, "t")
+    assert m["conservation"]["balanced"]
+    assert set(m["counts"]["by_lang"]) == {"de", "ru", "fr", "el"}
+    assert m["counts"]["by_reason"] == {"read/binary": 1, "read/read_error": 1}
+    sources = set(m["conservation"]["by_source"])
+    assert sources == {"file:txt", "hf:hf"}
