@@ -63,7 +63,6 @@ def prefect_api() -> Iterator[str | None]:
         yield PREFECT_API_URL.value()
         return
     from prefect.server.api.server import SubprocessASGIServer
-
     from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
 
     server = SubprocessASGIServer()  # the instance Prefect's own ephemeral mode would use
