@@ -2,6 +2,7 @@
 
 import json
 import os
+import time
 
 import pyarrow.parquet as pq
 import pytest
@@ -40,8 +41,29 @@ def test_demo_corpus_flow_publishes_artifacts_and_is_idempotent(data_root):
     path = link[link.index("(file://") + 8 : -1]
     assert json.load(open(path))["version"] == s1["version"]
     assert arts["corpus-demo-progress"].data == 100.0
+    event = _published_event(data_root)
+    assert event.resource.id == "crossling.corpus.demo"
+    assert event.payload["version"] == s1["version"]
+    assert event.payload["counts"]["docs"] == s1["counts"]["docs"]
     s2 = corpus_flow(params)
     assert not s2["new"] and s2["version"] == s1["version"]
+
+
+def _published_event(root, timeout=30.0):
+    """The crossling.corpus.published event of this root (events reach the server async)."""
+    from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter
+
+    deadline = time.monotonic() + timeout
+    flt = EventFilter(occurred=EventOccurredFilter(since="2000-01-01T00:00:00Z"),
+                      event=EventNameFilter(name=["crossling.corpus.published"]))
+    with get_client(sync_client=True) as client:
+        while True:
+            page = client.read_events(flt, limit=50)
+            events = [e for e in page.events if e.payload.get("root") == os.path.abspath(root)]
+            if events or time.monotonic() > deadline:
+                assert events, "no crossling.corpus.published event for this root"
+                return events[0]
+            time.sleep(0.5)
 
 
 @pytest.mark.usefixtures("prefect_server")
