@@ -94,16 +94,21 @@ def corpus_flow(params: CorpusParams) -> dict[str, Any]:
     progress_id = create_progress_artifact(
         progress=100.0 * done / max(1, n), key=f"{key}-progress",
         description=f"Partitions finished for {params.name} {plan.version}")
-    futures = [
-        process_partition.submit(plan.root, plan.version_dir, p.to_dict(), plan.config, p.label)
-        for p in plan.pending
-    ]
-    for fut in as_completed(futures):
-        r = fut.result()
-        done += 1
-        update_progress_artifact(progress_id, progress=100.0 * done / max(1, n))
-        print(f"[{done}/{n}] {r['label']}: {r['inputs']} records -> {r['docs']} docs, "
-              f"{r['pairs']} pairs, {r['rejects']} rejects ({r['seconds']:.1f}s)")
+    # The runner comes from the parameters, so a run started from a deployment or the UI gets
+    # the same process pool (or Dask cluster) as one started from the command line.
+    with make_task_runner(params.workers, params.dask_address) as runner:
+        futures = [
+            runner.submit(process_partition, parameters={
+                "root": plan.root, "version_dir": plan.version_dir, "part": p.to_dict(),
+                "config": plan.config, "label": p.label})
+            for p in plan.pending
+        ]
+        for fut in as_completed(futures):
+            r = fut.result()
+            done += 1
+            update_progress_artifact(progress_id, progress=100.0 * done / max(1, n))
+            print(f"[{done}/{n}] {r['label']}: {r['inputs']} records -> {r['docs']} docs, "
+                  f"{r['pairs']} pairs, {r['rejects']} rejects ({r['seconds']:.1f}s)")
     results = [read_json(dr.fs, pipeline.done_marker(plan, p.index)) for p in plan.partitions]
     manifest = publish_version(plan, results)
     seconds = time.perf_counter() - t0
@@ -165,9 +170,8 @@ def _summary(plan: pipeline.RunPlan, manifest: dict[str, Any], *, new: bool,
 
 
 def run_corpus(params: CorpusParams) -> dict[str, Any]:
-    """Run the flow with the task runner the parameters ask for."""
-    runner = make_task_runner(params.workers, params.dask_address)
-    return corpus_flow.with_options(task_runner=runner)(params)
+    """Run the flow (it picks its task runner from the parameters)."""
+    return corpus_flow(params)
 
 
 def print_summary(s: dict[str, Any], out=sys.stdout) -> None:

@@ -1,0 +1,166 @@
+"""The manual end-to-end flow: corpus, then training on the new version, then its evaluation.
+
+Deployed as ``pipeline`` (deployments/prefect.yaml), started by hand from the UI ("Run") or
+``prefect deployment run crossling-pipeline/pipeline``. It calls the corpus, training and
+evaluation flows as child runs named ``pipeline-<this run>-corpus|train|evaluate``: the ``train``
+and ``evaluate`` deployment triggers skip events from runs named ``pipeline-*``, so a pipeline run
+trains and evaluates once, itself, instead of also starting the event-driven runs.
+
+Every step is idempotent (a finished corpus version, training run or evaluation is found and not
+redone), so running the pipeline again on the same inputs only publishes its summary again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact
+from pydantic import BaseModel, Field, create_model
+
+from crossling.evaluate.suite import EvalConfig
+from crossling.train.config import TrainConfig
+from flows.common import artifact_key, make_task_runner
+from flows.corpus import CorpusParams, corpus_flow
+from flows.evaluate import evaluate_flow
+from flows.train import train_flow
+
+# Child runs get this prefix; the deployment triggers ignore events from runs named like this.
+CHILD_PREFIX = "pipeline-"
+# Filled in from the corpus step; everything else of TrainConfig is a pipeline parameter.
+_FROM_CORPUS = {"data_root", "corpus", "version"}
+
+TrainOptions = create_model(
+    "TrainOptions",
+    __doc__="How to train on the new corpus version (TrainConfig without root, corpus, version).",
+    **{
+        name: (f.annotation, f)
+        for name, f in TrainConfig.model_fields.items()
+        if name not in _FROM_CORPUS
+    },
+)
+
+
+class PipelineParams(BaseModel):
+    """Parameters of a pipeline run (rendered as a form in the Prefect UI)."""
+
+    corpus: CorpusParams = Field(description="Which inputs become which corpus, and how.")
+    train: TrainOptions = Field(
+        default_factory=TrainOptions,  # type: ignore[valid-type]
+        description="Training on the corpus version just built.",
+    )
+    evaluate: EvalConfig = Field(
+        default_factory=EvalConfig, description="Evaluation of the checkpoint just trained."
+    )
+
+    def train_config(self, version: str) -> TrainConfig:
+        return TrainConfig(
+            data_root=self.corpus.root,
+            corpus=self.corpus.name,
+            version=version,
+            **self.train.model_dump(exclude_unset=True),
+        )
+
+
+def child_run_name(parent: str | None, step: str) -> str:
+    return f"{CHILD_PREFIX}{parent or 'local'}-{step}"
+
+
+@flow(name="crossling-pipeline", log_prints=True, validate_parameters=True)
+def pipeline_flow(params: PipelineParams) -> dict[str, Any]:
+    """Corpus -> train -> evaluate, each a child flow run; returns the three summaries."""
+    from prefect.runtime import flow_run
+
+    logger = get_run_logger()
+    parent = flow_run.name
+    runner = make_task_runner(params.corpus.workers, params.corpus.dask_address)
+    corpus = corpus_flow.with_options(
+        flow_run_name=child_run_name(parent, "corpus"), task_runner=runner
+    )(params.corpus)
+    logger.info(
+        "corpus %s %s (%s)",
+        corpus["name"],
+        corpus["version"],
+        "new" if corpus["new"] else "unchanged",
+    )
+
+    tcfg = params.train_config(corpus["version"])
+    train = train_flow.with_options(flow_run_name=child_run_name(parent, "train"))(tcfg)
+    root = tcfg.out_root or tcfg.data_root
+    checkpoints = [train["checkpoint"]] if train.get("checkpoint") else []
+
+    evaluation = evaluate_flow.with_options(flow_run_name=child_run_name(parent, "evaluate"))(
+        root=root, checkpoints=checkpoints, config=params.evaluate
+    )
+
+    models = evaluation.get("models", {})
+    lines = [
+        f"# Pipeline {parent or ''}",
+        "",
+        f"- corpus **{corpus['name']}** `{corpus['version']}` "
+        f"({'new' if corpus['new'] else 'unchanged'}): {corpus['counts']['docs']} documents, "
+        f"{corpus['counts']['pairs']} pairs, {corpus['counts']['rejects']} rejects; "
+        f"manifest `{corpus['manifest']}`",
+        f"- model **{train['model_name']}** `{train['run_version']}` step {train['step']} "
+        f"({'trained' if train['trained'] else 'already complete'}): `{train['checkpoint']}`",
+        f"- evaluated: {', '.join(evaluation['evaluated']) or 'nothing new'}",
+    ]
+    for model, info in models.items():
+        regs = [r["metric"] for rs in info["regressions"].values() for r in rs]
+        lines.append(
+            f"- {model}: report {info['report']}; regressions: {', '.join(regs) or 'none'}"
+        )
+    create_markdown_artifact(
+        key=artifact_key("pipeline", corpus["name"]),
+        markdown="\n".join(lines) + "\n",
+        description=f"Corpus, model and evaluation of pipeline run {parent}",
+    )
+    return {
+        "corpus": corpus,
+        "train": {k: v for k, v in train.items() if k != "losses"},
+        "evaluate": evaluation,
+    }
+
+
+# --- command line (add "flows.pipeline" to flows/cli.py's _COMMAND_MODULES to enable) ------------
+
+
+def register_cli(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "pipeline",
+        help="corpus, training and evaluation in one run",
+        description="Build a corpus version from files, train on it and evaluate "
+        "the checkpoint, as one flow run with three child runs.",
+    )
+    p.add_argument("sources", nargs="+", metavar="SOURCE")
+    p.add_argument("--out", required=True, metavar="ROOT", help="data root")
+    p.add_argument("--name", required=True, help="corpus name")
+    p.add_argument(
+        "--objective", choices=["mlm", "tlm", "translation", "classification"], default="mlm"
+    )
+    p.add_argument("--preset", choices=["tiny", "small", "base"], default="tiny")
+    p.add_argument("--max-steps", type=int, metavar="N")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cli)
+
+
+def _cli(args: argparse.Namespace) -> int:
+    train: dict[str, Any] = {"objective": args.objective, "preset": args.preset}
+    if args.max_steps:
+        train["max_steps"] = args.max_steps
+    params = PipelineParams(
+        corpus=CorpusParams(sources=args.sources, root=args.out, name=args.name), train=train
+    )
+    out = pipeline_flow(params)
+    if args.json:
+        print(json.dumps(out, indent=2, default=str))
+    else:
+        t = out["train"]
+        print(
+            f"corpus {out['corpus']['name']} {out['corpus']['version']}; model "
+            f"{t['model_name']} {t['run_version']} step {t['step']}; evaluated "
+            f"{', '.join(out['evaluate']['evaluated']) or 'nothing new'}"
+        )
+    return 0

@@ -1,0 +1,331 @@
+"""crossling as a service, end to end: a real `prefect server start` (SQLite, and PostgreSQL with
+CROSSLING_TEST_POSTGRES=1), `prefect deploy --all` of deployments/prefect.yaml, process workers.
+
+The corpus deployment runs on the demo data; the automation from the `train` trigger starts
+training with the new version's parameters (from the event payload); the checkpoint event
+starts `evaluate`; each run's state and artifacts are read back through the Prefect client.
+Then the UI (headless Chromium) lists the four deployments and shows a run's artifacts.
+"""
+
+from __future__ import annotations
+
+import copy
+import glob
+import json
+import re
+import time
+from typing import Any
+
+import pytest
+
+from crossling.storage import DataRoot
+from deployments import serve
+from tests.e2e.conftest import (
+    EVAL_OVERRIDES,
+    TEST_OUTPUT,
+    TRAIN_OVERRIDES,
+    Service,
+    chromium,
+    chromium_binary,
+)
+
+pytestmark = pytest.mark.slow
+
+DEPLOYMENTS = {
+    "corpus": "corpus",
+    "train": "crossling-train",
+    "evaluate": "crossling-evaluate",
+    "pipeline": "crossling-pipeline",
+}  # deployment name -> flow name
+MODEL = "demo-mlm-tiny"
+
+
+# --- reading the server back --------------------------------------------------------------------
+
+
+def _client():
+    from prefect.client.orchestration import get_client
+
+    return get_client(sync_client=True)
+
+
+def runs_of(deployment: str) -> list[Any]:
+    """Runs of a deployment other than the ones its schedules created, oldest first."""
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    with _client() as c:
+        runs = c.read_flow_runs(
+            deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=[deployment])),
+            sort=FlowRunSort.EXPECTED_START_TIME_ASC,
+        )
+    return [r for r in runs if "auto-scheduled" not in r.tags]
+
+
+def artifacts_of(flow_run_id) -> dict[str, Any]:
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    with _client() as c:
+        arts = c.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
+        )
+    return {a.key or f"{a.type}-{a.id}": a for a in arts}
+
+
+def run_logs(flow_run_id, n: int = 30) -> str:
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    with _client() as c:
+        logs = c.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])))
+    return "\n".join(f"{lg.level} {lg.message}" for lg in logs[-n:])
+
+
+def wait_for_final_runs(svc: Service, deployment: str, n: int, timeout: float) -> list[Any]:
+    """Wait until `deployment` has at least n runs, all of them finished; return them."""
+    deadline = time.monotonic() + timeout
+    runs: list[Any] = []
+    while time.monotonic() < deadline:
+        runs = runs_of(deployment)
+        if len(runs) >= n and all(r.state and r.state.is_final() for r in runs):
+            return runs
+        time.sleep(2)
+    states = [(r.name, r.state_type, r.parameters) for r in runs]
+    logs = "\n".join(run_logs(r.id) for r in runs)
+    raise AssertionError(
+        f"{deployment}: wanted {n} finished runs in {timeout:.0f}s, have "
+        f"{states}\n{logs}\n{svc.logs()}"
+    )
+
+
+def assert_completed(svc: Service, run) -> None:
+    assert run.state.is_completed(), (
+        f"{run.name}: {run.state.type} {run.state.message}\n{run_logs(run.id)}\n{svc.logs()}"
+    )
+
+
+def link_target(artifact) -> str:
+    """The URL of a link artifact (stored as markdown: [text](url))."""
+    m = re.fullmatch(r"\[.*\]\((.+)\)", artifact.data.strip(), flags=re.S)
+    return m.group(1) if m else artifact.data
+
+
+def table_rows(artifact) -> list[dict[str, Any]]:
+    data = json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data
+    if isinstance(data, dict) and "rows" in data:  # list-of-lists form
+        return [dict(zip(data["headers"], r, strict=False)) for r in data["rows"]]
+    return data
+
+
+# --- the event chain ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def chain(service: Service) -> dict[str, Any]:
+    """Run `corpus` through the cpu worker; the triggers then run `train` and `evaluate`."""
+    from prefect.deployments import run_deployment
+
+    timings: dict[str, float] = {}
+    with service.client_settings():
+        t0 = time.monotonic()
+        corpus_run = run_deployment("corpus/corpus", timeout=600, poll_interval=2)
+        timings["corpus"] = time.monotonic() - t0
+        assert_completed(service, corpus_run)
+        train_runs = wait_for_final_runs(service, "train", 1, timeout=900)
+        timings["train"] = time.monotonic() - t0
+        eval_runs = wait_for_final_runs(service, "evaluate", 1, timeout=900)
+        timings["evaluate"] = time.monotonic() - t0
+        time.sleep(3)  # room for any further (wrong) trigger to fire before counting runs
+        train_runs, eval_runs = runs_of("train"), runs_of("evaluate")
+    print(
+        f"[{service.backend}] chain timings (s from the corpus run's start): "
+        + ", ".join(f"{k} {v:.0f}" for k, v in timings.items())
+    )
+    return {"corpus": corpus_run, "train": train_runs, "evaluate": eval_runs, "timings": timings}
+
+
+def test_deployments_pools_and_automations(service: Service) -> None:
+    with service.client_settings(), _client() as c:
+        deps = {d.name: d for d in c.read_deployments()}
+        assert set(deps) == set(DEPLOYMENTS)
+        flows = {f.id: f.name for f in c.read_flows()}
+        assert {n: flows[d.flow_id] for n, d in deps.items()} == DEPLOYMENTS
+        pools = {p.name: p for p in c.read_work_pools()}
+        assert pools["cpu"].type == pools["gpu"].type == "process"
+        assert pools["gpu"].concurrency_limit == 1
+        assert deps["corpus"].work_pool_name == "cpu" and deps["train"].work_pool_name == "gpu"
+        assert [s.schedule.cron for s in deps["corpus"].schedules] == ["0 2 * * *"]
+        assert [s.schedule.cron for s in deps["evaluate"].schedules] == ["0 5 * * *"]
+        assert not deps["train"].schedules and not deps["pipeline"].schedules
+        # Deploy-time templating: the service's root is the deployments' default root.
+        assert deps["corpus"].parameters["params"]["root"] == service.root
+        assert deps["evaluate"].parameters["root"] == service.root
+        # Run-time templating: each worker resolves its own checkout.
+        assert deps["train"].pull_steps == [
+            {
+                "prefect.deployments.steps.set_working_directory": {
+                    "directory": "{{ $CROSSLING_REPO }}"
+                }
+            }
+        ]
+        autos = {a.name: a for a in c.read_automations()}
+    retrain, evaluate = autos["retrain-on-new-corpus"], autos["evaluate-new-checkpoint"]
+    assert retrain.trigger.expect == {"crossling.corpus.published"}
+    assert retrain.trigger.match.root == {"prefect.resource.id": "crossling.corpus.*"}
+    assert retrain.actions[0].deployment_id == deps["train"].id
+    assert retrain.actions[0].parameters["params"]["version"] == "{{ event.payload.version }}"
+    assert evaluate.trigger.expect == {"crossling.checkpoint.saved"}
+    assert evaluate.actions[0].deployment_id == deps["evaluate"].id
+
+
+def test_corpus_run_triggers_train_then_evaluate(service: Service, chain: dict[str, Any]) -> None:
+    corpus_run = chain["corpus"]
+    dr = DataRoot(service.root)
+    version = dr.latest_version("demo")
+    assert version and dr.read_manifest("demo", version)["conservation"]["balanced"]
+    with service.client_settings():
+        arts = artifacts_of(corpus_run.id)
+        assert {
+            "corpus-demo-languages",
+            "corpus-demo-drops",
+            "corpus-demo-manifest",
+            "corpus-demo-summary",
+            "corpus-demo-progress",
+        } <= set(arts)
+        langs = {row["lang"] for row in table_rows(arts["corpus-demo-languages"])}
+        assert {"en", "de", "zh", "ja", "ar", "ru"} <= langs
+        assert link_target(arts["corpus-demo-manifest"]).endswith(f"{version}/manifest.json")
+
+        # Exactly one training run, started by the automation, with the event's parameters.
+        assert len(chain["train"]) == 1, [(r.name, r.parameters) for r in chain["train"]]
+        train = chain["train"][0]
+        assert_completed(service, train)
+        p = train.parameters["params"]
+        assert (p["data_root"], p["corpus"], p["version"]) == (service.root, "demo", version)
+        assert p["max_steps"] == TRAIN_OVERRIDES["max_steps"]
+        assert train.created_by and train.created_by.type == "AUTOMATION"
+        tarts = artifacts_of(train.id)
+        assert {f"train-{MODEL}-loss", f"train-{MODEL}-curve", f"train-{MODEL}-checkpoint"} <= set(
+            tarts
+        )
+        losses = table_rows(tarts[f"train-{MODEL}-loss"])
+        assert losses and losses[-1]["step"] == TRAIN_OVERRIDES["max_steps"]
+        ckpt_link = link_target(tarts[f"train-{MODEL}-checkpoint"])
+        assert ckpt_link.endswith(f"checkpoint-{TRAIN_OVERRIDES['max_steps']}")
+        assert re.search(r"data:image/png;base64,|loss\.png", tarts[f"train-{MODEL}-curve"].data)
+
+        # One evaluation per saved checkpoint, started by the checkpoint event.
+        assert len(chain["evaluate"]) == 1, [(r.name, r.parameters) for r in chain["evaluate"]]
+        ev = chain["evaluate"][0]
+        assert_completed(service, ev)
+        assert ev.created_by and ev.created_by.type == "AUTOMATION"
+        assert ev.parameters["root"] == service.root
+        assert len(ev.parameters["checkpoints"]) == 1
+        assert ckpt_link.endswith(ev.parameters["checkpoints"][0])
+        assert ev.parameters["config"] == EVAL_OVERRIDES
+        earts = artifacts_of(ev.id)
+        assert {f"eval-{MODEL}", f"eval-{MODEL}-report"} <= set(earts)
+        board = table_rows(earts[f"eval-{MODEL}"])
+        assert len(board) == 1 and str(board[0]["step"]) == str(TRAIN_OVERRIDES["max_steps"])
+    assert glob.glob(f"{service.root}/eval/{MODEL}/*/{TRAIN_OVERRIDES['max_steps']}/results.json")
+
+
+@pytest.mark.parametrize("service", ["sqlite"], indirect=True)  # once is enough
+def test_pipeline_runs_children_without_waking_the_triggers(
+    service: Service, chain: dict[str, Any]
+) -> None:
+    """The manual pipeline on a new corpus: three pipeline-* child runs, no extra train or
+    evaluate deployment runs (the triggers skip pipeline-* runs)."""
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentFlowRunId
+    from prefect.deployments import run_deployment
+
+    with service.client_settings():
+        with _client() as c:
+            dep = c.read_deployment_by_name("crossling-pipeline/pipeline")
+        params = copy.deepcopy(dep.parameters)
+        params["params"]["corpus"]["name"] = "pipe"
+        params["params"]["corpus"]["sources"] = [
+            "crossling/data/demo/docs.jsonl",
+            "crossling/data/demo/parallel.jsonl",
+        ]
+        t0 = time.monotonic()
+        run = run_deployment(
+            "crossling-pipeline/pipeline", parameters=params, timeout=900, poll_interval=2
+        )
+        print(f"[{service.backend}] pipeline run {time.monotonic() - t0:.0f}s")
+        assert_completed(service, run)
+        time.sleep(3)
+        with _client() as c:
+            children = c.read_flow_runs(
+                flow_run_filter=FlowRunFilter(
+                    parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[run.id])
+                )
+            )
+        names = sorted(r.name for r in children)
+        assert names == sorted(f"pipeline-{run.name}-{s}" for s in ("corpus", "train", "evaluate"))
+        assert all(r.state.is_completed() for r in children)
+        assert len(runs_of("train")) == len(chain["train"])
+        assert len(runs_of("evaluate")) == len(chain["evaluate"])
+        arts = artifacts_of(run.id)
+        assert "pipeline-pipe" in arts
+        assert "pipe-mlm-tiny" in arts["pipeline-pipe"].data
+    assert DataRoot(service.root).latest_version("pipe")
+
+
+# --- the UI -------------------------------------------------------------------------------------
+
+
+def _text(dom: str) -> str:
+    dom = re.sub(r"<script.*?</script>|<style.*?</style>", " ", dom, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", dom))
+
+
+def _dom_until(url: str, want: list[str], tries: int = 3) -> str:
+    """The DOM once every string of `want` shows (data can load late on a first visit)."""
+    dom = ""
+    for _ in range(tries):
+        dom = chromium(url)
+        if all(w in dom for w in want):
+            return dom
+        time.sleep(2)
+    missing = [w for w in want if w not in dom]
+    raise AssertionError(f"{url}: missing {missing}; page text: {_text(dom)[:3000]}")
+
+
+@pytest.mark.parametrize("service", ["sqlite"], indirect=True)  # once is enough
+def test_ui_lists_deployments_and_shows_run_artifacts(
+    service: Service, chain: dict[str, Any]
+) -> None:
+    if chromium_binary() is None:
+        pytest.skip("chromium is not installed (apt-get install chromium; .ci/run installs it)")
+    TEST_OUTPUT.mkdir(parents=True, exist_ok=True)
+    with service.client_settings(), _client() as c:
+        deps = {d.name: d for d in c.read_deployments()}
+    base = service.ui_url
+
+    url = f"{base}/v2/deployments"
+    dom = _dom_until(url, [f"deployment/{d.id}" for d in deps.values()])
+    text = _text(dom)
+    for name in DEPLOYMENTS:
+        assert re.search(rf"\b{name}\b", text), (name, text[:2000])
+    chromium(url, screenshot=TEST_OUTPUT / "deployments.png")
+
+    run = chain["corpus"]
+    url = f"{base}/v2/runs/flow-run/{run.id}?tab=Artifacts"
+    keys = ["corpus-demo-languages", "corpus-demo-drops", "corpus-demo-summary"]
+    _dom_until(url, [run.name, *keys])
+    chromium(url, screenshot=TEST_OUTPUT / "corpus-run-artifacts.png")
+
+    ev = chain["evaluate"][0]
+    url = f"{base}/v2/runs/flow-run/{ev.id}?tab=Artifacts"
+    _dom_until(url, [ev.name, f"eval-{MODEL}-report"])
+    chromium(url, screenshot=TEST_OUTPUT / "evaluate-run-artifacts.png")
+    for png in ("deployments.png", "corpus-run-artifacts.png", "evaluate-run-artifacts.png"):
+        assert (TEST_OUTPUT / png).stat().st_size > 10_000, png
+
+
+def test_launcher_refuses_a_second_start_on_the_same_root(service: Service) -> None:
+    with pytest.raises(serve.ServeError, match="already serving"):
+        serve.start(serve.ServeOptions(root=service.root, port=serve.free_port()))
+    st = serve.status(service.root)
+    assert st and all(p["alive"] for p in st["processes"])
+    assert {p["name"] for p in st["processes"]} == {"server", "worker-cpu", "worker-gpu"}
