@@ -386,7 +386,7 @@ def check_bind(host: str) -> None:
         raise ServeError(
             f"refusing to serve on {host}: beyond loopback the server needs basic auth. Set "
             "PREFECT_SERVER_API_AUTH_STRING='user:password' (and PREFECT_UI_API_URL to the "
-            "address browsers use), or serve on 127.0.0.1 and tunnel (see README.md ("Running crossling as a service"))"
+            "address browsers use), or serve on 127.0.0.1 and tunnel (README: 'Running crossling as a service')"
         )
 
 
