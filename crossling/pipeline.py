@@ -29,7 +29,7 @@ from pydantic import BaseModel, Field
 
 from crossling import __version__
 from crossling.clean import QualityConfig, normalize_text
-from crossling.dedup.exact import ExactDeduplicator, write_index
+from crossling.dedup.exact import ExactDeduplicator, IndexWriter
 from crossling.documents import (
     DOCS_SCHEMA,
     PAIRS_SCHEMA,
@@ -329,8 +329,7 @@ def publish(plan: RunPlan, results: list[dict[str, Any]]) -> dict[str, Any]:
             pair_dup_of[p.index] = pdups
 
     files: list[dict[str, Any]] = []
-    kept_hashes: list[str] = []
-    kept_ids: list[str] = []
+    index = IndexWriter(dr, plan.name, plan.version)
     pairs_by_source: Counter[str] = Counter()
 
     class _Out:
@@ -372,11 +371,10 @@ def publish(plan: RunPlan, results: list[dict[str, Any]]) -> dict[str, Any]:
                 ids = batch.column("id").to_pylist()
             if not batch.num_rows:
                 continue
-            sizes = pa.array([dedup.cluster_size.get(i, 1) for i in ids], pa.int32())
+            sizes = pa.array([dedup.cluster_size(i) for i in ids], pa.int32())
             batch = batch.set_column(batch.schema.get_field_index("dup_cluster_size"),
                                      DOCS_SCHEMA.field("dup_cluster_size"), sizes)
-            kept_hashes.extend(batch.column("content_hash").to_pylist())
-            kept_ids.extend(ids)
+            index.add(batch.column("content_hash"), batch.column("id"))
             langs = batch.column("lang")
             for lang in pc.unique(langs).to_pylist():
                 out.write(f"docs/lang={lang}/part-{p.index:05d}.parquet", "docs", lang,
@@ -393,7 +391,7 @@ def publish(plan: RunPlan, results: list[dict[str, Any]]) -> dict[str, Any]:
             out.write(f"pairs/part-{p.index:05d}.parquet", "pairs", None, batch, PAIRS_SCHEMA)
         out.close()
 
-    write_index(dr, plan.name, plan.version, kept_hashes, kept_ids)
+    index.close()
     manifest = _manifest(plan, dr, files, results, dedup, pairs_by_source)
     write_json(fs, posixpath.join(vdir, MANIFEST), manifest)  # last: the version is complete
     fs.rm(posixpath.join(vdir, WORK), recursive=True)

@@ -81,6 +81,11 @@ def test_corpus_from_jsonl_and_warc_balances_and_labels(inputs, data_root):
     dup = [r for r in _rejects(data_root, "c", m["version"]) if r["reason"] == "exact_duplicate"]
     kept_ids = _doc_ids(data_root, "c", m["version"])
     assert dup[0]["duplicate_of"] in kept_ids
+    sizes = {i: n for b in iter_docs(DataRoot(data_root), "c", m["version"],
+                                     columns=["id", "dup_cluster_size"])
+             for i, n in zip(b.column("id").to_pylist(), b.column("dup_cluster_size").to_pylist(),
+                             strict=True)}
+    assert sizes[dup[0]["duplicate_of"]] == 2 and sorted(sizes.values())[-2] == 1
     # The windows-1251 page was decoded from its <meta> charset and reduced to its main text.
     ru = [b for b in iter_docs(DataRoot(data_root), "c", m["version"], langs=["ru"])]
     texts = [t for b in ru for t in b.column("text").to_pylist()]
