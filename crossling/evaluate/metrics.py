@@ -1,0 +1,260 @@
+"""Metric functions: given a loaded model, a tokenizer and texts, return numbers.
+
+Nothing here reads files or knows about checkpoints; ``suite.py`` selects the data, runs the
+contamination guard and writes results. Every function is deterministic (no random masking, no
+sampling), so two evaluations of one checkpoint on one held-out set give the same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+
+def _batches(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+# --- masked language modelling -------------------------------------------------------------------
+
+
+@dataclass
+class MaskedLMScore:
+    """Pseudo-log-likelihood scoring of a set of texts (Salazar et al., 2020)."""
+
+    tokens: int  # scored tokens (non-special tokens after truncation, at most max_positions a text)
+    correct: int  # tokens whose masked-out prediction (argmax) is the original token
+    nll: float  # summed negative log-likelihood of the original tokens, each masked in turn
+    texts: int
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.tokens if self.tokens else float("nan")
+
+    @property
+    def pseudo_perplexity(self) -> float:
+        return math.exp(self.nll / self.tokens) if self.tokens else float("nan")
+
+
+@torch.inference_mode()
+def masked_lm_score(
+    model: torch.nn.Module,
+    tokenizer: Any,
+    texts: Sequence[str],
+    *,
+    max_length: int = 64,
+    max_positions: int | None = None,
+    batch_size: int = 64,
+) -> MaskedLMScore:
+    """Mask tokens of every text one at a time and score the model's prediction of each.
+
+    This gives pseudo-perplexity (exp of the mean pseudo-log-likelihood per token) and masked-token
+    accuracy (how often the argmax at the masked position is the original token) from the same
+    forward passes. Each scored token costs one sequence, so ``max_length`` and ``max_positions``
+    bound the cost.
+
+    Args:
+        model: a masked LM (``AutoModelForMaskedLM``) in eval mode.
+        tokenizer: its tokenizer; must define a mask token.
+        texts: the texts to score.
+        max_length: tokens per text, special tokens included; longer texts are truncated.
+        max_positions: score at most this many positions per text, evenly spaced (always the
+            same ones); None scores every token, the exact pseudo-perplexity.
+        batch_size: masked sequences per forward pass.
+    """
+    if tokenizer.mask_token_id is None:
+        raise ValueError("the tokenizer has no mask token: not a masked LM checkpoint")
+    device = next(model.parameters()).device
+    enc = tokenizer(list(texts), truncation=True, max_length=max_length, padding=False)
+    # One masked copy per (text, position) where the position is not a special token.
+    jobs: list[tuple[list[int], int]] = []
+    for ids in enc["input_ids"]:
+        special = tokenizer.get_special_tokens_mask(ids, already_has_special_tokens=True)
+        positions = [pos for pos, s in enumerate(special) if not s]
+        if max_positions is not None and len(positions) > max_positions:
+            picks = np.linspace(0, len(positions) - 1, max_positions).round().astype(int)
+            positions = [positions[i] for i in picks]
+        jobs += [(ids, pos) for pos in positions]
+    correct, nll = 0, 0.0
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    for batch in _batches(jobs, batch_size):
+        width = max(len(ids) for ids, _ in batch)
+        input_ids = torch.full((len(batch), width), pad, dtype=torch.long)
+        attention = torch.zeros((len(batch), width), dtype=torch.long)
+        for row, (ids, _) in enumerate(batch):
+            input_ids[row, : len(ids)] = torch.tensor(ids)
+            attention[row, : len(ids)] = 1
+        rows = torch.arange(len(batch))
+        positions = torch.tensor([pos for _, pos in batch])
+        targets = input_ids[rows, positions].clone()
+        input_ids[rows, positions] = tokenizer.mask_token_id
+        logits = model(input_ids=input_ids.to(device), attention_mask=attention.to(device)).logits
+        logp = torch.log_softmax(logits[rows, positions].float(), dim=-1).cpu()
+        nll -= float(logp[rows, targets].sum())
+        correct += int((logp.argmax(-1) == targets).sum())
+    return MaskedLMScore(tokens=len(jobs), correct=correct, nll=nll, texts=len(texts))
+
+
+# --- sentence embeddings and retrieval -----------------------------------------------------------
+
+
+@torch.inference_mode()
+def mean_pooled_embeddings(
+    model: torch.nn.Module,
+    tokenizer: Any,
+    texts: Sequence[str],
+    *,
+    max_length: int = 128,
+    batch_size: int = 32,
+) -> np.ndarray:
+    """Mean of the last hidden states over the non-padding tokens, one row per text (float32).
+
+    Works for any transformers encoder or encoder head model (``AutoModelForMaskedLM``,
+    ``AutoModelForSequenceClassification``) since it asks for ``output_hidden_states``.
+    """
+    device = next(model.parameters()).device
+    out = []
+    for batch in _batches(list(texts), batch_size):
+        enc = tokenizer(
+            list(batch), truncation=True, max_length=max_length, padding=True, return_tensors="pt"
+        ).to(device)
+        hidden = model(
+            input_ids=enc["input_ids"],
+            attention_mask=enc["attention_mask"],
+            output_hidden_states=True,
+        ).hidden_states[-1]
+        mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        out.append(((hidden * mask).sum(1) / mask.sum(1).clamp(min=1)).float().cpu().numpy())
+    if not out:
+        return np.zeros((0, 0), dtype=np.float32)
+    return np.concatenate(out).astype(np.float32)
+
+
+def retrieval_top1(
+    queries: np.ndarray,
+    candidates: np.ndarray,
+    candidate_texts: Sequence[str] | None = None,
+) -> float:
+    """Tatoeba-style top-1 accuracy: query i must retrieve candidate i by cosine similarity.
+
+    When ``candidate_texts`` is given, retrieving a different candidate with exactly the gold text
+    also counts as correct (held-out sets can hold repeated short sentences).
+    """
+    if len(queries) == 0:
+        return float("nan")
+    q = queries / np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-12)
+    c = candidates / np.maximum(np.linalg.norm(candidates, axis=1, keepdims=True), 1e-12)
+    best = (q @ c.T).argmax(axis=1)
+    hits = best == np.arange(len(q))
+    if candidate_texts is not None:
+        hits |= np.array([candidate_texts[b] == candidate_texts[i] for i, b in enumerate(best)])
+    return float(hits.mean())
+
+
+# --- classification ------------------------------------------------------------------------------
+
+
+@torch.inference_mode()
+def classify(
+    model: torch.nn.Module,
+    tokenizer: Any,
+    texts: Sequence[str],
+    *,
+    max_length: int = 128,
+    batch_size: int = 32,
+) -> list[int]:
+    """Predicted class index (argmax of the logits) per text."""
+    device = next(model.parameters()).device
+    preds: list[int] = []
+    for batch in _batches(list(texts), batch_size):
+        enc = tokenizer(
+            list(batch), truncation=True, max_length=max_length, padding=True, return_tensors="pt"
+        ).to(device)
+        preds += model(**enc).logits.argmax(-1).cpu().tolist()
+    return preds
+
+
+def accuracy(predicted: Sequence[int], gold: Sequence[int]) -> float:
+    if not gold:
+        return float("nan")
+    return float(np.mean([p == g for p, g in zip(predicted, gold, strict=True)]))
+
+
+# --- translation ---------------------------------------------------------------------------------
+
+
+@torch.inference_mode()
+def translate(
+    model: torch.nn.Module,
+    tokenizer: Any,
+    texts: Sequence[str],
+    *,
+    prefix: str = "",
+    forced_bos_token_id: int | None = None,
+    max_length: int = 128,
+    max_new_tokens: int = 64,
+    num_beams: int = 1,
+    batch_size: int = 16,
+) -> list[str]:
+    """Translate with ``generate`` (greedy unless ``num_beams > 1``), one output per text.
+
+    Args:
+        prefix: prepended to every source text (a target-language tag such as ``>>de<< ``).
+        forced_bos_token_id: the first decoder token (mBART / M2M-100 target-language codes).
+    """
+    device = next(model.parameters()).device
+    out: list[str] = []
+    kw: dict[str, Any] = {"max_new_tokens": max_new_tokens, "num_beams": num_beams}
+    if forced_bos_token_id is not None:
+        kw["forced_bos_token_id"] = forced_bos_token_id
+    for batch in _batches([prefix + t for t in texts], batch_size):
+        enc = tokenizer(
+            list(batch), truncation=True, max_length=max_length, padding=True, return_tensors="pt"
+        ).to(device)
+        generated = model.generate(**enc, do_sample=False, **kw)
+        out += tokenizer.batch_decode(generated, skip_special_tokens=True)
+    return [o.strip() for o in out]
+
+
+# sacrebleu's BLEU tokenizer per target language: 13a splits on spaces and punctuation, which is
+# wrong for scripts written without spaces.
+_BLEU_TOKENIZE = {"zh": "zh", "ja": "char", "th": "char", "lo": "char", "km": "char", "my": "char"}
+
+
+def bleu_tokenizer_for(lang: str) -> str:
+    """sacrebleu's tokenizer name for a target language (``13a`` unless the script needs another)."""
+    return _BLEU_TOKENIZE.get(lang.split("-")[0].split("_")[0], "13a")
+
+
+@dataclass
+class TranslationScore:
+    bleu: float
+    chrf: float
+    bleu_signature: str  # sacrebleu's signature: the exact recipe, to compare numbers across runs
+    chrf_signature: str
+    segments: int
+
+
+def translation_score(
+    hypotheses: Sequence[str], references: Sequence[str], tgt_lang: str
+) -> TranslationScore:
+    """Corpus BLEU and chrF (sacrebleu) of hypotheses against one reference each."""
+    from sacrebleu.metrics import BLEU, CHRF
+
+    bleu = BLEU(tokenize=bleu_tokenizer_for(tgt_lang))
+    chrf = CHRF()
+    hyps, refs = list(hypotheses), [list(references)]
+    b, c = bleu.corpus_score(hyps, refs), chrf.corpus_score(hyps, refs)
+    return TranslationScore(
+        bleu=float(b.score),
+        chrf=float(c.score),
+        bleu_signature=str(bleu.get_signature()),
+        chrf_signature=str(chrf.get_signature()),
+        segments=len(hyps),
+    )

@@ -1,0 +1,335 @@
+"""Compare a model's results across checkpoints: leaderboard, deltas, regressions, plots, markdown.
+
+Input is the list of a model's ``results.json`` dicts in checkpoint order (run version, then
+step; see :func:`crossling.registry.load_results`). Nothing here runs a model.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import posixpath
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import fsspec
+
+from crossling.evaluate.suite import HEADLINE_ORDER, LOWER_IS_BETTER
+from crossling.storage import atomic_open
+
+DEFAULT_REGRESSION_MARGIN = 0.05  # relative: a metric 5% worse than the previous checkpoint
+
+
+def checkpoint_label(result: dict[str, Any]) -> str:
+    return f"{result['run_version']}/{result['step']}"
+
+
+def family(metric: str) -> str:
+    return metric.partition("/")[0]
+
+
+def higher_is_better(metric: str) -> bool:
+    return family(metric) not in LOWER_IS_BETTER
+
+
+def headline_families(results: list[dict[str, Any]]) -> list[str]:
+    """Metric families present in any result, in a fixed order (unknown ones last, sorted)."""
+    fams = {family(m) for r in results for m in r.get("metrics", {})}
+    return [f for f in HEADLINE_ORDER if f in fams] + sorted(fams - set(HEADLINE_ORDER))
+
+
+# --- comparisons ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Change:
+    """One metric of one checkpoint against the previous and the best earlier checkpoint."""
+
+    metric: str
+    value: float
+    previous: float | None  # the latest earlier checkpoint that has this metric
+    best: float | None  # the best value among earlier checkpoints
+    best_checkpoint: str | None
+    delta_previous: float | None  # value - previous (raw; see ``higher_is_better``)
+    delta_best: float | None
+    higher_is_better: bool
+    regression: bool  # worse than ``previous`` by more than the margin (relative)
+    new_best: bool
+    comparable: bool  # same evaluation data and config as the previous checkpoint
+
+
+def _worse_by(value: float, reference: float, higher: bool) -> float:
+    """How much worse ``value`` is than ``reference``, relative to it (negative when better)."""
+    diff = (reference - value) if higher else (value - reference)
+    return diff / max(abs(reference), 1e-9)
+
+
+def compare(
+    history: list[dict[str, Any]], index: int = -1, margin: float = DEFAULT_REGRESSION_MARGIN
+) -> list[Change]:
+    """Changes of ``history[index]`` against the checkpoints before it, one per metric."""
+    index = index % len(history)
+    current, earlier = history[index], history[:index]
+    changes = []
+    for metric, value in sorted(current.get("metrics", {}).items()):
+        higher = higher_is_better(metric)
+        prev_r = next((r for r in reversed(earlier) if metric in r.get("metrics", {})), None)
+        prev = prev_r["metrics"][metric] if prev_r else None
+        scored = [(r["metrics"][metric], r) for r in earlier if metric in r.get("metrics", {})]
+        best_v, best_r = (
+            (max if higher else min)(scored, key=lambda t: t[0]) if scored else (None, None)
+        )
+        regression = prev is not None and _worse_by(value, prev, higher) > margin
+        changes.append(
+            Change(
+                metric=metric,
+                value=value,
+                previous=prev,
+                best=best_v,
+                best_checkpoint=checkpoint_label(best_r) if best_r else None,
+                delta_previous=None if prev is None else value - prev,
+                delta_best=None if best_v is None else value - best_v,
+                higher_is_better=higher,
+                regression=regression,
+                new_best=best_v is not None and _worse_by(value, best_v, higher) < 0,
+                comparable=prev_r is None or _comparable(prev_r, current),
+            )
+        )
+    return changes
+
+
+def _comparable(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return a.get("data", {}).get("sha256") == b.get("data", {}).get("sha256") and a.get(
+        "eval_config_hash"
+    ) == b.get("eval_config_hash")
+
+
+def regressions(
+    history: list[dict[str, Any]], index: int = -1, margin: float = DEFAULT_REGRESSION_MARGIN
+) -> list[dict[str, Any]]:
+    """The regressed metrics of ``history[index]`` as JSON-able dicts (for events and reports)."""
+    return [
+        {
+            "metric": c.metric,
+            "value": c.value,
+            "previous": c.previous,
+            "relative_drop": round(_worse_by(c.value, c.previous, c.higher_is_better), 4),
+            "comparable": c.comparable,
+        }
+        for c in compare(history, index, margin)
+        if c.regression and c.previous is not None
+    ]
+
+
+# --- leaderboard ---------------------------------------------------------------------------------
+
+
+def _round(v: float | None, nd: int = 4) -> float | None:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    return round(v, nd)
+
+
+def leaderboard(
+    history: list[dict[str, Any]], margin: float = DEFAULT_REGRESSION_MARGIN
+) -> list[dict[str, Any]]:
+    """One row per checkpoint: the headline (``/avg``) metrics, regressions and data hash."""
+    fams = headline_families(history)
+    rows = []
+    for i, r in enumerate(history):
+        row: dict[str, Any] = {"checkpoint": checkpoint_label(r), "step": r["step"]}
+        for fam in fams:
+            row[fam] = _round(r.get("metrics", {}).get(f"{fam}/avg"))
+        row["regressions"] = len(regressions(history, i, margin))
+        row["eval_data"] = r.get("data", {}).get("sha256", "")[:8]
+        rows.append(row)
+    return rows
+
+
+def format_table(rows: list[dict[str, Any]], title: str | None = None) -> str:
+    """A fixed-width text table of dict rows (for the terminal)."""
+    if not rows:
+        return (title + "\n" if title else "") + "(no results)"
+    cols = list(rows[0])
+    cells = [[("-" if row.get(c) is None else str(row.get(c))) for c in cols] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(cols)]
+    lines = [title] if title else []
+    lines.append("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip())
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    return "\n".join(lines)
+
+
+# --- plots ---------------------------------------------------------------------------------------
+
+
+def plot_family(history: list[dict[str, Any]], fam: str) -> bytes:
+    """PNG of one metric family over checkpoints: a line per language or direction, avg in bold."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    keys = sorted({m for r in history for m in r.get("metrics", {}) if family(m) == fam})
+    xs = list(range(len(history)))
+    fig, ax = plt.subplots(figsize=(7.2, 3.6), dpi=80)
+    try:
+        for key in keys:
+            ys = [r.get("metrics", {}).get(key, float("nan")) for r in history]
+            sub = key.partition("/")[2]
+            avg = sub == "avg"
+            ax.plot(
+                xs,
+                ys,
+                marker="o",
+                linewidth=2.5 if avg else 1.0,
+                color="black" if avg else None,
+                label=sub,
+                zorder=3 if avg else 2,
+            )
+        runs = sorted({r["run_version"] for r in history})
+        ticks = [
+            f"r{runs.index(r['run_version']) + 1}:{r['step']}" if len(runs) > 1 else str(r["step"])
+            for r in history
+        ]
+        ax.set_xticks(xs)
+        ax.set_xticklabels(ticks, fontsize=8, rotation=30 if len(xs) > 8 else 0)
+        ax.set_xlabel("checkpoint step" + (" (rN = Nth run version)" if len(runs) > 1 else ""))
+        direction = "lower is better" if fam in LOWER_IS_BETTER else "higher is better"
+        ax.set_title(f"{history[-1]['model_name']}: {fam} ({direction})", fontsize=10)
+        ax.grid(alpha=0.3)
+        if keys:  # outside the axes, so no line hides behind it
+            ax.legend(
+                fontsize=7,
+                ncol=2 if len(keys) > 12 else 1,
+                loc="upper left",
+                bbox_to_anchor=(1.01, 1.0),
+                borderaxespad=0.0,
+            )
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        return buf.getvalue()
+    finally:
+        plt.close(fig)
+
+
+def write_plots(history: list[dict[str, Any]], out_dir: str) -> dict[str, str]:
+    """Write ``<out_dir>/plots/<family>.png`` for every family; return family -> path."""
+    fs, base = fsspec.core.url_to_fs(out_dir)
+    paths = {}
+    for fam in headline_families(history):
+        path = posixpath.join(base, "plots", f"{fam}.png")
+        with atomic_open(fs, path, "wb") as f:
+            f.write(plot_family(history, fam))
+        paths[fam] = path
+    return paths
+
+
+# --- markdown --------------------------------------------------------------------------------------
+
+
+def _fmt(v: float | None, signed: bool = False) -> str:
+    if v is None:
+        return "-"
+    return f"{v:+.4g}" if signed else f"{v:.4g}"
+
+
+def _change_table(changes: list[Change]) -> list[str]:
+    lines = [
+        "| metric | value | previous | change | best before | vs best | flag |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for c in changes:
+        flag = "REGRESSION" if c.regression else ("new best" if c.new_best else "")
+        arrow = "" if c.higher_is_better else " (lower is better)"
+        lines.append(
+            f"| {c.metric}{arrow} | {_fmt(c.value)} | {_fmt(c.previous)} | "
+            f"{_fmt(c.delta_previous, True)} | {_fmt(c.best)} | {_fmt(c.delta_best, True)} | {flag} |"
+        )
+    return lines
+
+
+def markdown_report(
+    history: list[dict[str, Any]],
+    plots: dict[str, str] | None = None,
+    margin: float = DEFAULT_REGRESSION_MARGIN,
+    *,
+    embed_plots: bool = True,
+    plot_links: dict[str, str] | None = None,
+) -> str:
+    """The report on the newest checkpoint of ``history``: changes, regressions, plots, leaderboard.
+
+    Args:
+        history: a model's results in checkpoint order; the last one is reported on.
+        plots: family -> local PNG path (from :func:`write_plots`).
+        margin: relative drop against the previous checkpoint that counts as a regression.
+        embed_plots: inline the PNGs as data URIs, so the report renders without file access.
+        plot_links: family -> URI to link next to each plot (e.g. ``file://`` of the PNG).
+    """
+    cur = history[-1]
+    changes = compare(history, -1, margin)
+    regs = [c for c in changes if c.regression]
+    lines = [
+        f"# Evaluation: {cur['model_name']} {checkpoint_label(cur)}",
+        "",
+        f"- checkpoint: `{cur.get('checkpoint', '')}` ({cur.get('model_kind')}, "
+        f"objective {cur.get('objective')})",
+        f"- corpus: `{cur['data']['corpus']['name']}@{cur['data']['corpus']['version']}`, "
+        f"eval data sha256 `{cur['data']['sha256'][:16]}`, eval config `{cur.get('eval_config_hash')}`",
+        f"- compared with {len(history) - 1} earlier checkpoint(s); regression margin "
+        f"{margin:.0%} (relative drop against the previous checkpoint)",
+        "",
+    ]
+    if regs:
+        lines.append(
+            f"**REGRESSION: {len(regs)} metric(s) fell by more than {margin:.0%}:** "
+            + ", ".join(f"`{c.metric}`" for c in regs)
+        )
+    else:
+        lines.append("No regressions against the previous checkpoint.")
+    if any(not c.comparable for c in changes):
+        lines += [
+            "",
+            "Note: the previous checkpoint was evaluated on different data or with a "
+            "different config; deltas are indicative only.",
+        ]
+    avg = [c for c in changes if c.metric.endswith("/avg")]
+    per_key = [c for c in changes if not c.metric.endswith("/avg")]
+    for title, subset in (("Summary (macro averages)", avg), ("Per language / direction", per_key)):
+        if subset:
+            lines += ["", f"## {title}", "", *_change_table(subset)]
+    if cur.get("signatures"):
+        lines += ["", "## sacrebleu signatures", ""]
+        lines += [f"- {k}: `{v}`" for k, v in sorted(cur["signatures"].items())]
+    if plots:
+        lines += ["", "## Over checkpoints", ""]
+        for fam, path in plots.items():
+            link = (plot_links or {}).get(fam)
+            if embed_plots:
+                with fsspec.open(path, "rb") as f:
+                    data = base64.b64encode(f.read()).decode()
+                lines.append(f"![{fam}](data:image/png;base64,{data})")
+            if link:
+                lines.append(f"[{fam}.png]({link})")
+            lines.append("")
+    rows = leaderboard(history, margin)
+    if rows:
+        cols = list(rows[0])
+        lines += [
+            "",
+            "## Leaderboard",
+            "",
+            "| " + " | ".join(cols) + " |",
+            "|" + "---|" * len(cols),
+        ]
+        lines += [
+            "| " + " | ".join("-" if r[c] is None else str(r[c]) for c in cols) + " |" for r in rows
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def changes_as_dicts(changes: list[Change]) -> list[dict[str, Any]]:
+    return [asdict(c) for c in changes]

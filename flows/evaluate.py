@@ -1,0 +1,309 @@
+"""The evaluation flow: score checkpoints that have no results, then publish per-model comparisons.
+
+Runs on a cron schedule and on ``crossling.checkpoint.saved`` (deployments/). With no checkpoints
+given it evaluates every complete checkpoint under the data root that has no ``results.json``; a
+second run finds none and does nothing (no tasks, artifacts or events). For every model that got
+new results it publishes:
+
+- a table artifact ``eval-<model>``: the leaderboard across checkpoints (headline metrics),
+- a markdown artifact ``eval-<model>-report``: each metric of the newest checkpoint against the
+  previous and the best earlier one, the regression flag, and plots (also written as PNGs next to
+  the newest results: ``<root>/eval/<model>/<run_version>/<step>/plots/<metric>.png``),
+- one ``crossling.eval.completed`` event per evaluated checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import posixpath
+from collections import defaultdict
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+from crossling import registry
+from crossling.evaluate import report
+from crossling.evaluate.suite import ContaminationError, EvalConfig
+from crossling.storage import DataRoot, atomic_open
+from flows.common import artifact_key, emit
+from tasks.evaluate import evaluate_checkpoint_task
+
+EVENT = "crossling.eval.completed"
+DEFAULT_ROOT = os.environ.get("CROSSLING_ROOT", "./data")
+
+
+class EvaluationFailed(RuntimeError):
+    """One or more checkpoints could not be evaluated (the others were, and were published)."""
+
+
+def resolve_checkpoints(
+    root: str, checkpoints: list[str] | None, *, overwrite: bool = False
+) -> list[registry.CheckpointRef]:
+    """The named checkpoints; when none are named, every checkpoint without results (every
+    checkpoint at all with ``overwrite``).
+
+    Raises:
+        ValueError: when a name does not resolve to a complete checkpoint.
+    """
+    if not checkpoints:
+        if overwrite:
+            return registry.find_checkpoints(root)
+        return registry.pending_checkpoints(root)
+    return sorted({registry.resolve_checkpoint(c, root) for c in checkpoints})
+
+
+def publish_model(
+    root: str, model_name: str, new_steps: set[tuple[str, int]], margin: float
+) -> dict[str, Any]:
+    """Leaderboard, report and plots of one model; events for its newly evaluated checkpoints."""
+    data = DataRoot(root)
+    history = registry.load_results(root, model_name)
+    newest = history[-1]
+    out_dir = data.eval_dir(model_name, newest["run_version"], newest["step"])
+    plots = report.write_plots(history, out_dir)
+    links = {fam: data.uri(path) for fam, path in plots.items()}
+    markdown = report.markdown_report(history, plots, margin, plot_links=links)
+    report_path = posixpath.join(out_dir, "report.md")
+    with atomic_open(data.fs, report_path, "w", encoding="utf-8") as f:
+        f.write(markdown)
+    rows = report.leaderboard(history, margin)
+    key = artifact_key("eval", model_name)
+    create_table_artifact(
+        table=rows,
+        key=key,
+        description=f"Evaluation of {model_name} across checkpoints (macro averages; "
+        f"regressions = metrics down more than {margin:.0%} on the previous checkpoint)",
+    )
+    create_markdown_artifact(
+        markdown=markdown,
+        key=artifact_key("eval", model_name, "report"),
+        description=f"{model_name} {report.checkpoint_label(newest)} against earlier checkpoints",
+    )
+    regressed: dict[str, list[dict[str, Any]]] = {}
+    for i, r in enumerate(history):
+        if (r["run_version"], r["step"]) not in new_steps:
+            continue
+        regs = report.regressions(history, i, margin)
+        regressed[report.checkpoint_label(r)] = regs
+        ref_dir = data.eval_dir(model_name, r["run_version"], r["step"])
+        emit(
+            EVENT,
+            f"crossling.model.{model_name}",
+            {
+                "root": root,
+                "model_name": model_name,
+                "run_version": r["run_version"],
+                "step": r["step"],
+                "results": data.uri(posixpath.join(ref_dir, registry.RESULTS)),
+                "regressions": regs,
+                # Macro averages, so automations can match on them without reading the file.
+                "headline": {k: v for k, v in r["metrics"].items() if k.endswith("/avg")},
+            },
+            name=model_name,
+        )
+    return {
+        "table_key": key,
+        "report": data.uri(report_path),
+        "plots": links,
+        "leaderboard": rows,
+        "regressions": regressed,
+    }
+
+
+@flow(name="crossling-evaluate", log_prints=True)
+def evaluate_flow(
+    root: str = DEFAULT_ROOT,
+    checkpoints: list[str] | None = None,
+    config: EvalConfig | None = None,
+    regression_margin: float = report.DEFAULT_REGRESSION_MARGIN,
+    overwrite: bool = False,
+) -> dict[str, Any]:
+    """Evaluate checkpoints and publish leaderboards, reports, plots and events per model.
+
+    Args:
+        root: the data root (local directory or fsspec URL).
+        checkpoints: checkpoint directories, or ``<model>/<run_version>/checkpoint-<step>`` under
+            ``<root>/models``. Empty: every checkpoint that has no results yet.
+        config: how to evaluate (rows per language, lengths, labeled set, device).
+        regression_margin: relative drop against the previous checkpoint flagged as a regression.
+        overwrite: re-evaluate checkpoints that already have results.
+
+    Returns:
+        ``evaluated`` checkpoint names, ``failed`` (name -> error), and ``models``: per model the
+        table artifact key, report URI, plot URIs, leaderboard rows and regressions.
+    """
+    logger = get_run_logger()
+    if regression_margin < 0:
+        raise ValueError(f"regression_margin must be >= 0, got {regression_margin}")
+    cfg = config or EvalConfig()
+    refs = resolve_checkpoints(root, checkpoints, overwrite=overwrite)
+    if not overwrite:
+        refs = [r for r in refs if not r.has_results()]
+    if not refs:
+        logger.info("nothing to evaluate under %s: every checkpoint has results", root)
+        return {"evaluated": [], "failed": {}, "models": {}}
+    logger.info("evaluating %d checkpoint(s): %s", len(refs), ", ".join(r.name for r in refs))
+    # One checkpoint at a time: each evaluation already uses every core torch is given, and two
+    # models in memory at once buy nothing on a CPU box.
+    evaluated: dict[str, set[tuple[str, int]]] = defaultdict(set)
+    failed: dict[str, str] = {}
+    errors: list[BaseException] = []
+    for ref in refs:
+        state = evaluate_checkpoint_task(
+            root=ref.root,
+            checkpoint_path=ref.path,
+            model_name=ref.model_name,
+            run_version=ref.run_version,
+            step=ref.step,
+            config=cfg.model_dump(),
+            overwrite=overwrite,
+            return_state=True,
+        )
+        if state.is_completed():
+            evaluated[(ref.root, ref.model_name)].add((ref.run_version, ref.step))
+        else:
+            exc = state.result(raise_on_failure=False)
+            failed[ref.name] = str(exc)
+            errors.append(exc if isinstance(exc, BaseException) else RuntimeError(str(exc)))
+    models = {
+        model: publish_model(model_root, model, steps, regression_margin)
+        for (model_root, model), steps in sorted(evaluated.items())
+    }
+    for model, info in models.items():
+        for label, regs in info["regressions"].items():
+            if regs:
+                logger.warning(
+                    "REGRESSION %s %s: %s", model, label, ", ".join(r["metric"] for r in regs)
+                )
+    summary = {
+        "evaluated": [
+            f"{m}/{v}/checkpoint-{s}" for (_, m), st in evaluated.items() for v, s in sorted(st)
+        ],
+        "failed": failed,
+        "models": models,
+    }
+    if errors:
+        contaminated = [e for e in errors if isinstance(e, ContaminationError)]
+        first = contaminated[0] if contaminated else errors[0]
+        raise EvaluationFailed(
+            f"{len(errors)} of {len(refs)} checkpoint(s) failed; first: {first}"
+        ) from first
+    return summary
+
+
+# --- command line ------------------------------------------------------------------------------------
+
+
+def leaderboard_text(
+    root: str,
+    model_names: list[str] | None = None,
+    margin: float = report.DEFAULT_REGRESSION_MARGIN,
+) -> str:
+    """The leaderboard of each model (all evaluated models by default) as text tables."""
+    names = model_names if model_names is not None else registry.evaluated_models(root)
+    blocks = []
+    for name in names:
+        history = registry.load_results(root, name)
+        if history:
+            blocks.append(report.format_table(report.leaderboard(history, margin), f"== {name}"))
+    return "\n\n".join(blocks) if blocks else f"no evaluation results under {root}"
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from flows.cli import UsageError
+
+    data = DataRoot(args.data)
+    if not data.fs.exists(data.path):
+        raise UsageError(f"data root {args.data} does not exist")
+    try:
+        refs = resolve_checkpoints(args.data, args.checkpoints)
+    except ValueError as e:
+        raise UsageError(str(e)) from e
+    if args.checkpoints:
+        names = sorted({r.model_name for r in refs})
+    else:
+        names = None
+    cfg_kw: dict[str, Any] = {"max_rows_per_lang": args.max_rows, "device": args.device}
+    if args.labeled:
+        cfg_kw["labeled_path"] = args.labeled
+    if args.languages:
+        cfg_kw["languages"] = args.languages.split(",")
+    try:
+        summary = evaluate_flow(
+            root=args.data,
+            checkpoints=[r.path for r in refs] if args.checkpoints else [],
+            config=EvalConfig(**cfg_kw),
+            regression_margin=args.margin,
+            overwrite=args.force,
+        )
+    except EvaluationFailed as e:
+        print(leaderboard_text(args.data, names, args.margin))
+        raise UsageError(str(e)) from e
+    if not summary["evaluated"]:
+        print("nothing new to evaluate: every checkpoint has results")
+    print(leaderboard_text(args.data, names, args.margin))
+    for model, info in summary["models"].items():
+        print(f"report for {model}: {info['report']}")
+    return 0
+
+
+def _positive_int(s: str) -> int:
+    v = int(s)
+    if v < 1:
+        raise argparse.ArgumentTypeError("must be >= 1")
+    return v
+
+
+def register_cli(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``crossling evaluate [CHECKPOINT...] [--data ROOT]``."""
+    p = subparsers.add_parser(
+        "evaluate",
+        help="evaluate checkpoints that have no results and print the leaderboard",
+        description="Evaluate checkpoints (default: every checkpoint under ROOT without results) "
+        "and print each model's leaderboard across checkpoints. Running it again does nothing new.",
+    )
+    p.add_argument(
+        "checkpoints",
+        nargs="*",
+        metavar="CHECKPOINT",
+        help="checkpoint directory, or <model>/<run_version>/checkpoint-<step>",
+    )
+    p.add_argument(
+        "--data",
+        default=DEFAULT_ROOT,
+        metavar="ROOT",
+        help="data root (default: $CROSSLING_ROOT or ./data)",
+    )
+    p.add_argument(
+        "--max-rows",
+        type=_positive_int,
+        default=EvalConfig().max_rows_per_lang,
+        help="held-out rows per language / direction (default: %(default)s)",
+    )
+    p.add_argument("--languages", help="comma-separated language codes to evaluate (default: all)")
+    p.add_argument("--labeled", metavar="JSONL", help="labeled set for classifier checkpoints")
+    p.add_argument(
+        "--margin",
+        type=float,
+        default=report.DEFAULT_REGRESSION_MARGIN,
+        help="relative drop flagged as a regression (default: %(default)s)",
+    )
+    p.add_argument("--device", default="cpu", help="torch device (default: cpu)")
+    p.add_argument("--force", action="store_true", help="re-evaluate checkpoints with results")
+    p.set_defaults(func=_cmd_evaluate)
+
+
+def run_demo_evaluation(root: str) -> str:
+    """Evaluate every demo checkpoint under ``root`` that has no results; return the leaderboard.
+
+    Called at the end of ``crossling demo``; the caller prints the returned text. Classifier
+    checkpoints are scored on the packaged demo labeled set unless their metadata names one.
+    """
+    from importlib import resources
+
+    labeled = resources.files("crossling").joinpath("data/demo/labeled.jsonl")
+    cfg = EvalConfig(labeled_path=str(labeled) if labeled.is_file() else None)
+    evaluate_flow(root=root, config=cfg)
+    return leaderboard_text(root)

@@ -1,0 +1,300 @@
+"""The training flow: tokenizer, then one training run, then its loss curve and checkpoint link.
+
+Triggered by ``crossling.corpus.published`` (deployments/: retrain on each new corpus version, the
+version templated from the event payload) or run by hand with ``crossling train``. Publishes:
+
+- a table artifact ``train-<model>-loss``: step, loss, learning rate, tokens/s (and MFU on GPU),
+- a markdown artifact ``train-<model>-curve``: the loss curve (PNG embedded, also written as
+  ``<run_dir>/loss.png`` beside the checkpoints) and the run's lineage,
+- a link artifact ``train-<model>-checkpoint`` to the newest checkpoint,
+- one ``crossling.checkpoint.saved`` event per checkpoint (from the task, as they are written).
+
+Running it again with the same parameters resumes the unfinished run, or finds the finished one
+and trains nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+from pydantic import ValidationError
+
+from crossling.storage import DataRoot
+from crossling.train.config import TrainConfig, resolve
+from crossling.train.corpus import TrainCorpus
+from crossling.train.plots import plot_losses
+from crossling.train.run import run_training, validate
+from flows.common import artifact_key, flow_run_id
+from tasks.train import prepare_training_task, train_model_task, train_tokenizer_task
+
+# Markdown artifacts live in Prefect's database: embed the PNG only while it stays small.
+MAX_EMBEDDED_PNG_BYTES = 200_000
+
+
+def _has_own_tokenizer(init_from: str | None) -> bool:
+    return bool(init_from) and any(
+        os.path.exists(os.path.join(init_from, f))
+        for f in ("tokenizer.json", "tokenizer_config.json")
+    )
+
+
+def publish_artifacts(summary: dict[str, Any]) -> dict[str, str]:
+    """Loss table, loss-curve PNG (file + markdown) and checkpoint link of a run summary."""
+    model = summary["model_name"]
+    key = artifact_key("train", model)
+    losses = summary["losses"]
+    rows = [
+        {k: r[k] for k in ("step", "loss", "lr", "tokens_per_s", "mfu") if k in r} for r in losses
+    ]
+    create_table_artifact(
+        table=rows or [{"step": 0, "loss": None}],
+        key=f"{key}-loss",
+        description=f"Training loss of {model} {summary['run_version']} ({summary['objective']}, "
+        f"preset {summary['preset']})",
+    )
+    out: dict[str, str] = {}
+    lines = [
+        f"# Training {model}",
+        "",
+        f"- run: `{summary['run_version']}`, objective **{summary['objective']}**, preset "
+        f"**{summary['preset']}**, step {summary['step']}, tokens seen {summary['tokens_seen']:,}",
+        f"- corpus: {summary['corpus']['name']} `{summary['corpus']['version']}` (manifest sha256 "
+        f"`{summary['corpus']['manifest_sha256'][:12]}`)",
+        f"- languages: {', '.join(summary['languages'])}",
+    ]
+    if summary.get("tokens_per_s"):
+        lines.append(
+            f"- throughput: {summary['tokens_per_s']:,.0f} tokens/s"
+            + (f", MFU {summary['mfu']:.1%}" if summary.get("mfu") else "")
+        )
+    if summary.get("packing_efficiency"):
+        lines.append(
+            f"- packing efficiency: {summary['packing_efficiency']:.3f} (real tokens / positions)"
+        )
+    if losses:
+        png = plot_losses(
+            losses,
+            os.path.join(summary["run_dir"], "loss.png"),
+            f"{model} {summary['run_version']}",
+        )
+        uri = DataRoot(summary["run_dir"]).uri(png)
+        out["plot"] = png
+        lines += ["", f"Loss curve: [{os.path.basename(png)}]({uri})", ""]
+        data = open(png, "rb").read()
+        if len(data) <= MAX_EMBEDDED_PNG_BYTES:
+            lines.append(f"![loss curve](data:image/png;base64,{base64.b64encode(data).decode()})")
+    create_markdown_artifact(
+        markdown="\n".join(lines),
+        key=f"{key}-curve",
+        description=f"Loss curve and lineage of {model} {summary['run_version']}",
+    )
+    if summary.get("checkpoint"):
+        link = DataRoot(summary["checkpoint"]).uri(summary["checkpoint"])
+        create_link_artifact(
+            link=link,
+            link_text=f"{model} {summary['run_version']} step {summary['step']}",
+            key=f"{key}-checkpoint",
+            description="The newest checkpoint of this run.",
+        )
+        out["checkpoint"] = link
+    return out
+
+
+@flow(name="crossling-train", log_prints=True, validate_parameters=True)
+def train_flow(params: TrainConfig) -> dict[str, Any]:
+    """Train the tokenizer of the corpus version (if needed), then the model, and publish the run."""
+    logger = get_run_logger()
+    out_root = params.out_root or params.data_root
+    corpus = TrainCorpus.open(params.data_root, params.corpus, params.version)
+    params = params.model_copy(update={"version": corpus.version, "out_root": out_root})
+    if not _has_own_tokenizer(params.init_from):
+        tok = train_tokenizer_task(
+            params.data_root,
+            out_root,
+            params.corpus,
+            corpus.version,
+            params.tokenizer_vocab_size,
+            params.seed,
+        )
+        logger.info("tokenizer: %s", tok["path"])
+    plan = prepare_training_task(params.model_dump(), flow_run_id())
+    logger.info("run %s/%s (%s)", plan["model_name"], plan["run_version"], plan["run_dir"])
+    summary = train_model_task(plan)
+    if not summary["trained"]:
+        logger.info(
+            "%s %s was already complete at step %d",
+            summary["model_name"],
+            summary["run_version"],
+            summary["step"],
+        )
+    summary["artifacts"] = publish_artifacts(summary)
+    return summary
+
+
+def run_train(params: TrainConfig) -> dict[str, Any]:
+    """Run the training flow (a temporary Prefect server starts if no API is configured)."""
+    return train_flow(params)
+
+
+def run_demo_training(root: str, corpus: str, version: str) -> dict[str, str]:
+    """Tokenizer, a tiny MLM encoder and a tiny translation model on the demo corpus.
+
+    A few minutes on a CPU at most; returns where the tokenizer and the checkpoints are.
+    """
+    base = {"data_root": root, "corpus": corpus, "version": version, "preset": "tiny"}
+    mlm = run_train(
+        TrainConfig(**base, objective="mlm", max_steps=200, save_every=100, log_every=20)
+    )
+    mt = run_train(
+        TrainConfig(**base, objective="translation", max_steps=400, save_every=200, log_every=40)
+    )
+    return {
+        "tokenizer": DataRoot(root).tokenizer_dir(corpus, version),
+        "mlm": mlm["checkpoint"],
+        "translation": mt["checkpoint"],
+    }
+
+
+# --- command line ------------------------------------------------------------------------------------
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from flows.cli import UsageError
+
+    data = DataRoot(args.data)
+    if not data.fs.exists(data.path):
+        raise UsageError(f"data root {args.data} does not exist")
+    if args.objective == "classification" and not args.labeled:
+        raise UsageError("--objective classification needs --labeled FILE")
+    if args.labeled and not os.path.exists(args.labeled) and "://" not in args.labeled:
+        raise UsageError(f"{args.labeled}: no such labeled file")
+    if args.init_from and not os.path.isdir(args.init_from):
+        raise UsageError(f"--init-from {args.init_from}: not a directory")
+    fields: dict[str, Any] = {
+        "data_root": args.data,
+        "corpus": args.corpus,
+        "version": args.version,
+        "out_root": args.out,
+        "objective": args.objective,
+        "preset": args.preset,
+        "max_steps": args.max_steps,
+        "labeled_path": args.labeled,
+        "init_from": args.init_from,
+        "batch_size": args.batch_size,
+        "grad_accum": args.grad_accum,
+        "lr": args.lr,
+        "seed": args.seed,
+        "devices": args.devices,
+        "distributed": args.distributed,
+        "precision": args.precision,
+        "model_name": args.model_name,
+    }
+    if args.save_every:
+        fields["save_every"] = args.save_every
+    if args.train_langs:
+        fields["train_langs"] = [x.strip() for x in args.train_langs.split(",") if x.strip()]
+    if args.directions:
+        fields["directions"] = [x.strip() for x in args.directions.split(",") if x.strip()]
+    try:
+        params = TrainConfig(**{k: v for k, v in fields.items() if v is not None})
+        validate(resolve(params))  # fail fast, in one line, before any Prefect or training work
+    except ValidationError as e:
+        err = e.errors()[0]
+        raise UsageError(f"invalid {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+    except ValueError as e:  # CorpusNotFound included
+        raise UsageError(str(e).splitlines()[0]) from None
+    summary = run_train(params) if args.needs_prefect else run_training(params)
+    if args.json:
+        print(
+            json.dumps({k: v for k, v in summary.items() if k != "losses"}, indent=2, default=str)
+        )
+    else:
+        print_summary(summary)
+    return 0
+
+
+def print_summary(s: dict[str, Any]) -> None:
+    state = "trained" if s["trained"] else "already complete"
+    print(
+        f"{s['model_name']} {s['run_version']}: {state}, step {s['step']}, "
+        f"tokens seen {s['tokens_seen']:,}"
+    )
+    if s["losses"]:
+        first, last = s["losses"][0], s["losses"][-1]
+        print(
+            f"  loss {first['loss']:.4f} (step {first['step']}) -> {last['loss']:.4f} (step {last['step']})"
+        )
+    if s.get("resumed_from"):
+        print(f"  resumed from {s['resumed_from']}")
+    if s.get("tokens_per_s"):
+        mfu = f", MFU {s['mfu']:.1%}" if s.get("mfu") else ""
+        print(f"  {s['tokens_per_s']:,.0f} tokens/s{mfu}")
+    if s.get("packing_efficiency"):
+        print(f"  packing efficiency {s['packing_efficiency']:.3f}")
+    print(f"  checkpoint: {s['checkpoint']}")
+
+
+def register_cli(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``crossling train --data ROOT --corpus NAME --objective ... --preset ...``."""
+    p = subparsers.add_parser(
+        "train",
+        help="train a tokenizer and a model on a corpus version",
+        description="Train (or resume, or find finished) a model on a corpus version: MLM or TLM "
+        "pretraining, translation or classification fine-tuning. Killed and run again, it resumes "
+        "from the last checkpoint.",
+    )
+    p.add_argument("--data", required=True, metavar="ROOT", help="data root holding corpora/")
+    p.add_argument("--corpus", required=True, metavar="NAME", help="corpus name")
+    p.add_argument(
+        "--version", default="latest", metavar="V", help="corpus version or 'latest' (default)"
+    )
+    p.add_argument(
+        "--objective", choices=["mlm", "tlm", "translation", "classification"], default="mlm"
+    )
+    p.add_argument("--preset", choices=["tiny", "small", "base"], default="tiny")
+    p.add_argument(
+        "--max-steps", type=int, metavar="N", help="optimizer steps (default: the preset's)"
+    )
+    p.add_argument(
+        "--out", metavar="ROOT", help="root for tokenizers/ and models/ (default: --data)"
+    )
+    p.add_argument(
+        "--labeled", metavar="FILE", help="classification: JSONL/Parquet with text, label, lang"
+    )
+    p.add_argument(
+        "--train-langs", metavar="CODES", help="classification: languages to train on (default en)"
+    )
+    p.add_argument(
+        "--directions", metavar="PAIRS", help="translation: e.g. en-de,de-en (default: all)"
+    )
+    p.add_argument("--init-from", metavar="DIR", help="local model directory to start from")
+    p.add_argument(
+        "--model-name", help="name under models/ (default <corpus>-<objective>-<preset>)"
+    )
+    p.add_argument("--batch-size", type=int, help="sequences per micro-batch per device")
+    p.add_argument("--grad-accum", type=int, help="micro-batches per optimizer step")
+    p.add_argument("--lr", type=float, help="peak learning rate")
+    p.add_argument(
+        "--save-every", type=int, metavar="N", help="checkpoint every N steps (default 100)"
+    )
+    p.add_argument("--seed", type=int)
+    p.add_argument("--devices", type=int, help="GPUs to use (default: all visible)")
+    p.add_argument(
+        "--distributed", choices=["ddp", "fsdp"], help="multi-GPU strategy (default ddp)"
+    )
+    p.add_argument("--precision", choices=["auto", "bf16", "fp32"])
+    # Stored as `needs_prefect` (read by flows.cli): --local starts no Prefect API at all.
+    p.add_argument(
+        "--local",
+        dest="needs_prefect",
+        action="store_false",
+        help="train in this process without Prefect (no server, artifacts or events)",
+    )
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=_cmd_train)

@@ -1,0 +1,186 @@
+"""End-to-end checks of the issue's 'done when' (slow: minutes on a CPU; they run in CI)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.train.corpus_fixture import corpus_from_demo, demo_data_dir
+
+REPO = os.path.join(os.path.dirname(__file__), "..", "..")
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "HF_HUB_OFFLINE": "1",
+            "OMP_NUM_THREADS": "1",
+            "TOKENIZERS_PARALLELISM": "false",
+            "PYTHONPATH": os.path.abspath(REPO),
+        }
+    )
+    env.pop("PREFECT_API_URL", None)
+    return env
+
+
+def _train_cmd(data: str, out: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "flows.cli",
+        "train",
+        "--data",
+        data,
+        "--corpus",
+        "fixture",
+        "--out",
+        out,
+        "--objective",
+        "mlm",
+        "--preset",
+        "tiny",
+        "--max-steps",
+        "200",
+        "--save-every",
+        "50",
+        "--local",
+        "--json",
+    ]
+
+
+def _run_json(cmd: list[str]) -> dict:
+    done = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=900, cwd=REPO)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout[done.stdout.index("{") :])
+
+
+@pytest.mark.slow
+def test_sigkill_mid_run_then_restart_resumes_to_the_same_loss(
+    corpus_root, out_root, tmp_path, tokenizer_info, corpus
+):
+    import shutil
+
+    from crossling.storage import DataRoot
+    from crossling.train.checkpoint import list_checkpoints
+
+    # Interrupted: SIGKILL as soon as checkpoint-100 is complete, then the same command again.
+    proc = subprocess.Popen(
+        _train_cmd(corpus_root, out_root),
+        env=_env(),
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    models = os.path.join(out_root, "models", "fixture-mlm-tiny")
+    deadline = time.monotonic() + 600
+    killed_at = None
+    while time.monotonic() < deadline and proc.poll() is None:
+        runs = os.listdir(models) if os.path.isdir(models) else []
+        steps = [s for r in runs for s, _ in list_checkpoints(os.path.join(models, r))]
+        if 100 in steps:
+            proc.send_signal(signal.SIGKILL)
+            killed_at = max(steps)
+            break
+        time.sleep(0.05)
+    proc.wait()
+    assert killed_at is not None and killed_at < 200, "the run ended before it could be killed"
+    (run,) = os.listdir(models)
+    names = os.listdir(os.path.join(models, run))
+    assert all(
+        n.startswith(("checkpoint-", ".checkpoint-")) or n in ("metadata.json", "train_ids.parquet")
+        for n in names
+    )
+    resumed = _run_json(_train_cmd(corpus_root, out_root))
+    assert resumed["resumed_from"].endswith(f"checkpoint-{killed_at}")
+    assert resumed["step"] == 200 and resumed["run_version"] == run
+
+    # Uninterrupted, same command into another out root.
+    other = str(tmp_path / "straight")
+    shutil.copytree(tokenizer_info.path, DataRoot(other).tokenizer_dir(corpus.name, corpus.version))
+    straight = _run_json(_train_cmd(corpus_root, other))
+    with open(os.path.join(resumed["checkpoint"], "metadata.json")) as f:
+        a = json.load(f)["losses"]
+    with open(os.path.join(straight["checkpoint"], "metadata.json")) as f:
+        b = json.load(f)["losses"]
+    assert a[-1]["step"] == b[-1]["step"] == 200
+    assert a[-1]["loss"] == pytest.approx(b[-1]["loss"], rel=1e-3)  # bitwise equal on one thread
+    assert a[-1]["loss"] < a[0]["loss"] - 1.0  # and the MLM loss fell
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not os.path.exists(os.path.join(demo_data_dir(), "parallel.jsonl")), reason="no demo data"
+)
+def test_demo_training_and_tiny_translation_beats_copying_the_source(prefect_server, tmp_path):
+    from crossling.tokenizer import load_tokenizer
+    from crossling.train.corpus import TrainCorpus
+    from crossling.train.finetune import heldout_bleu
+    from crossling.train.models import load_pretrained
+    from flows.train import run_demo_training
+
+    root = str(tmp_path / "demo")
+    version = corpus_from_demo(root, "demo")
+    started = time.monotonic()
+    paths = run_demo_training(root, "demo", version)
+    assert time.monotonic() - started < 600  # "a few minutes on a CPU at most"
+    assert os.path.exists(os.path.join(paths["tokenizer"], "tokenizer.json"))
+    assert paths["mlm"].endswith("checkpoint-200") and paths["translation"].endswith(
+        "checkpoint-400"
+    )
+    model = load_pretrained(paths["translation"], "seq2seq")
+    scores = heldout_bleu(
+        model, load_tokenizer(paths["translation"]), TrainCorpus.open(root, "demo")
+    )
+    assert scores
+    for direction, s in scores.items():
+        assert s["bleu"] > s["copy_bleu"] + 5, (direction, s)
+
+
+@pytest.mark.slow
+def test_torchrun_two_processes_shard_data_and_resume_exactly(corpus_root, out_root, monkeypatch):
+    """The multi-GPU path (torchrun + DDP) on two CPU processes over gloo."""
+    import shutil
+
+    import torch
+    from safetensors.torch import load_file
+
+    from crossling.train.config import TrainConfig
+    from crossling.train.launch import launch_torchrun
+    from crossling.train.run import prepare_run
+
+    for k, v in _env().items():
+        monkeypatch.setenv(k, v)
+    plan = prepare_run(
+        TrainConfig(
+            data_root=corpus_root,
+            corpus="fixture",
+            out_root=out_root,
+            objective="mlm",
+            preset="tiny",
+            max_steps=20,
+            save_every=10,
+            log_every=5,
+        )
+    )
+    first = launch_torchrun(plan, 2, timeout=600)
+    assert first["step"] == 20 and first["tokens_seen"] == 2 * 20 * 16 * 128  # two ranks' batches
+    state = os.path.join(first["checkpoint"], "train_state")
+    assert {"data-0.json", "data-1.json", "rng-0.pt", "rng-1.pt"} <= set(os.listdir(state))
+    with (
+        open(os.path.join(state, "data-0.json")) as f0,
+        open(os.path.join(state, "data-1.json")) as f1,
+    ):
+        assert json.load(f0) != json.load(f1)  # each rank has its own position
+    ref = load_file(os.path.join(first["checkpoint"], "model.safetensors"))
+    shutil.rmtree(first["checkpoint"])  # as if killed after checkpoint-10
+    again = launch_torchrun(plan, 2, timeout=600)
+    assert again["resumed_from"].endswith("checkpoint-10")
+    new = load_file(os.path.join(again["checkpoint"], "model.safetensors"))
+    assert all(torch.equal(ref[k], new[k]) for k in ref)
