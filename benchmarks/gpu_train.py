@@ -18,7 +18,9 @@ Without a CUDA GPU it says so and exits 0 (nothing to measure on a CPU).
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -74,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     from tests.train.corpus_fixture import corpus_from_demo
 
     tmp = tempfile.mkdtemp(prefix="crossling-gpu-bench-")
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)
     if corpus_from_demo(tmp, "demo") is None:
         sys.exit("the demo files (crossling/data/demo) are missing")
     corpus = TrainCorpus.open(tmp, "demo")

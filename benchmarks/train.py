@@ -19,7 +19,9 @@ of them alike. ``--check`` exits 1 unless efficiency >= 0.97 and the speed-up >=
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -110,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     from crossling.train.models import MaskedPositionsMLM, build_encoder, get_preset
 
     tmp = tempfile.mkdtemp(prefix="crossling-bench-train-")
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)
     root, name = (args.data, args.corpus) if args.data else demo_corpus(tmp)
     corpus = TrainCorpus.open(root, name, args.version)
     tok = load_tokenizer(ensure_tokenizer(tmp, corpus).path)
