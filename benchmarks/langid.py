@@ -21,11 +21,29 @@ from crossling.langid import LanguageIdentifier, canonical
 
 # chatterbot-corpus folder -> ISO 639-1 code
 FOLDERS = {
-    "bengali": "bn", "chinese": "zh", "dutch": "nl", "english": "en", "french": "fr",
-    "german": "de", "hebrew": "he", "hindi": "hi", "indonesian": "id", "italian": "it",
-    "japanese": "ja", "korean": "ko", "marathi": "mr", "oriya": "or", "persian": "fa",
-    "portuguese": "pt", "russian": "ru", "spanish": "es", "swedish": "sv", "tamil": "ta",
-    "traditionalchinese": "zh", "turkish": "tr", "ukrainian": "uk",
+    "bengali": "bn",
+    "chinese": "zh",
+    "dutch": "nl",
+    "english": "en",
+    "french": "fr",
+    "german": "de",
+    "hebrew": "he",
+    "hindi": "hi",
+    "indonesian": "id",
+    "italian": "it",
+    "japanese": "ja",
+    "korean": "ko",
+    "marathi": "mr",
+    "oriya": "or",
+    "persian": "fa",
+    "portuguese": "pt",
+    "russian": "ru",
+    "spanish": "es",
+    "swedish": "sv",
+    "tamil": "ta",
+    "traditionalchinese": "zh",
+    "turkish": "tr",
+    "ukrainian": "uk",
 }
 
 
@@ -74,8 +92,10 @@ def main() -> None:
     ours = LanguageIdentifier(mode="doc")
     model = ours.model
     n_chars = sum(map(len, texts))
-    print(f"{len(docs)} real documents in {len(set(gold))} languages ({n_chars / 1e6:.2f} M chars), "
-          f"{len(mixed)} mixed-language documents; model {os.path.basename(ours.model_path)}")
+    print(
+        f"{len(docs)} real documents in {len(set(gold))} languages ({n_chars / 1e6:.2f} M chars), "
+        f"{len(mixed)} mixed-language documents; model {os.path.basename(ours.model_path)}"
+    )
 
     def raw_predict(batch: list[str]):
         return model.predict([t.replace("\n", " ") for t in batch], k=1)
@@ -98,16 +118,22 @@ def main() -> None:
     labels2, probs2 = model.predict([t.replace("\n", " ") for t in mtexts], k=2)
     raw_both = sum(
         len(labs) == 2 and probs[1] >= 0.2 and {canonical(x)[0] for x in labs} == g
-        for labs, probs, (_, g) in zip(labels2, probs2, mixed, strict=True))
+        for labs, probs, (_, g) in zip(labels2, probs2, mixed, strict=True)
+    )
     line_preds = line.predict(mtexts)
-    line_both = sum(p.mixed and {p.lang, p.lang2} == g
-                    for p, (_, g) in zip(line_preds, mixed, strict=True))
+    line_both = sum(
+        p.mixed and {p.lang, p.lang2} == g for p, (_, g) in zip(line_preds, mixed, strict=True)
+    )
     raw_major = sum(canonical(labs[0])[0] in g for labs, (_, g) in zip(labels2, mixed, strict=True))
     line_major = sum(p.lang in g for p, (_, g) in zip(line_preds, mixed, strict=True))
     m = len(mixed)
     print(f"\nmixed-language documents (n={m}): both languages found")
-    print(f"  raw fastText (top-2)      {raw_both / m:.4f}   (top-1 is one of them: {raw_major / m:.4f})")
-    print(f"  crossling line mode       {line_both / m:.4f}   (top-1 is one of them: {line_major / m:.4f})")
+    print(
+        f"  raw fastText (top-2)      {raw_both / m:.4f}   (top-1 is one of them: {raw_major / m:.4f})"
+    )
+    print(
+        f"  crossling line mode       {line_both / m:.4f}   (top-1 is one of them: {line_major / m:.4f})"
+    )
 
     # throughput, same texts, best of N
     def best(fn) -> float:
@@ -123,8 +149,10 @@ def main() -> None:
     t_ours = best(ours.predict)
     print(f"\nthroughput, doc mode, batches of {ours.batch_size} (best of {args.repeat})")
     print(f"  raw fastText predict      {n / t_raw:10.0f} docs/s")
-    print(f"  crossling doc mode        {n / t_ours:10.0f} docs/s   ratio {t_raw / t_ours:.3f}x "
-          "(target >= 0.9)")
+    print(
+        f"  crossling doc mode        {n / t_ours:10.0f} docs/s   ratio {t_raw / t_ours:.3f}x "
+        "(target >= 0.9)"
+    )
     t_line = best(line.predict)
     print(f"  crossling line mode       {n / t_line:10.0f} docs/s   ratio {t_raw / t_line:.3f}x")
 

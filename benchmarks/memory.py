@@ -29,16 +29,19 @@ from tests.texts import PARAGRAPHS  # noqa: E402
 def write_jsonl(path: str, mb: int, seed: int = 0) -> int:
     """About ``mb`` MB of multilingual documents (unique texts, some exact duplicates)."""
     rng = random.Random(seed)
-    words = {lang: p.split() if lang not in ("zh", "ja") else list(p)
-             for lang, p in PARAGRAPHS.items()}
+    words = {
+        lang: p.split() if lang not in ("zh", "ja") else list(p) for lang, p in PARAGRAPHS.items()
+    }
     target = mb * 1_000_000
     n = size = 0
     with open(path, "w", encoding="utf-8") as f:
         while size < target:
             lang = rng.choice(list(words))
             sep = "" if lang in ("zh", "ja") else " "
-            paras = [PARAGRAPHS[lang]] + [sep.join(rng.sample(words[lang], len(words[lang])))
-                                          for _ in range(rng.randint(2, 10))]
+            paras = [PARAGRAPHS[lang]] + [
+                sep.join(rng.sample(words[lang], len(words[lang])))
+                for _ in range(rng.randint(2, 10))
+            ]
             text = "\n".join(paras) + f" {n}"
             if n % 50 == 49:
                 text = prev  # noqa: F821 - an exact duplicate now and then
@@ -84,20 +87,37 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="crossling-mem-") as d:
-        env = {**os.environ, "PREFECT_HOME": os.path.join(d, "prefect"),
-               "PREFECT_LOGGING_LEVEL": "WARNING", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+        env = {
+            **os.environ,
+            "PREFECT_HOME": os.path.join(d, "prefect"),
+            "PREFECT_LOGGING_LEVEL": "WARNING",
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        }
         env.pop("PREFECT_API_URL", None)
         for mb in (int(x) for x in args.sizes.split(",")):
             path = os.path.join(d, f"in-{mb}mb.jsonl")
             n = write_jsonl(path, mb)
-            cmd = [sys.executable, "-m", "flows.cli", "corpus", path, "--out",
-                   os.path.join(d, f"root-{mb}"), "--name", "mem", "--workers", str(args.workers)]
+            cmd = [
+                sys.executable,
+                "-m",
+                "flows.cli",
+                "corpus",
+                path,
+                "--out",
+                os.path.join(d, f"root-{mb}"),
+                "--name",
+                "mem",
+                "--workers",
+                str(args.workers),
+            ]
             secs, rss, pss = run(cmd, env)
             verdict = "ok" if pss < 1536 else "OVER TARGET"
-            print(f"{mb:5d} MB JSONL ({n} docs): peak PSS {pss:6.0f} MiB (target < 1536: "
-                  f"{verdict}), peak RSS sum {rss:6.0f} MiB; {secs:6.1f}s wall, "
-                  f"{mb / secs:5.2f} MB/s, {n / secs:6.0f} docs/s on {args.workers} workers",
-                  flush=True)
+            print(
+                f"{mb:5d} MB JSONL ({n} docs): peak PSS {pss:6.0f} MiB (target < 1536: "
+                f"{verdict}), peak RSS sum {rss:6.0f} MiB; {secs:6.1f}s wall, "
+                f"{mb / secs:5.2f} MB/s, {n / secs:6.0f} docs/s on {args.workers} workers",
+                flush=True,
+            )
             os.remove(path)
 
 

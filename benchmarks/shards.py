@@ -35,14 +35,30 @@ def make_rows(n: int, seed: int = 0) -> pa.Table:
     for i in range(n):
         lang = rng.choice(list(WORDS))
         sep = "" if lang == "zh" else " "
-        text = "\n".join(sep.join(rng.choices(WORDS[lang], k=rng.randint(20, 60)))
-                         for _ in range(rng.randint(3, 8)))
+        text = "\n".join(
+            sep.join(rng.choices(WORDS[lang], k=rng.randint(20, 60)))
+            for _ in range(rng.randint(3, 8))
+        )
         rid = make_id("bench", str(i))
-        rows.append({"id": rid, "text": text, "lang": lang, "script": "Latn",
-                     "lang_score": rng.random(), "url": f"https://{lang}.example.org/{i}",
-                     "source": "bench", "fetched_at": None, "content_hash": content_hash(text),
-                     "n_chars": len(text), "dup_cluster_size": 1, "split": "train",
-                     "lang_mixed": None, "lang2": None, "lang2_share": None})
+        rows.append(
+            {
+                "id": rid,
+                "text": text,
+                "lang": lang,
+                "script": "Latn",
+                "lang_score": rng.random(),
+                "url": f"https://{lang}.example.org/{i}",
+                "source": "bench",
+                "fetched_at": None,
+                "content_hash": content_hash(text),
+                "n_chars": len(text),
+                "dup_cluster_size": 1,
+                "split": "train",
+                "lang_mixed": None,
+                "lang2": None,
+                "lang2_share": None,
+            }
+        )
     return pa.Table.from_pylist(rows, schema=DOCS_SCHEMA)
 
 
@@ -55,6 +71,7 @@ def main() -> None:
     mb = table.nbytes / 1e6
     fs = LocalFileSystem()
     with tempfile.TemporaryDirectory() as d:
+
         def best(fn) -> float:
             times = []
             for k in range(args.repeat):
@@ -72,14 +89,20 @@ def main() -> None:
         pq.write_table(table, os.path.join(d, "plain.parquet"))
         plain_size = os.path.getsize(os.path.join(d, "plain.parquet"))
     print(f"{table.num_rows} DOCS rows, {mb:.0f} MB in Arrow; best of {args.repeat}")
-    print(f"  pyarrow write_table (default snappy)   {mb / t_plain:8.1f} MB/s  "
-          f"{plain_size / 1e6:7.1f} MB on disk")
+    print(
+        f"  pyarrow write_table (default snappy)   {mb / t_plain:8.1f} MB/s  "
+        f"{plain_size / 1e6:7.1f} MB on disk"
+    )
     print(f"  pyarrow write_table (zstd)             {mb / t_plain_zstd:8.1f} MB/s")
-    print(f"  crossling write_shard (zstd, atomic,   {mb / t_ours:8.1f} MB/s  "
-          f"{ours_size / 1e6:7.1f} MB on disk")
+    print(
+        f"  crossling write_shard (zstd, atomic,   {mb / t_ours:8.1f} MB/s  "
+        f"{ours_size / 1e6:7.1f} MB on disk"
+    )
     print("    sha256 while writing)")
-    print(f"  ratio vs write_table default: {t_plain / t_ours:.3f}x (target >= 0.8); "
-          f"vs write_table zstd: {t_plain_zstd / t_ours:.3f}x")
+    print(
+        f"  ratio vs write_table default: {t_plain / t_ours:.3f}x (target >= 0.8); "
+        f"vs write_table zstd: {t_plain_zstd / t_ours:.3f}x"
+    )
 
 
 if __name__ == "__main__":

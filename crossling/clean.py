@@ -18,19 +18,34 @@ from pydantic import BaseModel, Field
 from crossling.documents import Reason
 
 # Control characters except tab and newline; also zero-width/bidi marks that break n-gram stats.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u200e\u200f\u202a-\u202e\u2060\ufeff]")
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u200e\u200f\u202a-\u202e\u2060\ufeff]"
+)
 _SPACES = re.compile(r"[^\S\n]+")  # whitespace other than newline
 _NEWLINES = re.compile(r"\s*\n\s*")
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Scripts written without spaces between words: measured in characters, not words.
-_NO_SPACE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f"
-                       r"\u0e80-\u0eff\u1000-\u109f\u1780-\u17ff]")
+_NO_SPACE = re.compile(
+    r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f"
+    r"\u0e80-\u0eff\u1000-\u109f\u1780-\u17ff]"
+)
 _BULLETS = ("•", "‣", "●", "▪", "◦", "-", "*", "·")
 # UTF-8 read as Latin-1/cp1252 ("GroÃŸmutter", "â€™"): text decoded with the wrong charset.
-_MOJIBAKE = re.compile(r"[ÃÂ][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u2013-\u203a]|â€")
+_MOJIBAKE = re.compile(
+    r"[ÃÂ][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u2013-\u203a]|â€"
+)
 # C4's boilerplate markers, matched per line (lowercased).
-_BOILERPLATE = ("use cookies", "use of cookies", "uses cookies", "cookie policy", "privacy policy",
-                "terms of use", "javascript", "accept all", "all rights reserved")
+_BOILERPLATE = (
+    "use cookies",
+    "use of cookies",
+    "uses cookies",
+    "cookie policy",
+    "privacy policy",
+    "terms of use",
+    "javascript",
+    "accept all",
+    "all rights reserved",
+)
 _SYMBOLS = re.compile(r"#|\.\.\.|…|[{}<>\[\]|=;$%^~_\\]")
 
 
@@ -46,8 +61,10 @@ def normalize_text(text: str) -> str:
 # Characters that are not letters: whitespace, digits, ASCII and general/CJK/fullwidth punctuation
 # and symbols. Counting these with one regex runs in C; combining marks (Devanagari vowel signs,
 # Arabic harakat) are not in it, so they count with the letters they modify.
-_NON_LETTER = re.compile(r"[\s\d!-/:-@\[-`{-~\u00a0-\u00bf\u2000-\u2bff\u3000-\u303f\uff00-\uff20"
-                         r"\uff3b-\uff40\uff5b-\uff65\ufe30-\ufe4f]")
+_NON_LETTER = re.compile(
+    r"[\s\d!-/:-@\[-`{-~\u00a0-\u00bf\u2000-\u2bff\u3000-\u303f\uff00-\uff20"
+    r"\uff3b-\uff40\uff5b-\uff65\ufe30-\ufe4f]"
+)
 # Whitespace-delimited tokens without a single letter or mark (numbers, punctuation runs).
 _LETTERLESS_TOKEN = re.compile(r"(?<!\S)[\d\W_]+(?!\S)")
 _SPACELESS_UNIT = re.compile(r"[^\W_]")
@@ -102,8 +119,10 @@ def quality_signals(text: str) -> dict[str, Any]:
         / n_lines,
         "lorem_ipsum": "lorem ipsum" in lowered[:5000],
         "mojibake_per_unit": len(_MOJIBAKE.findall(text)) / max(1, n_units),
-        "boilerplate_line_frac": sum(1 for ln in lowered.split("\n")
-                                     if any(b in ln for b in _BOILERPLATE)) / n_lines,
+        "boilerplate_line_frac": sum(
+            1 for ln in lowered.split("\n") if any(b in ln for b in _BOILERPLATE)
+        )
+        / n_lines,
     }
 
 
@@ -111,7 +130,9 @@ class Thresholds(BaseModel):
     """Quality thresholds. Every field may be overridden per script or per language."""
 
     min_chars: int = Field(120, description="Drop shorter documents (after normalization).")
-    min_units: int = Field(20, description="Minimum words (or letters in spaceless scripts). Gopher: 50.")
+    min_units: int = Field(
+        20, description="Minimum words (or letters in spaceless scripts). Gopher: 50."
+    )
     max_dup_line_frac: float = Field(0.30, description="Gopher: fraction of duplicate lines.")
     max_dup_line_char_frac: float = Field(0.20, description="Gopher: chars in duplicate lines.")
     max_top_2gram_frac: float = Field(0.20, description="Gopher: chars covered by the top 2-gram.")
@@ -119,14 +140,20 @@ class Thresholds(BaseModel):
     max_top_4gram_frac: float = Field(0.16, description="Gopher: chars covered by the top 4-gram.")
     min_alpha_unit_frac: float = Field(0.70, description="Gopher: words containing a letter (0.8).")
     min_letter_frac: float = Field(0.50, description="Letters among all characters.")
-    max_symbol_per_unit: float = Field(0.10, description="Gopher: '#', '...' and code symbols per word.")
+    max_symbol_per_unit: float = Field(
+        0.10, description="Gopher: '#', '...' and code symbols per word."
+    )
     max_bullet_line_frac: float = Field(0.90, description="Gopher: lines starting with a bullet.")
-    max_ellipsis_line_frac: float = Field(0.30, description="Gopher: lines ending with an ellipsis.")
+    max_ellipsis_line_frac: float = Field(
+        0.30, description="Gopher: lines ending with an ellipsis."
+    )
     drop_lorem_ipsum: bool = Field(True, description="C4: drop pages containing 'lorem ipsum'.")
     max_boilerplate_line_frac: float = Field(
-        0.5, description="C4-style: lines mentioning cookies, privacy policy, javascript...")
+        0.5, description="C4-style: lines mentioning cookies, privacy policy, javascript..."
+    )
     max_mojibake_per_unit: float = Field(
-        0.02, description="Mis-decoded UTF-8 sequences ('Ã¤', 'â€™') per word.")
+        0.02, description="Mis-decoded UTF-8 sequences ('Ã¤', 'â€™') per word."
+    )
 
 
 # Spaceless scripts pack more meaning per character: fewer characters make a real document.
@@ -149,7 +176,8 @@ class QualityConfig(BaseModel):
         description="Overrides by ISO 15924 script, e.g. {'Hans': {'min_chars': 40}}.",
     )
     per_lang: dict[str, dict[str, Any]] = Field(
-        default_factory=dict, description="Overrides by language code, e.g. {'de': {'min_units': 30}}."
+        default_factory=dict,
+        description="Overrides by language code, e.g. {'de': {'min_units': 30}}.",
     )
 
     def thresholds_for(self, lang: str | None, script: str | None) -> Thresholds:
@@ -160,14 +188,24 @@ class QualityConfig(BaseModel):
             over.update(self.per_lang[lang])
         return self.defaults.model_copy(update=over) if over else self.defaults
 
-    def decide(self, s: dict[str, Any], lang: str | None, script: str | None) -> tuple[Reason, str] | None:
+    def decide(
+        self, s: dict[str, Any], lang: str | None, script: str | None
+    ) -> tuple[Reason, str] | None:
         """``None`` to keep, else the reason and a detail naming the signal and its threshold."""
         if not self.enabled:
             return None
         t = self.thresholds_for(lang, script)
         checks: list[tuple[bool, Reason, str]] = [
-            (s["n_chars"] < t.min_chars, Reason.TOO_SHORT, f"n_chars={s['n_chars']} < {t.min_chars}"),
-            (s["n_units"] < t.min_units, Reason.TOO_SHORT, f"n_units={s['n_units']} < {t.min_units}"),
+            (
+                s["n_chars"] < t.min_chars,
+                Reason.TOO_SHORT,
+                f"n_chars={s['n_chars']} < {t.min_chars}",
+            ),
+            (
+                s["n_units"] < t.min_units,
+                Reason.TOO_SHORT,
+                f"n_units={s['n_units']} < {t.min_units}",
+            ),
             (t.drop_lorem_ipsum and s["lorem_ipsum"], Reason.BAD_LINES, "contains 'lorem ipsum'"),
         ]
         for key, reason in (

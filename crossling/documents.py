@@ -37,7 +37,9 @@ class Reason(StrEnum):
     MOJIBAKE = "mojibake"  # text that was decoded with the wrong charset upstream
     LANG_SCORE_LOW = "lang_score_low"  # fastText's best score below the threshold
     LANG_NOT_WANTED = "lang_not_wanted"  # a language outside the requested set
-    EXACT_DUPLICATE = "exact_duplicate"  # same content_hash as an earlier document (this or a past version)
+    EXACT_DUPLICATE = (
+        "exact_duplicate"  # same content_hash as an earlier document (this or a past version)
+    )
     NEAR_DUPLICATE = "near_duplicate"  # MinHash near-duplicate of an earlier document
 
 
@@ -62,7 +64,9 @@ DOCS_SCHEMA = pa.schema(
         pa.field("script", pa.string(), nullable=False),  # ISO 15924: Latn, Cyrl, Hans, Jpan, ...
         pa.field("lang_score", pa.float32(), nullable=False),  # fastText probability of `lang`
         pa.field("url", pa.string()),
-        pa.field("source", pa.string(), nullable=False),  # crawl:host, warc:name, file:name, hf:name
+        pa.field(
+            "source", pa.string(), nullable=False
+        ),  # crawl:host, warc:name, file:name, hf:name
         pa.field("fetched_at", pa.timestamp("us", tz="UTC")),
         pa.field("content_hash", pa.string(), nullable=False),  # xxh3-128 hex of `text`
         pa.field("n_chars", pa.int32(), nullable=False),
@@ -84,7 +88,9 @@ PAIRS_SCHEMA = pa.schema(
         pa.field("tgt_text", pa.string(), nullable=False),
         pa.field("origin_id", pa.string()),  # DOCS id of the real side
         pa.field("synthetic", pa.bool_(), nullable=False),
-        pa.field("method", pa.string(), nullable=False),  # parallel | bt-beam | bt-sample | bt-tagged
+        pa.field(
+            "method", pa.string(), nullable=False
+        ),  # parallel | bt-beam | bt-sample | bt-tagged
         pa.field("model", pa.string()),  # translation model id + hash (synthetic rows)
         pa.field("score", pa.float32()),  # filter score
         pa.field("split", pa.string(), nullable=False),

@@ -31,8 +31,27 @@ from crossling.documents import Document
 # the macrolanguage maps to its dominant member and `no` / `nb` / `nob` agree.
 _MACRO_TO_INDIVIDUAL = {"no": "nb"}
 # Languages written in more than one script in practice: the script is read off the text.
-_MULTI_SCRIPT = {"sr", "uz", "az", "kk", "ky", "tk", "tg", "mn", "ku", "pa", "sd", "bs", "ms",
-                 "tt", "ba", "ug", "sh", "ro", "be"}
+_MULTI_SCRIPT = {
+    "sr",
+    "uz",
+    "az",
+    "kk",
+    "ky",
+    "tk",
+    "tg",
+    "mn",
+    "ku",
+    "pa",
+    "sd",
+    "bs",
+    "ms",
+    "tt",
+    "ba",
+    "ug",
+    "sh",
+    "ro",
+    "be",
+}
 _LETTERLESS = re.compile(r"[\W\d_]+", re.UNICODE)
 _CODE_CHARS = re.compile(r"[{}()\[\];=<>/\\$#@*|&^%]")
 
@@ -84,14 +103,29 @@ def default_script(lang: str) -> str:
 
 # Unicode blocks to script codes, for reading a script off the text when a language has several.
 _SCRIPT_RANGES = [
-    (0x0041, 0x024F, "Latn"), (0x0370, 0x03FF, "Grek"), (0x0400, 0x052F, "Cyrl"),
-    (0x0530, 0x058F, "Armn"), (0x0590, 0x05FF, "Hebr"), (0x0600, 0x06FF, "Arab"),
-    (0x0750, 0x077F, "Arab"), (0x0900, 0x097F, "Deva"), (0x0980, 0x09FF, "Beng"),
-    (0x0A00, 0x0A7F, "Guru"), (0x0A80, 0x0AFF, "Gujr"), (0x0B80, 0x0BFF, "Taml"),
-    (0x0E00, 0x0E7F, "Thai"), (0x10A0, 0x10FF, "Geor"), (0x1100, 0x11FF, "Hang"),
-    (0x1800, 0x18AF, "Mong"), (0x1E00, 0x1EFF, "Latn"), (0x3040, 0x30FF, "Kana"),
-    (0x3400, 0x4DBF, "Hani"), (0x4E00, 0x9FFF, "Hani"), (0xAC00, 0xD7AF, "Hang"),
-    (0xF900, 0xFAFF, "Hani"), (0xFB50, 0xFDFF, "Arab"),
+    (0x0041, 0x024F, "Latn"),
+    (0x0370, 0x03FF, "Grek"),
+    (0x0400, 0x052F, "Cyrl"),
+    (0x0530, 0x058F, "Armn"),
+    (0x0590, 0x05FF, "Hebr"),
+    (0x0600, 0x06FF, "Arab"),
+    (0x0750, 0x077F, "Arab"),
+    (0x0900, 0x097F, "Deva"),
+    (0x0980, 0x09FF, "Beng"),
+    (0x0A00, 0x0A7F, "Guru"),
+    (0x0A80, 0x0AFF, "Gujr"),
+    (0x0B80, 0x0BFF, "Taml"),
+    (0x0E00, 0x0E7F, "Thai"),
+    (0x10A0, 0x10FF, "Geor"),
+    (0x1100, 0x11FF, "Hang"),
+    (0x1800, 0x18AF, "Mong"),
+    (0x1E00, 0x1EFF, "Latn"),
+    (0x3040, 0x30FF, "Kana"),
+    (0x3400, 0x4DBF, "Hani"),
+    (0x4E00, 0x9FFF, "Hani"),
+    (0xAC00, 0xD7AF, "Hang"),
+    (0xF900, 0xFAFF, "Hani"),
+    (0xFB50, 0xFDFF, "Arab"),
 ]
 
 
@@ -194,8 +228,9 @@ class LanguageIdentifier:
         doc_fallback = [i for i in range(len(texts)) if i not in set(owners)]
         results: list[Prediction | None] = [None] * len(texts)
         if doc_fallback:
-            for i, p in zip(doc_fallback, self._predict_docs([texts[i] for i in doc_fallback]),
-                            strict=True):
+            for i, p in zip(
+                doc_fallback, self._predict_docs([texts[i] for i in doc_fallback]), strict=True
+            ):
                 p.mixed, p.lang2, p.lang2_share = False, None, None
                 results[i] = p
         if lines:

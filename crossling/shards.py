@@ -21,11 +21,28 @@ COMPRESSION_LEVEL = 1  # ~35% smaller than snappy on text; level 3 gains ~4% mor
 ROW_GROUP_ROWS = 16_384  # ~10-50 MB of text per row group: streams well, reads in parallel
 # Dictionary-encode only columns with few distinct values: on `text`, `id` and hashes pyarrow
 # builds a dictionary, finds it too large and falls back, which costs time for nothing.
-LOW_CARDINALITY = ["lang", "script", "source", "split", "lang2", "stage", "reason", "src_lang",
-                   "tgt_lang", "method", "model"]
+LOW_CARDINALITY = [
+    "lang",
+    "script",
+    "source",
+    "split",
+    "lang2",
+    "stage",
+    "reason",
+    "src_lang",
+    "tgt_lang",
+    "method",
+    "model",
+]
 # Min/max statistics are useful for filtering on small columns, never on whole texts.
-STATS_COLUMNS = LOW_CARDINALITY + ["n_chars", "lang_score", "dup_cluster_size", "fetched_at",
-                                   "synthetic", "score"]
+STATS_COLUMNS = LOW_CARDINALITY + [
+    "n_chars",
+    "lang_score",
+    "dup_cluster_size",
+    "fetched_at",
+    "synthetic",
+    "score",
+]
 
 
 @dataclass
@@ -131,8 +148,9 @@ def write_shard(
 def docs_dataset(root: DataRoot, name: str, version: str) -> pads.Dataset:
     """All DOCS shards of a version as one dataset, with `lang` from the hive partitioning."""
     base = posixpath.join(root.version_dir(name, version), "docs")
-    return pads.dataset(base, format="parquet", filesystem=root.fs, partitioning="hive",
-                        exclude_invalid_files=True)
+    return pads.dataset(
+        base, format="parquet", filesystem=root.fs, partitioning="hive", exclude_invalid_files=True
+    )
 
 
 def iter_docs(

@@ -80,8 +80,12 @@ class LanguageFilter(Step):
     name = "langfilter"
     stage = Stage.LANGID
 
-    def __init__(self, min_score: float, per_lang: dict[str, float] | None = None,
-                 langs: list[str] | None = None):
+    def __init__(
+        self,
+        min_score: float,
+        per_lang: dict[str, float] | None = None,
+        langs: list[str] | None = None,
+    ):
         super().__init__()
         self.min_score = min_score
         self.per_lang = per_lang or {}

@@ -8,13 +8,27 @@ import os
 import sys
 
 # Modules that define ``register_cli(subparsers)``; a subcommand sets ``func(args) -> int``.
-_COMMAND_MODULES = ["flows.corpus", "flows.langid", "flows.demo", "flows.train", "flows.evaluate",
-                    "flows.pipeline", "flows.serve"]
+_COMMAND_MODULES = [
+    "flows.corpus",
+    "flows.langid",
+    "flows.demo",
+    "flows.train",
+    "flows.evaluate",
+    "flows.pipeline",
+    "flows.serve",
+]
 # Only the module of the command being run is imported (training imports torch and transformers:
 # hundreds of MB that a corpus run should not carry).
-_COMMANDS = {"corpus": "flows.corpus", "langid": "flows.langid", "demo": "flows.demo",
-             "train": "flows.train", "evaluate": "flows.evaluate", "serve": "flows.serve",
-             "stop": "flows.serve", "pipeline": "flows.pipeline"}
+_COMMANDS = {
+    "corpus": "flows.corpus",
+    "langid": "flows.langid",
+    "demo": "flows.demo",
+    "train": "flows.train",
+    "evaluate": "flows.evaluate",
+    "serve": "flows.serve",
+    "stop": "flows.serve",
+    "pipeline": "flows.pipeline",
+}
 
 
 class UsageError(Exception):

@@ -24,8 +24,13 @@ def make_task_runner(workers: int, dask_address: str | None = None) -> TaskRunne
         from prefect_dask import DaskTaskRunner
 
         if dask_address == "local":
-            return DaskTaskRunner(cluster_kwargs={"n_workers": max(1, workers),
-                                                  "threads_per_worker": 1, "processes": True})
+            return DaskTaskRunner(
+                cluster_kwargs={
+                    "n_workers": max(1, workers),
+                    "threads_per_worker": 1,
+                    "processes": True,
+                }
+            )
         return DaskTaskRunner(address=dask_address)
     if workers <= 1:
         return ThreadPoolTaskRunner(max_workers=1)

@@ -24,15 +24,19 @@ def demo_sources() -> list[str]:
     names = ["docs.jsonl", "pages.warc.gz", "parallel.jsonl"]
     missing = [n for n in names if not os.path.exists(os.path.join(d, n))]
     if missing:
-        raise FileNotFoundError(f"demo data missing in {d}: {missing} "
-                                "(run `python scripts/make_demo_data.py`)")
+        raise FileNotFoundError(
+            f"demo data missing in {d}: {missing} (run `python scripts/make_demo_data.py`)"
+        )
     return [os.path.join(d, n) for n in names]
 
 
 def run_demo(root: str, *, workers: int = 2, train: bool = True) -> dict:
     t0 = time.perf_counter()
-    summary = run_corpus(CorpusParams(sources=demo_sources(), root=root, name=DEMO_NAME,
-                                      config=DEMO_CONFIG, workers=workers))
+    summary = run_corpus(
+        CorpusParams(
+            sources=demo_sources(), root=root, name=DEMO_NAME, config=DEMO_CONFIG, workers=workers
+        )
+    )
     print()
     print_summary(summary)
     out = {"corpus": summary}
@@ -59,17 +63,21 @@ def run_demo(root: str, *, workers: int = 2, train: bool = True) -> dict:
         path = os.path.join(root_abs, sub)
         if os.path.exists(path):
             print(f"  {path}/")
-    print(f"done in {time.perf_counter() - t0:.0f}s. Runs and artifacts: `prefect server start`, "
-          "then open http://127.0.0.1:4200 (see README, 'Inspecting runs').")
+    print(
+        f"done in {time.perf_counter() - t0:.0f}s. Runs and artifacts: `prefect server start`, "
+        "then open http://127.0.0.1:4200 (see README, 'Inspecting runs')."
+    )
     return out
 
 
 def register_cli(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="run the pipeline on the bundled demo data",
-                       description="Build the demo corpus (12+ languages; JSONL, WARC and "
-                       "parallel data), train a tokenizer and tiny models, evaluate them.")
+    p = sub.add_parser(
+        "demo",
+        help="run the pipeline on the bundled demo data",
+        description="Build the demo corpus (12+ languages; JSONL, WARC and "
+        "parallel data), train a tokenizer and tiny models, evaluate them.",
+    )
     p.add_argument("--out", default="./data", metavar="ROOT", help="data root (default ./data)")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--corpus-only", action="store_true", help="skip training and evaluation")
-    p.set_defaults(func=lambda a: run_demo(a.out, workers=a.workers, train=not a.corpus_only)
-                   and 0)
+    p.set_defaults(func=lambda a: run_demo(a.out, workers=a.workers, train=not a.corpus_only) and 0)

@@ -19,11 +19,18 @@ from crossling.langid import LanguageIdentifier
 from crossling.storage import atomic_open
 from flows.common import artifact_key
 
-OUT_SCHEMA = pa.schema([
-    ("id", pa.string()), ("lang", pa.string()), ("script", pa.string()),
-    ("lang_score", pa.float32()), ("lang_mixed", pa.bool_()), ("lang2", pa.string()),
-    ("lang2_share", pa.float32()), ("error", pa.string()),
-])
+OUT_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("lang", pa.string()),
+        ("script", pa.string()),
+        ("lang_score", pa.float32()),
+        ("lang_mixed", pa.bool_()),
+        ("lang2", pa.string()),
+        ("lang2_share", pa.float32()),
+        ("error", pa.string()),
+    ]
+)
 
 
 class LangIDParams(BaseModel):
@@ -49,10 +56,14 @@ def _records(path: str, batch_size: int) -> Iterator[list[tuple[str, str | None,
         row = 0
         for b in pf.iter_batches(batch_size=batch_size, columns=cols):
             d = b.to_pydict()
-            ids = [str(x) if x is not None else str(row + i) for i, x in
-                   enumerate(d.get("id", [None] * b.num_rows))]
-            yield [(i, t, None if isinstance(t, str) else "text is null")
-                   for i, t in zip(ids, d["text"], strict=True)]
+            ids = [
+                str(x) if x is not None else str(row + i)
+                for i, x in enumerate(d.get("id", [None] * b.num_rows))
+            ]
+            yield [
+                (i, t, None if isinstance(t, str) else "text is null")
+                for i, t in zip(ids, d["text"], strict=True)
+            ]
             row += b.num_rows
         return
     batch: list[tuple[str, str | None, str | None]] = []
@@ -99,24 +110,46 @@ def langid_flow(params: LangIDParams) -> dict[str, Any]:
                     continue
                 p = next(preds)
                 counts[p.lang] += 1
-                rows.append({"id": rid, "lang": p.lang, "script": p.script,
-                             "lang_score": round(p.score, 4), "lang_mixed": p.mixed,
-                             "lang2": p.lang2, "lang2_share": p.lang2_share, "error": None})
+                rows.append(
+                    {
+                        "id": rid,
+                        "lang": p.lang,
+                        "script": p.script,
+                        "lang_score": round(p.score, 4),
+                        "lang_mixed": p.mixed,
+                        "lang2": p.lang2,
+                        "lang2_share": p.lang2_share,
+                        "error": None,
+                    }
+                )
             n += len(rows)
             if writer is not None:
                 writer.write_table(pa.Table.from_pylist(rows, schema=OUT_SCHEMA))
             else:
-                f.write("".join(json.dumps({k: v for k, v in r.items() if v is not None},
-                                           ensure_ascii=False) + "\n" for r in rows).encode())
+                f.write(
+                    "".join(
+                        json.dumps(
+                            {k: v for k, v in r.items() if v is not None}, ensure_ascii=False
+                        )
+                        + "\n"
+                        for r in rows
+                    ).encode()
+                )
             print(f"{n} records labelled")
         if writer is not None:
             writer.close()
     table = [{"lang": k, "records": v} for k, v in counts.most_common()]
-    create_table_artifact(key=artifact_key("langid", os.path.basename(params.input)),
-                          table=table or [{"lang": "-", "records": 0}],
-                          description=f"Languages of {params.input} ({params.mode} mode)")
-    return {"records": n, "errors": errors, "languages": dict(counts.most_common()),
-            "output": params.output}
+    create_table_artifact(
+        key=artifact_key("langid", os.path.basename(params.input)),
+        table=table or [{"lang": "-", "records": 0}],
+        description=f"Languages of {params.input} ({params.mode} mode)",
+    )
+    return {
+        "records": n,
+        "errors": errors,
+        "languages": dict(counts.most_common()),
+        "output": params.output,
+    }
 
 
 def _local_fs():
@@ -126,9 +159,12 @@ def _local_fs():
 
 
 def register_cli(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("langid", help="identify the language of each record of a file",
-                       description="fastText language ID over JSONL (`text`, optional `id`) or "
-                       "Parquet; writes id, lang, script, lang_score to Parquet or JSONL.")
+    p = sub.add_parser(
+        "langid",
+        help="identify the language of each record of a file",
+        description="fastText language ID over JSONL (`text`, optional `id`) or "
+        "Parquet; writes id, lang, script, lang_score to Parquet or JSONL.",
+    )
     p.add_argument("input", metavar="IN")
     p.add_argument("--out", required=True, metavar="OUT", help=".parquet or .jsonl")
     p.add_argument("--mode", choices=["doc", "line"], default="doc")
@@ -148,8 +184,9 @@ def _cli(args: argparse.Namespace) -> int:
     if args.model and not os.path.isfile(args.model):
         raise UsageError(f"{args.model}: no such fastText model")
     try:
-        result = langid_flow(LangIDParams(input=args.input, output=args.out, mode=args.mode,
-                                          model_path=args.model))
+        result = langid_flow(
+            LangIDParams(input=args.input, output=args.out, mode=args.mode, model_path=args.model)
+        )
     except LangIDInputError as e:
         raise UsageError(str(e)) from None
     langs = ", ".join(f"{k} {v}" for k, v in list(result["languages"].items())[:12])

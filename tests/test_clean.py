@@ -16,8 +16,15 @@ def _decide(text, lang="en", script="Latn", cfg=None):
 
 
 def test_good_paragraphs_pass_in_every_script():
-    scripts = {"en": "Latn", "de": "Latn", "ru": "Cyrl", "zh": "Hans", "ja": "Jpan",
-               "ar": "Arab", "hi": "Deva"}
+    scripts = {
+        "en": "Latn",
+        "de": "Latn",
+        "ru": "Cyrl",
+        "zh": "Hans",
+        "ja": "Jpan",
+        "ar": "Arab",
+        "hi": "Deva",
+    }
     for lang, script in scripts.items():
         assert _decide(PARAGRAPHS[lang], lang, script) is None, lang
 
@@ -30,11 +37,15 @@ def test_each_junk_kind_gets_its_reason():
     assert _decide(" ".join(str(i * 7919) for i in range(200)))[0] == Reason.ALPHA_RATIO
     lorem = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. " + PARAGRAPHS["en"]
     assert _decide(lorem)[0] == Reason.BAD_LINES
-    cookies = ("We use cookies to improve your experience on our website and to show you "
-               "relevant offers. By continuing to browse you agree.\nAccept all | Reject all")
+    cookies = (
+        "We use cookies to improve your experience on our website and to show you "
+        "relevant offers. By continuing to browse you agree.\nAccept all | Reject all"
+    )
     assert _decide(cookies)[0] == Reason.BAD_LINES
-    mojibake = "Meine GroÃŸmutter gibt immer eine Prise Salz in den Teig, bevor sie ihn ruhen " \
-               "lÃ¤sst. Die Zwiebeln fein hacken und langsam braten, bis sie weich und gÃ¼ldi sind."
+    mojibake = (
+        "Meine GroÃŸmutter gibt immer eine Prise Salz in den Teig, bevor sie ihn ruhen "
+        "lÃ¤sst. Die Zwiebeln fein hacken und langsam braten, bis sie weich und gÃ¼ldi sind."
+    )
     assert _decide(mojibake, "de")[0] == Reason.MOJIBAKE
 
 

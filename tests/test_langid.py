@@ -15,8 +15,18 @@ def test_doc_mode_labels_paragraphs_in_six_scripts():
     preds = ident.predict([PARAGRAPHS[lang] for lang in langs])
     assert [p.lang for p in preds] == langs
     scripts = {lang: p.script for lang, p in zip(langs, preds, strict=True)}
-    assert scripts == {"en": "Latn", "de": "Latn", "fr": "Latn", "es": "Latn", "ru": "Cyrl",
-                       "zh": "Hans", "ja": "Jpan", "ar": "Arab", "hi": "Deva", "el": "Grek"}
+    assert scripts == {
+        "en": "Latn",
+        "de": "Latn",
+        "fr": "Latn",
+        "es": "Latn",
+        "ru": "Cyrl",
+        "zh": "Hans",
+        "ja": "Jpan",
+        "ar": "Arab",
+        "hi": "Deva",
+        "el": "Grek",
+    }
     assert all(0.5 < p.score <= 1.0 for p in preds)
 
 
@@ -29,8 +39,12 @@ def test_canonical_codes_fold_aliases():
 
 def test_script_read_off_the_text_for_multiscript_languages():
     ident = LanguageIdentifier()
-    cyr, lat = ident.predict(["Ово је текст на српском језику о времену у Београду данас.",
-                              "Ovo je tekst na srpskom jeziku o vremenu u Beogradu danas."])
+    cyr, lat = ident.predict(
+        [
+            "Ово је текст на српском језику о времену у Београду данас.",
+            "Ovo je tekst na srpskom jeziku o vremenu u Beogradu danas.",
+        ]
+    )
     assert (cyr.lang, cyr.script) == ("sr", "Cyrl")
     assert lat.script == "Latn"
 

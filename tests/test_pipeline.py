@@ -29,8 +29,11 @@ def _rejects(root, name, version):
 
 
 def _doc_ids(root, name, version):
-    return sorted(i for b in iter_docs(DataRoot(root), name, version, columns=["id"])
-                  for i in b.column("id").to_pylist())
+    return sorted(
+        i
+        for b in iter_docs(DataRoot(root), name, version, columns=["id"])
+        for i in b.column("id").to_pylist()
+    )
 
 
 def _warc(path, pages):
@@ -41,33 +44,53 @@ def _warc(path, pages):
         w = WARCWriter(f, gzip=True)
         for url, status, ctype, body in pages:
             headers = StatusAndHeaders(status, [("Content-Type", ctype)], protocol="HTTP/1.1")
-            w.write_record(w.create_warc_record(url, "response", payload=io.BytesIO(body),
-                                                http_headers=headers))
+            w.write_record(
+                w.create_warc_record(
+                    url, "response", payload=io.BytesIO(body), http_headers=headers
+                )
+            )
 
 
 def _html(title, text):
     paras = "".join(f"<p>{p}</p>" for p in text.split("\n"))
-    return (f"<html><head><title>{title}</title></head><body><nav>Home | About</nav>"
-            f"<article><h1>{title}</h1>{paras}</article><footer>(c) 2026</footer></body></html>")
+    return (
+        f"<html><head><title>{title}</title></head><body><nav>Home | About</nav>"
+        f"<article><h1>{title}</h1>{paras}</article><footer>(c) 2026</footer></body></html>"
+    )
 
 
 @pytest.fixture
 def inputs(tmp_path):
     src = tmp_path / "in"
     src.mkdir()
-    rows = [{"id": f"{lang}-{i}", "text": paragraphs(lang, 1) + f" [{i}]"}
-            for lang in ("en", "de", "ru", "zh", "ar", "hi") for i in range(3)]
+    rows = [
+        {"id": f"{lang}-{i}", "text": paragraphs(lang, 1) + f" [{i}]"}
+        for lang in ("en", "de", "ru", "zh", "ar", "hi")
+        for i in range(3)
+    ]
     rows.append({"id": "copy", "text": rows[0]["text"] + "   "})  # exact duplicate after folding
     _jsonl(src / "docs.jsonl", rows)
-    _warc(src / "pages.warc.gz", [
-        ("https://ru.example.org/a", "200 OK", "text/html",
-         _html("Новости", paragraphs("ru", 1)).encode("cp1251").replace(
-             b"<head>", b'<head><meta charset="windows-1251">')),
-        ("https://fr.example.org/b", "200 OK", "text/html; charset=utf-8",
-         _html("Bonjour", paragraphs("fr", 1)).encode()),
-        ("https://example.org/missing", "404 Not Found", "text/html", b"<html>nope</html>"),
-        ("https://example.org/logo.png", "200 OK", "image/png", b"\x89PNG\r\n\x1a\n\x00\x00"),
-    ])
+    _warc(
+        src / "pages.warc.gz",
+        [
+            (
+                "https://ru.example.org/a",
+                "200 OK",
+                "text/html",
+                _html("Новости", paragraphs("ru", 1))
+                .encode("cp1251")
+                .replace(b"<head>", b'<head><meta charset="windows-1251">'),
+            ),
+            (
+                "https://fr.example.org/b",
+                "200 OK",
+                "text/html; charset=utf-8",
+                _html("Bonjour", paragraphs("fr", 1)).encode(),
+            ),
+            ("https://example.org/missing", "404 Not Found", "text/html", b"<html>nope</html>"),
+            ("https://example.org/logo.png", "200 OK", "image/png", b"\x89PNG\r\n\x1a\n\x00\x00"),
+        ],
+    )
     return src
 
 
@@ -76,15 +99,23 @@ def test_corpus_from_jsonl_and_warc_balances_and_labels(inputs, data_root):
     cons = m["conservation"]
     assert cons["balanced"] and cons["inputs"] == 19 + 4
     assert set(m["counts"]["by_lang"]) == {"en", "de", "ru", "zh", "ar", "hi", "fr"}
-    assert m["counts"]["by_reason"] == {"dedup/exact_duplicate": 1, "read/http_error": 1,
-                                        "read/not_html": 1}
+    assert m["counts"]["by_reason"] == {
+        "dedup/exact_duplicate": 1,
+        "read/http_error": 1,
+        "read/not_html": 1,
+    }
     dup = [r for r in _rejects(data_root, "c", m["version"]) if r["reason"] == "exact_duplicate"]
     kept_ids = _doc_ids(data_root, "c", m["version"])
     assert dup[0]["duplicate_of"] in kept_ids
-    sizes = {i: n for b in iter_docs(DataRoot(data_root), "c", m["version"],
-                                     columns=["id", "dup_cluster_size"])
-             for i, n in zip(b.column("id").to_pylist(), b.column("dup_cluster_size").to_pylist(),
-                             strict=True)}
+    sizes = {
+        i: n
+        for b in iter_docs(
+            DataRoot(data_root), "c", m["version"], columns=["id", "dup_cluster_size"]
+        )
+        for i, n in zip(
+            b.column("id").to_pylist(), b.column("dup_cluster_size").to_pylist(), strict=True
+        )
+    }
     assert sizes[dup[0]["duplicate_of"]] == 2 and sorted(sizes.values())[-2] == 1
     # The windows-1251 page was decoded from its <meta> charset and reduced to its main text.
     ru = [b for b in iter_docs(DataRoot(data_root), "c", m["version"], langs=["ru"])]
@@ -97,14 +128,19 @@ def test_corpus_from_jsonl_and_warc_balances_and_labels(inputs, data_root):
 
 def test_rerun_is_a_noop_and_new_version_dedups_against_old(inputs, data_root):
     m1 = run_local([str(inputs)], data_root, "c")
-    mtime = os.path.getmtime(os.path.join(data_root, "corpora", "c", m1["version"],
-                                          "manifest.json"))
+    mtime = os.path.getmtime(
+        os.path.join(data_root, "corpora", "c", m1["version"], "manifest.json")
+    )
     m2 = run_local([str(inputs)], data_root, "c")
     assert m2["version"] == m1["version"]
-    assert os.path.getmtime(os.path.join(data_root, "corpora", "c", m1["version"],
-                                         "manifest.json")) == mtime
-    _jsonl(inputs / "more.jsonl", [{"text": paragraphs("el", 1)},
-                                   {"text": paragraphs("en", 1) + " [0]"}])  # seen in v1
+    assert (
+        os.path.getmtime(os.path.join(data_root, "corpora", "c", m1["version"], "manifest.json"))
+        == mtime
+    )
+    _jsonl(
+        inputs / "more.jsonl",
+        [{"text": paragraphs("el", 1)}, {"text": paragraphs("en", 1) + " [0]"}],
+    )  # seen in v1
     m3 = run_local([str(inputs)], data_root, "c")
     assert m3["version"] != m1["version"] and m3["parent"] == m1["version"]
     assert m3["counts"]["docs"] == 1 and "el" in m3["counts"]["by_lang"]
@@ -123,20 +159,33 @@ def test_hostile_inputs_become_rejects_or_input_errors(tmp_path, data_root):
     src = tmp_path / "bad"
     src.mkdir()
     good = {"text": paragraphs("de", 1)}
-    raw = gzip.compress("".join(json.dumps({"text": paragraphs("en", 1) + f" {i}"}) + "\n"
-                                for i in range(100)).encode())
+    raw = gzip.compress(
+        "".join(
+            json.dumps({"text": paragraphs("en", 1) + f" {i}"}) + "\n" for i in range(100)
+        ).encode()
+    )
     (src / "truncated.jsonl.gz").write_bytes(raw[: len(raw) // 2])
     (src / "invalid_utf8.jsonl").write_bytes(
-        b'{"text": "\xff\xfe\xfa\xfb\xfc\xfd\xff\xfe\xfa\xfb"}\n' + json.dumps(good).encode() + b"\n")
+        b'{"text": "\xff\xfe\xfa\xfb\xfc\xfd\xff\xfe\xfa\xfb"}\n'
+        + json.dumps(good).encode()
+        + b"\n"
+    )
     (src / "binary.jsonl").write_bytes(bytes(range(256)) * 4)
     (src / "empty.jsonl").write_bytes(b"")
-    (src / "huge_line.jsonl").write_text(json.dumps({"text": "a " * (6 << 20)}) + "\n"
-                                         + json.dumps({"text": paragraphs("fr", 1)}) + "\n")
+    (src / "huge_line.jsonl").write_text(
+        json.dumps({"text": "a " * (6 << 20)})
+        + "\n"
+        + json.dumps({"text": paragraphs("fr", 1)})
+        + "\n"
+    )
     pq.write_table(pa.table({"body": ["x", "y"]}), src / "wrong_columns.parquet")
     (src / "not_really.parquet").write_bytes(b"PAR1 this is not parquet")
     warc = tmp_path / "w.warc.gz"
-    _warc(warc, [("https://a.example/1", "200 OK", "text/html",
-                  _html("A", paragraphs("en", 1)).encode())] * 3)
+    _warc(
+        warc,
+        [("https://a.example/1", "200 OK", "text/html", _html("A", paragraphs("en", 1)).encode())]
+        * 3,
+    )
     data = warc.read_bytes()
     (src / "broken.warc.gz").write_bytes(data[: len(data) - 200])
     cfg = CorpusConfig(max_doc_bytes=4 << 20)
@@ -173,9 +222,15 @@ def test_resume_after_crash_gives_the_same_docs(tmp_path, data_root):
     src = tmp_path / "in"
     src.mkdir()
     for k in range(4):
-        _jsonl(src / f"f{k}.jsonl", [{"text": paragraphs(lang, 1) + f" {k}-{i}"}
-                                     for lang in ("en", "de", "ru") for i in range(5)]
-               + [{"text": paragraphs("en", 1) + " 0-0"}])  # a duplicate in every file
+        _jsonl(
+            src / f"f{k}.jsonl",
+            [
+                {"text": paragraphs(lang, 1) + f" {k}-{i}"}
+                for lang in ("en", "de", "ru")
+                for i in range(5)
+            ]
+            + [{"text": paragraphs("en", 1) + " 0-0"}],
+        )  # a duplicate in every file
     cfg = CorpusConfig()
     full = run_local([str(src)], os.path.join(data_root, "a"), "c", cfg)
 
@@ -186,11 +241,14 @@ def test_resume_after_crash_gives_the_same_docs(tmp_path, data_root):
     plan2 = plan_run([str(src)], root_b, "c", cfg)
     assert plan2.resumed and plan2.version == plan.version
     assert [p.index for p in plan2.pending] == [2, 3]
-    results = [process_partition(root_b, plan2.version_dir, p.to_dict(), plan2.config)
-               for p in plan2.partitions]
+    results = [
+        process_partition(root_b, plan2.version_dir, p.to_dict(), plan2.config)
+        for p in plan2.partitions
+    ]
     resumed = publish(plan2, results)
     assert _doc_ids(root_b, "c", resumed["version"]) == _doc_ids(
-        os.path.join(data_root, "a"), "c", full["version"])
+        os.path.join(data_root, "a"), "c", full["version"]
+    )
     assert resumed["counts"] == {**full["counts"]}
 
 
@@ -208,10 +266,27 @@ def test_heldout_split_is_deterministic(inputs, data_root):
 
 def test_parallel_pairs_become_pairs_rows(tmp_path, data_root):
     src = tmp_path / "p.jsonl"
-    _jsonl(src, [{"src_lang": "en", "tgt_lang": "de", "src_text": f"The house {i}.",
-                  "tgt_text": f"Das Haus {i}."} for i in range(20)]
-           + [{"src_lang": "en", "tgt_lang": "de", "src_text": "The house 1.",
-               "tgt_text": "Das Haus 1."}, {"src_lang": "en", "src_text": "no target"}])
+    _jsonl(
+        src,
+        [
+            {
+                "src_lang": "en",
+                "tgt_lang": "de",
+                "src_text": f"The house {i}.",
+                "tgt_text": f"Das Haus {i}.",
+            }
+            for i in range(20)
+        ]
+        + [
+            {
+                "src_lang": "en",
+                "tgt_lang": "de",
+                "src_text": "The house 1.",
+                "tgt_text": "Das Haus 1.",
+            },
+            {"src_lang": "en", "src_text": "no target"},
+        ],
+    )
     m = run_local([str(src)], data_root, "p")
     assert m["counts"]["pairs"] == 20 and m["counts"]["pairs_by_direction"] == {"en-de": 20}
     assert m["conservation"]["balanced"] and m["conservation"]["inputs"] == 22
@@ -226,8 +301,9 @@ def test_text_folder_and_saved_hf_dataset(tmp_path, data_root):
     (txt / "sub" / "b.txt").write_bytes(paragraphs("ru", 1).encode("cp1251"))  # not UTF-8
     (txt / "c.txt").write_bytes(b"\x00\x01binary\x00")
     hf = tmp_path / "hf"
-    datasets.Dataset.from_dict({"text": [paragraphs("fr", 1), paragraphs("el", 1), None]}
-                               ).save_to_disk(str(hf))
+    datasets.Dataset.from_dict(
+        {"text": [paragraphs("fr", 1), paragraphs("el", 1), None]}
+    ).save_to_disk(str(hf))
     m = run_local([str(txt), str(hf)], data_root, "t")
     assert m["conservation"]["balanced"]
     assert set(m["counts"]["by_lang"]) == {"de", "ru", "fr", "el"}

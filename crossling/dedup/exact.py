@@ -49,7 +49,9 @@ class ExactDeduplicator:
         return key.hex() if len(key) == 16 else key.decode()
 
     @classmethod
-    def from_index(cls, root: DataRoot, name: str, exclude: Iterable[str] = ()) -> ExactDeduplicator:
+    def from_index(
+        cls, root: DataRoot, name: str, exclude: Iterable[str] = ()
+    ) -> ExactDeduplicator:
         """Load the hashes of every published version of a corpus (but ``exclude``)."""
         seen: dict[bytes, bytes] = {}
         excluded = set(exclude)
@@ -62,8 +64,9 @@ class ExactDeduplicator:
                     continue  # an unpublished (crashed) run's index does not count
                 with root.fs.open(path, "rb") as f:
                     for b in pq.ParquetFile(f).iter_batches(columns=["content_hash", "id"]):
-                        for h, i in zip(b.column(0).to_pylist(), b.column(1).to_pylist(),
-                                        strict=True):
+                        for h, i in zip(
+                            b.column(0).to_pylist(), b.column(1).to_pylist(), strict=True
+                        ):
                             seen.setdefault(cls._key(h), cls._key(i))
         return cls(seen)
 

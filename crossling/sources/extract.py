@@ -10,8 +10,15 @@ _META_CHARSET = re.compile(
 )
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-:.]+)", re.IGNORECASE)
 # Browsers treat these labels as their supersets (WHATWG Encoding Standard).
-_SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "iso-8859-1": "cp1252", "ascii": "cp1252",
-              "shift_jis": "cp932", "euc-kr": "cp949", "tis-620": "cp874"}
+_SUPERSETS = {
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "iso-8859-1": "cp1252",
+    "ascii": "cp1252",
+    "shift_jis": "cp932",
+    "euc-kr": "cp949",
+    "tis-620": "cp874",
+}
 
 
 class DecodeError(ValueError):
@@ -49,7 +56,9 @@ def looks_binary(data: bytes) -> bool:
     return b"\x00" in head
 
 
-def decode_bytes(data: bytes, declared: str | None = None, *, max_bad: float = 0.01) -> tuple[str, str]:
+def decode_bytes(
+    data: bytes, declared: str | None = None, *, max_bad: float = 0.01
+) -> tuple[str, str]:
     """Decode ``data``: BOM, then the declared charset, then UTF-8, then a detector.
 
     Returns ``(text, charset)``. A few invalid bytes (at most ``max_bad`` of the text) are replaced

@@ -119,8 +119,13 @@ def plan_partitions(
         elif low.endswith(TEXT_SUFFIXES):
             txt_files.append(path)
         else:
-            errors.append(InputError(path, "unknown file type (expected .jsonl[.gz], .parquet, "
-                                           ".warc[.gz], .txt, or a saved HF dataset folder)"))
+            errors.append(
+                InputError(
+                    path,
+                    "unknown file type (expected .jsonl[.gz], .parquet, "
+                    ".warc[.gz], .txt, or a saved HF dataset folder)",
+                )
+            )
 
     for src in sources:
         matches = sorted(glob.glob(src)) if any(c in src for c in "*?[") else [src]
@@ -201,10 +206,23 @@ def _read_warc(part: Partition, max_doc_bytes: int) -> Iterator[Document | Rejec
     yield from read_warc(part.uri, max_doc_bytes=max_doc_bytes)
 
 
-def _read_error(source: str, key: str, detail: str, url: str | None = None,
-                reason: Reason = Reason.READ_ERROR, prefix: str | None = None) -> Reject:
-    return Reject(id=make_id(source, key), source=source, url=url, stage=str(Stage.READ),
-                  reason=str(reason), detail=detail[:1000], text_prefix=prefix)
+def _read_error(
+    source: str,
+    key: str,
+    detail: str,
+    url: str | None = None,
+    reason: Reason = Reason.READ_ERROR,
+    prefix: str | None = None,
+) -> Reject:
+    return Reject(
+        id=make_id(source, key),
+        source=source,
+        url=url,
+        stage=str(Stage.READ),
+        reason=str(reason),
+        detail=detail[:1000],
+        text_prefix=prefix,
+    )
 
 
 def _iter_lines(part: Partition, max_doc_bytes: int) -> Iterator[tuple[int, bytes | None]]:
@@ -259,21 +277,33 @@ def _read_jsonl(part: Partition, max_doc_bytes: int) -> Iterator[Any]:
         except StopIteration:
             return
         except (EOFError, OSError, zlib.error) as e:  # truncated / corrupt gzip
-            yield _read_error(source, f"{name}:truncated", f"{part.uri}: compressed stream "
-                              f"ends early or is corrupt ({type(e).__name__}: {e}); records "
-                              "before this point were read")
+            yield _read_error(
+                source,
+                f"{name}:truncated",
+                f"{part.uri}: compressed stream "
+                f"ends early or is corrupt ({type(e).__name__}: {e}); records "
+                "before this point were read",
+            )
             return
         offset, line = item
         key = f"{name}:{offset}"
         if line is None:
-            yield _read_error(source, key, f"{part.uri} at byte {offset}: line longer than "
-                              f"{max_doc_bytes} bytes", reason=Reason.TOO_LONG)
+            yield _read_error(
+                source,
+                key,
+                f"{part.uri} at byte {offset}: line longer than {max_doc_bytes} bytes",
+                reason=Reason.TOO_LONG,
+            )
             continue
         if not line.strip():
             continue  # blank lines are not records
         if looks_binary(line):
-            yield _read_error(source, key, f"{part.uri} at byte {offset}: binary data (NUL "
-                              "bytes)", reason=Reason.BINARY)
+            yield _read_error(
+                source,
+                key,
+                f"{part.uri} at byte {offset}: binary data (NUL bytes)",
+                reason=Reason.BINARY,
+            )
             continue
         try:
             raw = line.decode("utf-8")
@@ -281,18 +311,24 @@ def _read_jsonl(part: Partition, max_doc_bytes: int) -> Iterator[Any]:
             try:
                 raw, _ = decode_bytes(line)
             except DecodeError as e:
-                yield _read_error(source, key, f"{part.uri} at byte {offset}: {e}",
-                                  reason=Reason.DECODE_ERROR)
+                yield _read_error(
+                    source, key, f"{part.uri} at byte {offset}: {e}", reason=Reason.DECODE_ERROR
+                )
                 continue
         try:
             obj = json.loads(raw)
         except json.JSONDecodeError as e:
-            yield _read_error(source, key, f"{part.uri} at byte {offset}: invalid JSON: {e}",
-                              prefix=raw[:500])
+            yield _read_error(
+                source, key, f"{part.uri} at byte {offset}: invalid JSON: {e}", prefix=raw[:500]
+            )
             continue
         if not isinstance(obj, dict):
-            yield _read_error(source, key, f"{part.uri} at byte {offset}: a JSON "
-                              f"{type(obj).__name__}, expected an object", prefix=raw[:500])
+            yield _read_error(
+                source,
+                key,
+                f"{part.uri} at byte {offset}: a JSON {type(obj).__name__}, expected an object",
+                prefix=raw[:500],
+            )
             continue
         if part.kind == "parallel":
             yield _pair_record(obj, source, key, part.uri, offset)
@@ -302,12 +338,20 @@ def _read_jsonl(part: Partition, max_doc_bytes: int) -> Iterator[Any]:
         # the wild repeat, and two records must never share a DOCS/REJECTS id.
         rec_key = key
         if text is None:
-            yield _read_error(source, rec_key, f"{part.uri} at byte {offset}: no string "
-                              f"field 'text' (keys: {sorted(obj)[:10]})", url=obj.get("url"),
-                              prefix=raw[:500])
+            yield _read_error(
+                source,
+                rec_key,
+                f"{part.uri} at byte {offset}: no string field 'text' (keys: {sorted(obj)[:10]})",
+                url=obj.get("url"),
+                prefix=raw[:500],
+            )
             continue
-        doc = Document(id=make_id(source, rec_key), text=text, source=source,
-                       url=obj.get("url") if isinstance(obj.get("url"), str) else None)
+        doc = Document(
+            id=make_id(source, rec_key),
+            text=text,
+            source=source,
+            url=obj.get("url") if isinstance(obj.get("url"), str) else None,
+        )
         if isinstance(obj.get("lang"), str):
             doc.meta["declared_lang"] = obj["lang"]
         yield doc
@@ -319,8 +363,9 @@ def _pair_record(obj: dict, source: str, key: str, uri: str, offset: int) -> dic
     rec_key = key
     missing = [k for k in need if not isinstance(obj.get(k), str) or not obj.get(k).strip()]
     if missing:
-        return _read_error(source, rec_key, f"{uri} at byte {offset}: parallel row without "
-                           f"{', '.join(missing)}")
+        return _read_error(
+            source, rec_key, f"{uri} at byte {offset}: parallel row without {', '.join(missing)}"
+        )
     return {"id": make_id(source, rec_key), "source": source, **{k: obj[k] for k in need}}
 
 
@@ -332,14 +377,17 @@ def _read_txt(part: Partition, max_doc_bytes: int) -> Iterator[Document | Reject
         key = rel
         size = os.path.getsize(path)
         if size > max_doc_bytes:
-            yield _read_error(source, key, f"{path}: {size} bytes, more than {max_doc_bytes}",
-                              reason=Reason.TOO_LONG)
+            yield _read_error(
+                source,
+                key,
+                f"{path}: {size} bytes, more than {max_doc_bytes}",
+                reason=Reason.TOO_LONG,
+            )
             continue
         with open(path, "rb") as f:
             data = f.read()
         if looks_binary(data):
-            yield _read_error(source, key, f"{path}: binary data (NUL bytes)",
-                              reason=Reason.BINARY)
+            yield _read_error(source, key, f"{path}: binary data (NUL bytes)", reason=Reason.BINARY)
             continue
         try:
             text, _ = decode_bytes(data)
@@ -363,9 +411,13 @@ def _read_parquet(part: Partition, max_doc_bytes: int) -> Iterator[Document | Re
     text_col = next((c for c in TEXT_FIELDS if c in columns), None)
     if text_col is None:
         # A file with the wrong columns: one row for the whole file (its rows are not documents).
-        yield _read_error(source, f"{name}:file", f"{part.uri}: no text column (expected one of "
-                          f"{list(TEXT_FIELDS)}; found {columns[:20]}); {pf.metadata.num_rows} "
-                          "rows not read")
+        yield _read_error(
+            source,
+            f"{name}:file",
+            f"{part.uri}: no text column (expected one of "
+            f"{list(TEXT_FIELDS)}; found {columns[:20]}); {pf.metadata.num_rows} "
+            "rows not read",
+        )
         return
     cols = [c for c in (text_col, "url", "lang") if c in columns]
     row = sum(pf.metadata.row_group(i).num_rows for i in range(part.start))
@@ -379,8 +431,9 @@ def _read_parquet(part: Partition, max_doc_bytes: int) -> Iterator[Document | Re
             url = d["url"][i] if "url" in d else None
             row += 1
             if not isinstance(text, str):
-                yield _read_error(source, str(rid), f"{part.uri} row {row - 1}: text is null",
-                                  url=url)
+                yield _read_error(
+                    source, str(rid), f"{part.uri} row {row - 1}: text is null", url=url
+                )
                 continue
             doc = Document(id=make_id(source, str(rid)), text=text, source=source, url=url)
             if "lang" in d and d["lang"][i]:
@@ -402,8 +455,12 @@ def _read_hf(part: Partition, max_doc_bytes: int) -> Iterator[Document | Reject]
     source = f"hf:{name}"
     text_col = next((c for c in TEXT_FIELDS if c in ds.column_names), None)
     if text_col is None:
-        yield _read_error(source, f"{name}:{part.start}", f"{part.uri}: no text column "
-                          f"(found {ds.column_names[:20]}); rows {part.start}-{part.end} not read")
+        yield _read_error(
+            source,
+            f"{name}:{part.start}",
+            f"{part.uri}: no text column "
+            f"(found {ds.column_names[:20]}); rows {part.start}-{part.end} not read",
+        )
         return
     for start in range(part.start, part.end, 2048):
         batch = ds[start : min(part.end, start + 2048)]
@@ -413,5 +470,9 @@ def _read_hf(part: Partition, max_doc_bytes: int) -> Iterator[Document | Reject]
             if not isinstance(text, str):
                 yield _read_error(source, str(rid), f"{part.uri} row {row}: text is not a string")
                 continue
-            yield Document(id=make_id(source, str(rid)), text=text, source=source,
-                           url=batch["url"][i] if "url" in batch else None)
+            yield Document(
+                id=make_id(source, str(rid)),
+                text=text,
+                source=source,
+                url=batch["url"][i] if "url" in batch else None,
+            )

@@ -85,21 +85,33 @@ def read_warc(path: str, *, max_doc_bytes: int, fs=None) -> Iterator[Document | 
 
 def _response_to_doc(record, doc_id, source, url, fetched, max_doc_bytes) -> Document | Reject:
     def reject(stage: Stage, reason: Reason, detail: str, prefix: str | None = None) -> Reject:
-        return Reject(id=doc_id, source=source, url=url, stage=str(stage), reason=str(reason),
-                      detail=detail, text_prefix=prefix)
+        return Reject(
+            id=doc_id,
+            source=source,
+            url=url,
+            stage=str(stage),
+            reason=str(reason),
+            detail=detail,
+            text_prefix=prefix,
+        )
 
     status = record.http_headers.get_statuscode() if record.http_headers else None
     if status and not status.startswith("2"):
         return reject(Stage.READ, Reason.HTTP_ERROR, f"HTTP {status}")
-    content_type = (record.http_headers.get_header("Content-Type") if record.http_headers else None) or ""
+    content_type = (
+        record.http_headers.get_header("Content-Type") if record.http_headers else None
+    ) or ""
     mime = content_type.split(";")[0].strip().lower()
     body = record.content_stream().read(max_doc_bytes + 1)
     if len(body) > max_doc_bytes:
         return reject(Stage.READ, Reason.TOO_LONG, f"body larger than {max_doc_bytes} bytes")
     if record.rec_headers.get_header("WARC-Payload-Digest") and not record.digest_checker.passed:
         problems = "; ".join(record.digest_checker.problems) or "payload shorter than recorded"
-        return reject(Stage.READ, Reason.READ_ERROR,
-                      f"{source}: truncated or corrupt record ({problems}); {len(body)} bytes read")
+        return reject(
+            Stage.READ,
+            Reason.READ_ERROR,
+            f"{source}: truncated or corrupt record ({problems}); {len(body)} bytes read",
+        )
     if mime and mime not in _TEXT_TYPES:
         return reject(Stage.READ, Reason.NOT_HTML, f"content type {mime!r}")
     if looks_binary(body):
@@ -114,6 +126,7 @@ def _response_to_doc(record, doc_id, source, url, fetched, max_doc_bytes) -> Doc
     else:
         text = extract_main_text(html, url)
     if not text.strip():
-        return reject(Stage.EXTRACT, Reason.EXTRACT_EMPTY, "no main text found in HTML",
-                      prefix=html[:500])
+        return reject(
+            Stage.EXTRACT, Reason.EXTRACT_EMPTY, "no main text found in HTML", prefix=html[:500]
+        )
     return Document(id=doc_id, text=text, source=source, url=url, fetched_at=fetched)

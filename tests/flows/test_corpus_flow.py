@@ -19,22 +19,36 @@ def _artifacts(key_prefix):
 
     with get_client(sync_client=True) as client:
         arts = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(like_=key_prefix)))
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(like_=key_prefix))
+        )
     return {a.key: a for a in arts}
 
 
 @pytest.mark.usefixtures("prefect_server")
 def test_demo_corpus_flow_publishes_artifacts_and_is_idempotent(data_root):
-    params = CorpusParams(sources=demo_sources(), root=data_root, name="demo", workers=1,
-                          config={"heldout_fraction": 0.15})
+    params = CorpusParams(
+        sources=demo_sources(),
+        root=data_root,
+        name="demo",
+        workers=1,
+        config={"heldout_fraction": 0.15},
+    )
     s1 = corpus_flow(params)
     assert s1["new"] and s1["balanced"]
     assert len(s1["languages"]) >= 12 and s1["counts"]["pairs"] >= 900
     arts = _artifacts("corpus-demo-%")
-    assert {"corpus-demo-languages", "corpus-demo-drops", "corpus-demo-manifest",
-            "corpus-demo-summary", "corpus-demo-progress"} <= set(arts)
-    langs = json.loads(arts["corpus-demo-languages"].data) if isinstance(
-        arts["corpus-demo-languages"].data, str) else arts["corpus-demo-languages"].data
+    assert {
+        "corpus-demo-languages",
+        "corpus-demo-drops",
+        "corpus-demo-manifest",
+        "corpus-demo-summary",
+        "corpus-demo-progress",
+    } <= set(arts)
+    langs = (
+        json.loads(arts["corpus-demo-languages"].data)
+        if isinstance(arts["corpus-demo-languages"].data, str)
+        else arts["corpus-demo-languages"].data
+    )
     assert {row["lang"] for row in langs} >= {"zh", "ja", "ar", "ru", "hi", "en"}
     assert all(row["docs"] > 0 and 0 < row["mean_lang_score"] <= 1 for row in langs)
     link = arts["corpus-demo-manifest"].data  # a markdown link: [text](file:///.../manifest.json)
@@ -54,8 +68,10 @@ def _published_event(root, timeout=30.0):
     from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter
 
     deadline = time.monotonic() + timeout
-    flt = EventFilter(occurred=EventOccurredFilter(since="2000-01-01T00:00:00Z"),
-                      event=EventNameFilter(name=["crossling.corpus.published"]))
+    flt = EventFilter(
+        occurred=EventOccurredFilter(since="2000-01-01T00:00:00Z"),
+        event=EventNameFilter(name=["crossling.corpus.published"]),
+    )
     with get_client(sync_client=True) as client:
         while True:
             page = client.read_events(flt, limit=50)
@@ -68,8 +84,10 @@ def _published_event(root, timeout=30.0):
 
 @pytest.mark.usefixtures("prefect_server")
 def test_cli_usage_errors_exit_2_with_one_line(tmp_path, capsys):
-    assert main(["corpus", str(tmp_path / "missing.jsonl"), "--out", str(tmp_path),
-                 "--name", "x"]) == 2
+    assert (
+        main(["corpus", str(tmp_path / "missing.jsonl"), "--out", str(tmp_path), "--name", "x"])
+        == 2
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "missing.jsonl: no such file or directory" in err[0]
     assert main(["corpus", str(tmp_path), "--out", str(tmp_path), "--name", "bad name!"]) == 2

@@ -17,15 +17,37 @@ def test_corpus_on_a_dask_local_cluster_matches_the_process_pool(tmp_path):
     src = tmp_path / "in"
     src.mkdir()
     for k in range(3):
-        (src / f"f{k}.jsonl").write_text("".join(
-            f'{{"text": "{PARAGRAPHS[lang]} ({k}-{i})"}}\n'
-            for i, lang in enumerate(["en", "de", "fr", "es", "el"] * 4)), encoding="utf-8")
+        (src / f"f{k}.jsonl").write_text(
+            "".join(
+                f'{{"text": "{PARAGRAPHS[lang]} ({k}-{i})"}}\n'
+                for i, lang in enumerate(["en", "de", "fr", "es", "el"] * 4)
+            ),
+            encoding="utf-8",
+        )
     env = {**os.environ, "PREFECT_HOME": str(tmp_path / "ph"), "PYTHONPATH": os.getcwd()}
     env.pop("PREFECT_API_URL", None)
     root = tmp_path / "dask"
-    out = subprocess.run([sys.executable, "-m", "flows.cli", "corpus", str(src), "--out",
-                          str(root), "--name", "d", "--workers", "2", "--dask-address", "local"],
-                         env=env, capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flows.cli",
+            "corpus",
+            str(src),
+            "--out",
+            str(root),
+            "--name",
+            "d",
+            "--workers",
+            "2",
+            "--dask-address",
+            "local",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     dr = DataRoot(str(root))
     m = dr.read_manifest("d", dr.latest_version("d"))

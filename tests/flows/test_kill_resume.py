@@ -23,21 +23,34 @@ def _make_inputs(d, n_files=8, rows=300):
         with open(d / f"part{k}.jsonl", "w", encoding="utf-8") as f:
             for i in range(rows):
                 lang = langs[(i + k) % len(langs)]
-                f.write(json.dumps({"text": f"{PARAGRAPHS[lang]} ({k}-{i})"}, ensure_ascii=False)
-                        + "\n")
+                f.write(
+                    json.dumps({"text": f"{PARAGRAPHS[lang]} ({k}-{i})"}, ensure_ascii=False) + "\n"
+                )
             f.write(json.dumps({"text": f"{PARAGRAPHS['en']} (0-0)"}) + "\n")  # cross-file dup
 
 
 def _ids(root):
     dr = DataRoot(root)
     v = dr.latest_version("k")
-    return v, sorted(i for b in iter_docs(dr, "k", v, columns=["id"])
-                     for i in b.column("id").to_pylist())
+    return v, sorted(
+        i for b in iter_docs(dr, "k", v, columns=["id"]) for i in b.column("id").to_pylist()
+    )
 
 
 def _cmd(src, root):
-    return [sys.executable, "-m", "flows.cli", "corpus", str(src), "--out", str(root),
-            "--name", "k", "--workers", "1"]
+    return [
+        sys.executable,
+        "-m",
+        "flows.cli",
+        "corpus",
+        str(src),
+        "--out",
+        str(root),
+        "--name",
+        "k",
+        "--workers",
+        "1",
+    ]
 
 
 def test_sigkill_midway_then_rerun_matches_uninterrupted(tmp_path):
@@ -48,13 +61,22 @@ def test_sigkill_midway_then_rerun_matches_uninterrupted(tmp_path):
     full_root, killed_root = tmp_path / "full", tmp_path / "killed"
     subprocess.run(_cmd(src, full_root), env=env, check=True, capture_output=True, timeout=600)
 
-    proc = subprocess.Popen(_cmd(src, killed_root), env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        _cmd(src, killed_root),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.time() + 300
     work = None
     while time.time() < deadline:  # kill once some, but not all, partitions are finished
-        markers = [os.path.join(dp, f) for dp, _, fs in os.walk(killed_root) for f in fs
-                   if f == "done.json"]
+        markers = [
+            os.path.join(dp, f)
+            for dp, _, fs in os.walk(killed_root)
+            for f in fs
+            if f == "done.json"
+        ]
         if len(markers) >= 2:
             work = markers[0].split(os.sep)[-4]  # <root>/corpora/k/<version>/_work/p-N/done.json
             break
