@@ -42,7 +42,7 @@ from crossling.documents import (
     split_of,
 )
 from crossling.langid import LanguageIdentifier, canonical
-from crossling.shards import ShardWriter
+from crossling.shards import PartitionedShards, ShardWriter
 from crossling.sources.files import InputError, Partition, plan_partitions, read_partition
 from crossling.steps import LanguageFilter, LanguageID, Normalize, QualityFilter
 from crossling.storage import (
@@ -406,6 +406,9 @@ def publish(plan: RunPlan, results: list[dict[str, Any]]) -> dict[str, Any]:
         wdir = work_dir(vdir, p.index)
         out = _Out()
         rej_rel = f"rejects/part-{p.index:05d}.parquet"
+        docs_out = PartitionedShards(
+            fs, posixpath.join(vdir, "docs"), f"part-{p.index:05d}.parquet", DOCS_SCHEMA
+        )
         dups = dup_of.get(p.index, {})
         for batch in _batches(fs, posixpath.join(wdir, "rejects.parquet")):
             out.write(rej_rel, "rejects", None, batch, REJECTS_SCHEMA)
@@ -431,15 +434,7 @@ def publish(plan: RunPlan, results: list[dict[str, Any]]) -> dict[str, Any]:
                 sizes,
             )
             index.add(batch.column("content_hash"), batch.column("id"))
-            langs = batch.column("lang")
-            for lang in pc.unique(langs).to_pylist():
-                out.write(
-                    f"docs/lang={lang}/part-{p.index:05d}.parquet",
-                    "docs",
-                    lang,
-                    batch.filter(pc.equal(langs, lang)),
-                    DOCS_SCHEMA,
-                )
+            docs_out.write(batch)
         pdups = pair_dup_of.get(p.index, {})
         for batch in _batches(fs, posixpath.join(wdir, "pairs.parquet")):
             if pdups:
@@ -455,6 +450,18 @@ def publish(plan: RunPlan, results: list[dict[str, Any]]) -> dict[str, Any]:
             # Pairs carry no source column; a parallel partition has exactly one source.
             pairs_by_source[_pair_source(p, by_index[p.index])] += batch.num_rows
             out.write(f"pairs/part-{p.index:05d}.parquet", "pairs", None, batch, PAIRS_SCHEMA)
+        for lang, (rows, nbytes, sha) in docs_out.close().items():
+            rel = posixpath.relpath(docs_out.path_of(lang), vdir)
+            files.append(
+                {
+                    "path": rel,
+                    "kind": "docs",
+                    "lang": lang,
+                    "rows": rows,
+                    "bytes": nbytes,
+                    "sha256": sha,
+                }
+            )
         out.close()
 
     index.close()
