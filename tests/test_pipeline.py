@@ -173,7 +173,7 @@ def test_hostile_inputs_become_rejects_or_input_errors(tmp_path, data_root):
     (src / "binary.jsonl").write_bytes(bytes(range(256)) * 4)
     (src / "empty.jsonl").write_bytes(b"")
     (src / "huge_line.jsonl").write_text(
-        json.dumps({"text": "a " * (6 << 20)})
+        json.dumps({"text": "a " * (25 << 20)})
         + "\n"
         + json.dumps({"text": paragraphs("fr", 1)})
         + "\n"
@@ -188,7 +188,7 @@ def test_hostile_inputs_become_rejects_or_input_errors(tmp_path, data_root):
     )
     data = warc.read_bytes()
     (src / "broken.warc.gz").write_bytes(data[: len(data) - 200])
-    cfg = CorpusConfig(max_doc_bytes=4 << 20)
+    cfg = CorpusConfig()  # default max_doc_bytes: 8 MB; the huge line is 50 MB
     m = run_local([str(src)], data_root, "bad", cfg)
     assert m["conservation"]["balanced"], m["conservation"]
     reasons = m["counts"]["by_reason"]
