@@ -210,11 +210,3 @@ class Reject:
 
     def to_row(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
-
-
-def docs_table(docs: list[Document]) -> pa.Table:
-    return pa.Table.from_pylist([d.to_row() for d in docs], schema=DOCS_SCHEMA)
-
-
-def rejects_table(rejects: list[Reject]) -> pa.Table:
-    return pa.Table.from_pylist([r.to_row() for r in rejects], schema=REJECTS_SCHEMA)

@@ -243,11 +243,3 @@ def iter_docs(
         cond = pads.field("lang").isin(langs)
         flt = cond if flt is None else flt & cond
     yield from ds.to_batches(columns=columns, filter=flt, batch_size=batch_size)
-
-
-def read_table(root: DataRoot, name: str, version: str, kind: str) -> pa.Table | None:
-    """A whole `pairs` or `rejects` table of a version (small tables), or None if absent."""
-    base = posixpath.join(root.version_dir(name, version), kind)
-    if not root.fs.exists(base):
-        return None
-    return pads.dataset(base, format="parquet", filesystem=root.fs).to_table()
