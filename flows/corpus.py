@@ -191,6 +191,7 @@ def _publish_artifacts(
     errors = "".join(f"\n- `{e['input']}`: {e['error']}" for e in manifest["errors"]) or " none"
     create_markdown_artifact(
         key=f"{key}-summary",
+        description=f"What version {plan.version} of {name} holds, and whether it balances",
         markdown=(
             f"# Corpus {name}, version {plan.version}\n\n"
             f"- parent: {manifest['parent'] or 'none'}\n"
