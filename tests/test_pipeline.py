@@ -310,3 +310,33 @@ def test_text_folder_and_saved_hf_dataset(tmp_path, data_root):
     assert m["counts"]["by_reason"] == {"read/binary": 1, "read/read_error": 1}
     sources = set(m["conservation"]["by_source"])
     assert sources == {"file:txt", "hf:hf"}
+
+
+def test_a_corrupt_warc_record_costs_only_itself(tmp_path):
+    from crossling.sources.warc import read_warc
+
+    pages = [
+        (
+            f"https://x.example/{i}",
+            "200 OK",
+            "text/html",
+            _html(f"T{i}", paragraphs(lang, 1)).encode(),
+        )
+        for i, lang in enumerate(["en", "de", "fr", "es", "el"])
+    ]
+    good = tmp_path / "good.warc.gz"
+    _warc(good, pages)
+    data = bytearray(good.read_bytes())
+    # Find the third gzip member (third record) and corrupt the middle of its deflate stream.
+    starts = [i for i in range(len(data) - 2) if data[i : i + 3] == b"\x1f\x8b\x08"]
+    assert len(starts) == 5
+    mid = (starts[2] + starts[3]) // 2
+    data[mid : mid + 8] = b"\xff" * 8
+    bad = tmp_path / "bad.warc.gz"
+    bad.write_bytes(bytes(data))
+    out = list(read_warc(str(bad), max_doc_bytes=1 << 20))
+    docs = [o for o in out if hasattr(o, "text") and o.text]
+    rejects = [o for o in out if not hasattr(o, "text") or not o.text]
+    assert [d.url for d in docs] == [p[0] for i, p in enumerate(pages) if i != 2]
+    assert len(rejects) == 1 and rejects[0].reason == "read_error"
+    assert "reading goes on after it" in rejects[0].detail

@@ -31,56 +31,87 @@ def _fetched_at(value: str | None) -> datetime | None:
 def read_warc(path: str, *, max_doc_bytes: int, fs=None) -> Iterator[Document | Reject]:
     """Yield one Document (or Reject) per ``response`` record of a WARC file.
 
-    A record that cannot be parsed (truncated gzip, broken headers) ends the file with one
-    ``read_error`` Reject naming the offset; everything read before it is kept.
+    A record that cannot be parsed (corrupt gzip member, broken headers) becomes one
+    ``read_error`` Reject naming its offset, and reading goes on at the next record boundary (the
+    next gzip member of a .warc.gz, the next ``WARC/1.`` line of a plain WARC), so one bad record
+    does not cost the rest of the file.
     """
-    from warcio.archiveiterator import ArchiveIterator
-
     name = os.path.basename(path)
     source = f"warc:{name}"
     opener = fs.open if fs is not None else open
-    n = 0
-    offset = 0
+    state = {"n": 0}
     with opener(path, "rb") as stream:
-        it = ArchiveIterator(stream, arc2warc=True, check_digests=True)
-        while True:
-            try:
-                record = next(it)
-            except StopIteration:
-                return
-            except Exception as e:  # warcio raises several types for broken input
-                key = f"{name}@{offset}:broken"
-                yield Reject(
-                    id=make_id(source, key),
-                    source=source,
-                    stage=str(Stage.READ),
-                    reason=str(Reason.READ_ERROR),
-                    detail=f"{path}: unreadable WARC data after {n} response records "
-                    f"(offset {offset}): {type(e).__name__}: {e}"[:1000],
-                )
-                return
-            if record.rec_type != "response":
-                continue
-            n += 1
-            url = record.rec_headers.get_header("WARC-Target-URI")
-            rec_id = record.rec_headers.get_header("WARC-Record-ID") or f"{name}#{n}"
-            key = rec_id  # WARC-Record-ID: unique and stable (a URL may be fetched twice)
-            doc_id = make_id(source, key)
-            fetched = _fetched_at(record.rec_headers.get_header("WARC-Date"))
-            try:
-                yield _response_to_doc(record, doc_id, source, url, fetched, max_doc_bytes)
-                # Only valid once the record has been read (asking earlier consumes its body).
-                offset = it.get_record_offset()
-            except Exception as e:  # a record whose body cannot be read (truncated mid-record)
-                yield Reject(
-                    id=doc_id,
-                    source=source,
-                    url=url,
-                    stage=str(Stage.READ),
-                    reason=str(Reason.READ_ERROR),
-                    detail=f"{path}: record at offset {offset}: {type(e).__name__}: {e}"[:1000],
-                )
-                return
+        gz = stream.read(2) == b"\x1f\x8b"
+        start = 0
+        while start is not None:
+            stream.seek(start)
+            last = yield from _read_segment(stream, start, path, source, max_doc_bytes, state)
+            if last is None:
+                return  # the segment ended cleanly
+            last_good, error = last
+            # The broken record starts where the last good one ended: the first boundary after
+            # the last good record's start (or the segment's start if nothing in it was good).
+            broken = start if last_good is None else _next_boundary(stream, last_good + 1, gz)
+            broken = start if broken is None else broken
+            resume = _next_boundary(stream, broken + 1, gz)
+            where = f"bytes {broken}-{resume}" if resume is not None else f"from byte {broken} on"
+            yield Reject(
+                id=make_id(source, f"{name}@{broken}:broken"),
+                source=source,
+                stage=str(Stage.READ),
+                reason=str(Reason.READ_ERROR),
+                detail=f"{path}: unreadable WARC record ({where}; reading goes on after it): "
+                f"{error}"[:1000],
+            )
+            start = resume
+
+
+def _read_segment(stream, start: int, path: str, source: str, max_doc_bytes: int, state: dict):
+    """Read records from ``start``. Returns None at a clean end, else (start offset of the last
+    good record or None, error) when a record cannot be read."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    name = os.path.basename(path)
+    it = ArchiveIterator(stream, arc2warc=True, check_digests=True)
+    last_good = None
+    while True:
+        try:
+            record = next(it)
+        except StopIteration:
+            return None
+        except Exception as e:  # warcio raises several types for broken input
+            return last_good, f"{type(e).__name__}: {e}"
+        if record.rec_type != "response":
+            last_good = start + it.get_record_offset()
+            continue
+        state["n"] += 1
+        url = record.rec_headers.get_header("WARC-Target-URI")
+        rec_id = record.rec_headers.get_header("WARC-Record-ID") or f"{name}#{state['n']}"
+        doc_id = make_id(source, rec_id)  # WARC-Record-ID: unique, stable (a URL may repeat)
+        fetched = _fetched_at(record.rec_headers.get_header("WARC-Date"))
+        try:
+            out = _response_to_doc(record, doc_id, source, url, fetched, max_doc_bytes)
+            # Only valid once the record has been read (asking earlier consumes its body).
+            last_good = start + it.get_record_offset()
+        except Exception as e:  # a body that cannot be read: this record is the broken one
+            return last_good, f"{type(e).__name__}: {e}"
+        yield out
+
+
+def _next_boundary(stream, pos: int, gz: bool, chunk: int = 1 << 20) -> int | None:
+    """Offset of the first record boundary at or after ``pos`` (None: none left)."""
+    marker = b"\x1f\x8b\x08" if gz else b"\nWARC/1."
+    stream.seek(pos)
+    carry = b""
+    base = pos
+    while block := stream.read(chunk):
+        data = carry + block
+        i = data.find(marker)
+        if i >= 0:
+            return base - len(carry) + i + (0 if gz else 1)
+        carry = data[-(len(marker) - 1) :]
+        base += len(block)
+    return None
 
 
 def _response_to_doc(record, doc_id, source, url, fetched, max_doc_bytes) -> Document | Reject:
