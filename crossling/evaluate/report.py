@@ -18,6 +18,19 @@ from crossling.evaluate.suite import HEADLINE_ORDER, LOWER_IS_BETTER
 from crossling.storage import atomic_open
 
 DEFAULT_REGRESSION_MARGIN = 0.05  # relative: a metric 5% worse than the previous checkpoint
+# A drop must also exceed this, in the metric's own units, to count as a regression: on small
+# evaluation sets a near-zero accuracy moving by one item is a large *relative* change and noise.
+# Accuracies are in [0, 1] (0.02 = 2 points), BLEU and chrF in points. Families not listed
+# (pseudo-perplexity) use the relative margin alone.
+MIN_ABS_DROP = {
+    "mlm_accuracy": 0.02,
+    "retrieval_top1": 0.02,
+    "zeroshot_accuracy": 0.02,
+    "supervised_accuracy": 0.02,
+    "classification_accuracy": 0.02,
+    "bleu": 0.5,
+    "chrf": 0.5,
+}
 
 
 def checkpoint_label(result: dict[str, Any]) -> str:
@@ -53,7 +66,7 @@ class Change:
     delta_previous: float | None  # value - previous (raw; see ``higher_is_better``)
     delta_best: float | None
     higher_is_better: bool
-    regression: bool  # worse than ``previous`` by more than the margin (relative)
+    regression: bool  # worse than ``previous`` by more than the margin (and MIN_ABS_DROP)
     new_best: bool
     comparable: bool  # same evaluation data and config as the previous checkpoint
 
@@ -79,7 +92,11 @@ def compare(
         best_v, best_r = (
             (max if higher else min)(scored, key=lambda t: t[0]) if scored else (None, None)
         )
-        regression = prev is not None and _worse_by(value, prev, higher) > margin
+        regression = (
+            prev is not None
+            and _worse_by(value, prev, higher) > margin
+            and abs(value - prev) > MIN_ABS_DROP.get(family(metric), 0.0)
+        )
         changes.append(
             Change(
                 metric=metric,
@@ -280,7 +297,8 @@ def markdown_report(
         f"- corpus: `{cur['data']['corpus']['name']}@{cur['data']['corpus']['version']}`, "
         f"eval data sha256 `{cur['data']['sha256'][:16]}`, eval config `{cur.get('eval_config_hash')}`",
         f"- compared with {len(history) - 1} earlier checkpoint(s); regression margin "
-        f"{margin:.0%} (relative drop against the previous checkpoint)",
+        f"{margin:.0%} (relative drop against the previous checkpoint, and at least 0.02 for "
+        "accuracies or 0.5 BLEU/chrF points)",
         "",
     ]
     if regs:

@@ -111,3 +111,22 @@ def test_plots_are_valid_pngs_and_markdown_embeds_them(tmp_path):
     assert md.count("data:image/png;base64,") == 2 and "[mlm_accuracy.png](file:///p.png)" in md
     line = next(x for x in md.splitlines() if x.startswith("| mlm_accuracy/en |"))
     assert "| 0.36 | 0.4 | -0.04 | 0.4 | -0.04 | REGRESSION |" in line
+
+
+def test_tiny_absolute_drops_on_near_zero_metrics_are_not_regressions():
+    def res(step, acc, bleu):
+        return {
+            "step": step,
+            "run_version": "v",
+            "metrics": {"mlm_accuracy/en": acc, "bleu/en-de": bleu},
+            "data": {"sha256": "x"},
+            "eval_config_hash": "c",
+        }
+
+    noisy = [res(100, 0.0668, 2.0), res(200, 0.0522, 1.7)]  # -22% / -15% relative, tiny absolute
+    assert report.regressions(noisy) == []
+    real = [res(100, 0.30, 20.0), res(200, 0.25, 17.0)]
+    assert sorted(r["metric"] for r in report.regressions(real)) == [
+        "bleu/en-de",
+        "mlm_accuracy/en",
+    ]
