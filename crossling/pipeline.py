@@ -336,7 +336,6 @@ def publish(plan: RunPlan, results: list[dict[str, Any]]) -> dict[str, Any]:
         if cfg.dedup.against_previous
         else ExactDeduplicator()
     )
-    pair_dedup = ExactDeduplicator()
     dup_of: dict[int, dict[str, str]] = {}
     pair_dup_of: dict[int, dict[str, str]] = {}
     if cfg.dedup.exact:  # pass 1: decisions only (two small columns per partition)
@@ -362,7 +361,9 @@ def publish(plan: RunPlan, results: list[dict[str, Any]]) -> dict[str, Any]:
                 pt["tgt_text"].to_pylist(),
                 strict=True,
             ):
-                first = pair_dedup.check(i, content_hash(s + "\x1f" + g))
+                # Pairs share the index with documents (a pair's key is the hash of both sides),
+                # so a pair published in an earlier version is not published again either.
+                first = dedup.check(i, pair_hash(s, g))
                 if first is not None:
                     pdups[i] = first
             pair_dup_of[p.index] = pdups
@@ -449,6 +450,15 @@ def publish(plan: RunPlan, results: list[dict[str, Any]]) -> dict[str, Any]:
                 batch = batch.filter(pc.invert(is_dup))
             # Pairs carry no source column; a parallel partition has exactly one source.
             pairs_by_source[_pair_source(p, by_index[p.index])] += batch.num_rows
+            if batch.num_rows:
+                src, tgt = (
+                    batch.column("src_text").to_pylist(),
+                    batch.column("tgt_text").to_pylist(),
+                )
+                index.add(
+                    pa.array([pair_hash(a, b) for a, b in zip(src, tgt, strict=True)]),
+                    batch.column("id"),
+                )
             out.write(f"pairs/part-{p.index:05d}.parquet", "pairs", None, batch, PAIRS_SCHEMA)
         for lang, (rows, nbytes, sha) in docs_out.close().items():
             rel = posixpath.relpath(docs_out.path_of(lang), vdir)
@@ -469,6 +479,11 @@ def publish(plan: RunPlan, results: list[dict[str, Any]]) -> dict[str, Any]:
     write_json(fs, posixpath.join(vdir, MANIFEST), manifest)  # last: the version is complete
     fs.rm(posixpath.join(vdir, WORK), recursive=True)
     return manifest
+
+
+def pair_hash(src_text: str, tgt_text: str) -> str:
+    """Exact-duplicate key of a parallel pair (both sides, in order)."""
+    return content_hash(src_text + "\x1f" + tgt_text)
 
 
 def _batches(fs, path: str, batch_size: int = 4096) -> Iterator[pa.RecordBatch]:

@@ -340,3 +340,27 @@ def test_a_corrupt_warc_record_costs_only_itself(tmp_path):
     assert [d.url for d in docs] == [p[0] for i, p in enumerate(pages) if i != 2]
     assert len(rejects) == 1 and rejects[0].reason == "read_error"
     assert "reading goes on after it" in rejects[0].detail
+
+
+def test_pairs_published_before_are_not_published_again(tmp_path, data_root):
+    def pairs(path, rng):
+        _jsonl(
+            path,
+            [
+                {
+                    "src_lang": "en",
+                    "tgt_lang": "de",
+                    "src_text": f"The house {i}.",
+                    "tgt_text": f"Das Haus {i}.",
+                }
+                for i in rng
+            ],
+        )
+
+    pairs(tmp_path / "p1.jsonl", range(10))
+    m1 = run_local([str(tmp_path / "p1.jsonl")], data_root, "p")
+    pairs(tmp_path / "p2.jsonl", range(5, 15))  # 5 seen in version 1, 5 new
+    m2 = run_local([str(tmp_path / "p2.jsonl")], data_root, "p")
+    assert m1["counts"]["pairs"] == 10 and m2["counts"]["pairs"] == 5
+    assert m2["counts"]["by_reason"] == {"dedup/exact_duplicate": 5}
+    assert m2["conservation"]["balanced"]
