@@ -4,44 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import time
 
 import pytest
 
 from crossling import registry
 from crossling.documents import make_id
 from tests.evaluate.evalfixtures import make_encoder, make_seq2seq, write_train_ids
-
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def _artifacts(key: str) -> list:
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
-
-    with get_client(sync_client=True) as client:
-        return client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key]))
-        )
-
-
-def _events(name: str, root: str, expected: int, timeout: float = 20.0) -> list:
-    """Events named ``name`` about ``root`` (the session's server is shared), polled until
-    ``expected`` arrived (events are sent in the background) or ``timeout`` passed."""
-    from prefect.client.orchestration import get_client
-    from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter
-
-    deadline = time.monotonic() + timeout
-    since = EventOccurredFilter(since="2000-01-01T00:00:00Z")
-    with get_client(sync_client=True) as client:
-        while True:
-            page = client.read_events(
-                EventFilter(occurred=since, event=EventNameFilter(name=[name])), limit=50
-            )
-            events = [e for e in page.events if e.payload.get("root") == root]
-            if len(events) >= expected or time.monotonic() > deadline:
-                return events
-            time.sleep(0.5)
+from tests.prefect_reads import PNG_SIGNATURE, artifacts
+from tests.prefect_reads import events as read_events
 
 
 def test_flow_evaluates_publishes_and_reruns_as_noop(prefect_server, corpus_root, capsys):
@@ -59,14 +29,14 @@ def test_flow_evaluates_publishes_and_reruns_as_noop(prefect_server, corpus_root
     assert set(summary["models"]) == {"tiny-mlm", "tiny-mt"}
 
     # Leaderboard table artifact, one row per checkpoint, readable through the API.
-    (table,) = _artifacts("eval-tiny-mlm")
+    (table,) = artifacts("eval-tiny-mlm")
     rows = json.loads(table.data)
     assert [r["step"] for r in rows] == [1, 2]
     assert {"mlm_accuracy", "pseudo_perplexity", "retrieval_top1", "regressions"} <= set(rows[0])
-    (md,) = _artifacts("eval-tiny-mlm-report")
+    (md,) = artifacts("eval-tiny-mlm-report")
     assert md.type == "markdown" and "| metric | value | previous |" in md.data
     assert "data:image/png;base64," in md.data
-    (mt,) = _artifacts("eval-tiny-mt")
+    (mt,) = artifacts("eval-tiny-mt")
     assert {"bleu", "chrf"} <= set(json.loads(mt.data)[0])
 
     # Plots next to the newest checkpoint's results, as PNG files a person can open.
@@ -78,7 +48,7 @@ def test_flow_evaluates_publishes_and_reruns_as_noop(prefect_server, corpus_root
         with open(path, "rb") as f:
             assert f.read(8) == PNG_SIGNATURE and os.path.getsize(path) > 5000
 
-    events = _events("crossling.eval.completed", corpus_root, 3)
+    events = read_events("crossling.eval.completed", corpus_root, 3)
     assert len(events) == 3
     by_step = {(e.payload["model_name"], e.payload["step"]): e for e in events}
     e2 = by_step[("tiny-mlm", 2)]
@@ -99,7 +69,7 @@ def test_flow_evaluates_publishes_and_reruns_as_noop(prefect_server, corpus_root
     }
     again = evaluate_flow(root=corpus_root)
     assert again == {"evaluated": [], "failed": {}, "models": {}}
-    assert len(_artifacts("eval-tiny-mlm")) == 1
+    assert len(artifacts("eval-tiny-mlm")) == 1
     assert {p: os.path.getmtime(p) for p in mtimes} == mtimes
 
     # The CLI: nothing new, the leaderboard printed; bad input is a usage error (exit 2).
@@ -109,7 +79,7 @@ def test_flow_evaluates_publishes_and_reruns_as_noop(prefect_server, corpus_root
     assert "nothing new to evaluate" in out and "== tiny-mlm" in out and "== tiny-mt" in out
     assert main(["evaluate", "no-such/checkpoint-1", "--data", corpus_root]) == 2
     assert "not a complete checkpoint" in capsys.readouterr().err
-    assert len(_events("crossling.eval.completed", corpus_root, 4, timeout=2)) == 3
+    assert len(read_events("crossling.eval.completed", corpus_root, 4, timeout=2)) == 3
 
 
 def test_flow_refuses_contaminated_checkpoint_and_scores_the_rest(prefect_server, corpus_root):
@@ -121,8 +91,8 @@ def test_flow_refuses_contaminated_checkpoint_and_scores_the_rest(prefect_server
     with pytest.raises(EvaluationFailed, match=r"leaky-mlm/.*1 of 18 rows of eval set"):
         evaluate_flow(root=corpus_root)
     assert [c.model_name for c in registry.evaluated_checkpoints(corpus_root)] == ["clean-mlm"]
-    assert clean.name == "checkpoint-1" and _artifacts("eval-clean-mlm")
-    assert not _artifacts("eval-leaky-mlm")
+    assert clean.name == "checkpoint-1" and artifacts("eval-clean-mlm")
+    assert not artifacts("eval-leaky-mlm")
 
     # The demo entry point re-raises (the leaky checkpoint is still pending); once fixed it prints.
     write_train_ids(corpus_root, dirty)

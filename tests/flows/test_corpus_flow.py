@@ -2,26 +2,15 @@
 
 import json
 import os
-import time
 
 import pyarrow.parquet as pq
 import pytest
-from prefect.client.orchestration import get_client
 
 from flows.cli import main
 from flows.corpus import CorpusParams, corpus_flow
 from flows.demo import demo_sources
+from tests.prefect_reads import artifacts, events
 from tests.texts import PARAGRAPHS
-
-
-def _artifacts(key_prefix):
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
-
-    with get_client(sync_client=True) as client:
-        arts = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(like_=key_prefix))
-        )
-    return {a.key: a for a in arts}
 
 
 @pytest.mark.usefixtures("prefect_server")
@@ -36,7 +25,7 @@ def test_demo_corpus_flow_publishes_artifacts_and_is_idempotent(data_root):
     s1 = corpus_flow(params)
     assert s1["new"] and s1["balanced"]
     assert len(s1["languages"]) >= 12 and s1["counts"]["pairs"] >= 900
-    arts = _artifacts("corpus-demo-%")
+    arts = {a.key: a for a in artifacts("corpus-demo-%", like=True)}
     assert {
         "corpus-demo-languages",
         "corpus-demo-drops",
@@ -55,31 +44,12 @@ def test_demo_corpus_flow_publishes_artifacts_and_is_idempotent(data_root):
     path = link[link.index("(file://") + 8 : -1]
     assert json.load(open(path))["version"] == s1["version"]
     assert arts["corpus-demo-progress"].data == 100.0
-    event = _published_event(data_root)
+    (event,) = events("crossling.corpus.published", os.path.abspath(data_root), 1)
     assert event.resource.id == "crossling.corpus.demo"
     assert event.payload["version"] == s1["version"]
     assert event.payload["counts"]["docs"] == s1["counts"]["docs"]
     s2 = corpus_flow(params)
     assert not s2["new"] and s2["version"] == s1["version"]
-
-
-def _published_event(root, timeout=30.0):
-    """The crossling.corpus.published event of this root (events reach the server async)."""
-    from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter
-
-    deadline = time.monotonic() + timeout
-    flt = EventFilter(
-        occurred=EventOccurredFilter(since="2000-01-01T00:00:00Z"),
-        event=EventNameFilter(name=["crossling.corpus.published"]),
-    )
-    with get_client(sync_client=True) as client:
-        while True:
-            page = client.read_events(flt, limit=50)
-            events = [e for e in page.events if e.payload.get("root") == os.path.abspath(root)]
-            if events or time.monotonic() > deadline:
-                assert events, "no crossling.corpus.published event for this root"
-                return events[0]
-            time.sleep(0.5)
 
 
 @pytest.mark.usefixtures("prefect_server")

@@ -4,37 +4,9 @@ from __future__ import annotations
 
 import base64
 import os
-import time
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def _artifacts(key: str) -> list:
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
-
-    with get_client(sync_client=True) as client:
-        return client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key]))
-        )
-
-
-def _events(name: str, root: str, expected: int, timeout: float = 20.0) -> list:
-    """Events named ``name`` about ``root``, polled until ``expected`` arrived or ``timeout``."""
-    from prefect.client.orchestration import get_client
-    from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter
-
-    deadline = time.monotonic() + timeout
-    since = EventOccurredFilter(since="2000-01-01T00:00:00Z")
-    with get_client(sync_client=True) as client:
-        while True:
-            page = client.read_events(
-                EventFilter(occurred=since, event=EventNameFilter(name=[name])), limit=50
-            )
-            events = [e for e in page.events if e.payload.get("root") == root]
-            if len(events) >= expected or time.monotonic() > deadline:
-                return events
-            time.sleep(0.5)
+from tests.prefect_reads import PNG_SIGNATURE, artifacts
+from tests.prefect_reads import events as read_events
 
 
 def test_train_flow_publishes_curve_checkpoint_link_and_events(
@@ -56,19 +28,19 @@ def test_train_flow_publishes_curve_checkpoint_link_and_events(
     s = train_flow(params)
     assert s["trained"] and s["step"] == 20
 
-    (table,) = _artifacts("train-fixture-mlm-tiny-loss")
+    (table,) = artifacts("train-fixture-mlm-tiny-loss")
     assert table.type == "table"
-    (md,) = _artifacts("train-fixture-mlm-tiny-curve")
+    (md,) = artifacts("train-fixture-mlm-tiny-curve")
     assert "data:image/png;base64," in md.data and "loss.png" in md.data
     png = os.path.join(s["run_dir"], "loss.png")
     with open(png, "rb") as f:
         assert f.read(8) == PNG_SIGNATURE
     embedded = md.data.split("data:image/png;base64,", 1)[1].split(")", 1)[0]
     assert base64.b64decode(embedded)[:8] == PNG_SIGNATURE
-    (link,) = _artifacts("train-fixture-mlm-tiny-checkpoint")
+    (link,) = artifacts("train-fixture-mlm-tiny-checkpoint")
     assert "checkpoint-20" in link.data  # link artifacts are stored as markdown links
 
-    events = _events("crossling.checkpoint.saved", out_root, 2)
+    events = read_events("crossling.checkpoint.saved", out_root, 2)
     assert sorted(e.payload["step"] for e in events) == [10, 20]
     for e in events:
         assert e.resource.id == "crossling.model.fixture-mlm-tiny"
@@ -86,7 +58,7 @@ def test_train_flow_publishes_curve_checkpoint_link_and_events(
 
     again = train_flow(params)  # the same parameters find the finished run
     assert not again["trained"] and again["run_version"] == s["run_version"]
-    assert len(_events("crossling.checkpoint.saved", out_root, 3, timeout=2)) == 2
+    assert len(read_events("crossling.checkpoint.saved", out_root, 3, timeout=2)) == 2
 
 
 def test_cli_names_an_unknown_corpus_or_version_in_one_line(corpus_root, capsys):
