@@ -11,6 +11,7 @@ import sys
 _COMMAND_MODULES = [
     "flows.corpus",
     "flows.langid",
+    "flows.dedup",
     "flows.demo",
     "flows.train",
     "flows.evaluate",
@@ -22,6 +23,7 @@ _COMMAND_MODULES = [
 _COMMANDS = {
     "corpus": "flows.corpus",
     "langid": "flows.langid",
+    "dedup": "flows.dedup",
     "demo": "flows.demo",
     "train": "flows.train",
     "evaluate": "flows.evaluate",
