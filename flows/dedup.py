@@ -251,7 +251,8 @@ def _cli(args: argparse.Namespace) -> int:
     return 0 if summary["balanced"] else 1
 
 
-def print_summary(s: dict[str, Any], out=sys.stdout) -> None:
+def print_summary(s: dict[str, Any], out=None) -> None:
+    out = out or sys.stdout
     near = s["by_reason"].get("near_duplicate", 0)
     other = {k: v for k, v in s["by_reason"].items() if k != "near_duplicate"}
     print(

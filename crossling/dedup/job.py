@@ -92,7 +92,8 @@ def plan(inputs: list[str], out: str, config: DedupJobConfig) -> dict[str, Any]:
     parts, errors = plan_partitions(inputs, partition_bytes=config.partition_bytes)
     for p in parts:
         if p.kind not in KINDS:
-            raise DedupInputError(f"{p.uri}: expected JSONL (.jsonl, .jsonl.gz) or Parquet")
+            what = p.files[0] if p.files else p.uri
+            raise DedupInputError(f"{what}: expected JSONL (.jsonl, .jsonl.gz) or Parquet")
     bad = {e.input for e in errors}
     for p in parts:
         if p.kind == "parquet" and p.uri not in bad:
@@ -647,6 +648,15 @@ def summarize(
             for name, rs in stages.items()
         },
     }
+    if not job["partitions"]:  # nothing to read: still two folders that readers can open
+        fs = LocalFileSystem()
+        empty = schema_from_text(kept_schema([]))
+        write_shard(fs, os.path.join(job["out"], "kept", "part-00000.parquet"), empty.empty_table())
+        write_shard(
+            fs,
+            os.path.join(job["out"], "rejects", "part-00000.parquet"),
+            REJECTS_SCHEMA.empty_table(),
+        )
     write_json(LocalFileSystem(), os.path.join(job["out"], SUMMARY), summary)
     if not cfg.keep_work:
         shutil.rmtree(job["work"], ignore_errors=True)
