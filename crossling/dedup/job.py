@@ -144,7 +144,16 @@ def _path(job: dict[str, Any], kind: str, index: int | str) -> str:
     return os.path.join(job["work"], kind, name)
 
 
-def _peak_rss_mb() -> float:
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MiB (VmHWM: ru_maxrss would also count
+    what a forked parent had)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
 
 
@@ -420,7 +429,7 @@ def map_lines(job: dict[str, Any], index: int) -> dict[str, Any]:
     return {
         "units": table.num_rows,
         "seconds": time.perf_counter() - t0,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
@@ -434,7 +443,7 @@ def reduce_lines(job: dict[str, Any], shard: int) -> dict[str, Any]:
     return {
         "frequent": table.num_rows,
         "seconds": time.perf_counter() - t0,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
@@ -453,7 +462,7 @@ def map_partition(job: dict[str, Any], index: int) -> dict[str, Any]:
         "banded": table.num_rows,
         "schema": schema_to_text(rows.schema),
         "seconds": time.perf_counter() - t0,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
@@ -475,7 +484,7 @@ def reduce_band_group(job: dict[str, Any], plan_d: dict[str, Any], group: int) -
         "path": path,
         "pairs": len(edges),
         "seconds": time.perf_counter() - t0,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
@@ -515,7 +524,7 @@ def shingle_partition(
         "path": path,
         "docs": len(nodes),
         "seconds": time.perf_counter() - t0,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
@@ -548,7 +557,7 @@ def finish_reduce(
         "dropped": int(dropped.sum()),
         "clusters": int((~dropped).sum()),
         "seconds": time.perf_counter() - t0,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
@@ -599,7 +608,7 @@ def filter_partition(job: dict[str, Any], index: int, schema_text: str) -> dict[
         "by_reason": dict(Counter(rejects.column("reason").to_pylist())),
         "units_removed": dict(counts),
         "seconds": time.perf_counter() - t0,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 

@@ -147,6 +147,13 @@ class NearDedupConfig(BaseModel):
         description="The reduce runs as this many independent tasks, each over a group of bands "
         "(memory per task: about 24 bytes per document plus 8 per document and band of the group).",
     )
+    expand: int = Field(
+        16,
+        ge=0,
+        description="When a candidate pair fails verification, check each document against up "
+        "to this many verified partners of the other (0: off). Finds true pairs that shared no "
+        "band; precision is unchanged since every pair added is verified.",
+    )
     small_bucket: int = Field(
         8,
         ge=2,
@@ -789,10 +796,14 @@ def verify_edges(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Keep the candidate pairs that pass the configured check.
 
+    With ``expand``, a pair that fails also has each of its documents checked against the other's
+    verified partners: a true pair that shared no band but is one step away is found, and, the
+    check being the same, precision is unchanged.
+
     Args:
         plan: the numbering.
         edges: candidate pairs (global numbers).
-        config: ``verify``, ``threshold``, ``signature_slack``.
+        config: ``verify``, ``threshold``, ``signature_slack``, ``expand``.
         fs: filesystem of the band files.
         exact_sets: for ``verify == 'exact'``: global number -> sorted unique shingle hashes of
             every document of this run in ``edges`` (:func:`needed_nodes`, :func:`rows_of`,
@@ -805,6 +816,50 @@ def verify_edges(
     if not len(edges) or config.verify == "none":
         return edges, np.full(len(edges), np.nan, dtype=np.float32)
     fs = _fs(fs)
+    sigs = _SignatureCache(plan, fs)
+    sim, ok = _check(plan, edges, config, sigs, exact_sets)
+    kept, kept_sim = edges[ok], sim[ok]
+    if config.expand and (~ok).any() and ok.any():
+        extra = _one_step(edges[~ok], kept, edges, config.expand, plan.n_old)
+        if len(extra):
+            sim2, ok2 = _check(plan, extra, config, sigs, exact_sets)
+            kept = np.concatenate([kept, extra[ok2]])
+            kept_sim = np.concatenate([kept_sim, sim2[ok2]])
+    return kept, kept_sim.astype(np.float32)
+
+
+class _SignatureCache:
+    """Signatures of documents read from the band files on demand (for 'signature' checks)."""
+
+    def __init__(self, plan: ReducePlan, fs: fsspec.AbstractFileSystem):
+        self.plan, self.fs = plan, fs
+        self.nodes = np.zeros(0, dtype=np.int64)
+        self.sigs = np.zeros((0, 0), dtype=np.uint32)
+
+    def get(self, nodes: np.ndarray) -> np.ndarray:
+        missing = np.setdiff1d(nodes, self.nodes)
+        if len(missing):
+            new = np.concatenate(
+                [
+                    signatures_from_arrow(a)
+                    for a in _node_values(self.plan, missing, "signature", self.fs)
+                ]
+            )
+            allnodes = np.concatenate([self.nodes, missing])
+            allsigs = np.concatenate([self.sigs, new]) if len(self.sigs) else new
+            order = np.argsort(allnodes)
+            self.nodes, self.sigs = allnodes[order], allsigs[order]
+        return self.sigs[np.searchsorted(self.nodes, nodes)]
+
+
+def _check(
+    plan: ReducePlan,
+    edges: np.ndarray,
+    config: NearDedupConfig,
+    sigs: _SignatureCache,
+    exact_sets: dict[int, np.ndarray] | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(similarity, passes) of each pair: exact where both sets are known, else by signatures."""
     sim = np.full(len(edges), np.nan, dtype=np.float64)
     use_sig = np.ones(len(edges), dtype=bool)
     if config.verify == "exact":
@@ -817,19 +872,36 @@ def verify_edges(
         use_sig = ~both_new
     if use_sig.any():
         sub = edges[use_sig]
-        nodes = np.unique(sub)
-        sigs = np.concatenate(
-            [signatures_from_arrow(a) for a in _node_values(plan, nodes, "signature", fs)]
-        )
-        ia = np.searchsorted(nodes, sub[:, 0])
-        ib = np.searchsorted(nodes, sub[:, 1])
-        sim[use_sig] = estimated_jaccard(sigs[ia], sigs[ib])
+        sim[use_sig] = estimated_jaccard(sigs.get(sub[:, 0]), sigs.get(sub[:, 1]))
     t = config.threshold
     floor = np.full(len(edges), t)
-    slack = config.signature_slack * math.sqrt(t * (1 - t) / config.num_perm)
-    floor[use_sig] = t - slack
-    ok = sim >= floor - 1e-9
-    return edges[ok], sim[ok].astype(np.float32)
+    floor[use_sig] = t - config.signature_slack * math.sqrt(t * (1 - t) / config.num_perm)
+    return sim, sim >= floor - 1e-9
+
+
+def _one_step(
+    failed: np.ndarray, kept: np.ndarray, tried: np.ndarray, limit: int, n_old: int
+) -> np.ndarray:
+    """Pairs (a, c) for a failed pair (a, b) and c a verified partner of b (at most ``limit``)."""
+    both = np.concatenate([kept, kept[:, ::-1]])
+    both = both[np.argsort(both[:, 0], kind="stable")]
+    heads, starts = np.unique(both[:, 0], return_index=True)
+    ends = np.append(starts[1:], len(both))
+    out = []
+    for a, b in np.concatenate([failed, failed[:, ::-1]]):
+        i = np.searchsorted(heads, b)
+        if i < len(heads) and heads[i] == b:
+            partners = both[starts[i] : min(ends[i], starts[i] + limit), 1]
+            partners = partners[partners != a]
+            out.append(np.column_stack([np.full(len(partners), a), partners]))
+    if not out:
+        return np.zeros((0, 2), dtype=np.int64)
+    extra = unique_edges(out)
+    # leave out pairs already checked, and pairs of two documents of earlier versions
+    done = {(int(x), int(y)) for x, y in tried}
+    keep = [(int(x), int(y)) not in done for x, y in extra]
+    extra = extra[np.array(keep, dtype=bool)]
+    return extra[extra[:, 1] >= n_old] if len(extra) else extra
 
 
 DECISIONS_SCHEMA = pa.schema(

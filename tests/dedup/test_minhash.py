@@ -278,3 +278,17 @@ def test_filter_applies_decisions_to_a_partition(tmp_path):
     assert set(rejects.column("reason").to_pylist()) == {mh.NEAR_DUPLICATE}
     kept2, rej2 = mh.filter_partition(table, mh.decisions_for(decisions, 5))  # no decisions
     assert kept2.num_rows == 12 and rej2.num_rows == 0
+
+
+def test_a_failed_pair_leads_to_the_true_pair_one_step_away():
+    # 0 and 1 shared a band but are not near-duplicates; 1 and 2 are; 0 and 2 are too, but
+    # shared no band. Checking 0 against 1's verified partner finds (0, 2).
+    sets = {k: np.arange(lo, lo + 100, dtype=np.uint64) for k, lo in [(0, 0), (1, 22), (2, 5)]}
+    assert mh.jaccard(sets[0], sets[1]) < 0.7 <= mh.jaccard(sets[1], sets[2])
+    assert mh.jaccard(sets[0], sets[2]) >= 0.7
+    plan = mh.ReducePlan((), 0, 3)
+    edges = np.array([[0, 1], [1, 2]])
+    for expand, expected in [(0, [[1, 2]]), (16, [[1, 2], [0, 2]])]:
+        cfg = mh.NearDedupConfig(threshold=0.7, expand=expand)
+        kept, sim = mh.verify_edges(plan, edges, cfg, exact_sets=sets)
+        assert kept.tolist() == expected and np.all(sim >= 0.7)
