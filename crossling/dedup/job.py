@@ -32,6 +32,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 from fsspec.implementations.local import LocalFileSystem
@@ -208,6 +209,15 @@ def _read_line(f, max_bytes: int, skip: bool) -> bytes:
             return b"\0" * n if skip else piece
 
 
+def _loads(line: bytes) -> Any:
+    """orjson (fast); the standard library where orjson refuses what JSON allows (lone
+    surrogates such as "\\ud800", common in dumps of JavaScript strings)."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return json.loads(line)
+
+
 class _Rows:
     """Columns gathered record by record, in order of first appearance."""
 
@@ -279,7 +289,7 @@ def read_partition(part: dict[str, Any], max_doc_bytes: int = 8 << 20) -> tuple[
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = _loads(line)
         except UnicodeDecodeError:
             rows.reject(key, READ_ERROR, f"{where}: not UTF-8")
             continue
@@ -541,10 +551,11 @@ def finish_reduce(
         sets = {}
         for p in set_paths:
             t = pq.read_table(p)
-            for node, sh in zip(
-                t.column("node").to_pylist(), t.column("shingles").to_pylist(), strict=True
-            ):
-                sets[node] = np.asarray(sh, dtype=np.uint64)
+            col = t.column("shingles").combine_chunks()
+            values = col.values.to_numpy()
+            offsets = col.offsets.to_numpy()
+            for k, node in enumerate(t.column("node").to_numpy().tolist()):
+                sets[node] = values[offsets[k] : offsets[k + 1]]
     kept_edges, sim = minhash.verify_edges(plan_, edges, cfg, exact_sets=sets)
     decisions = minhash.cluster(plan_, kept_edges, sim)
     path = os.path.join(job["work"], "decisions.parquet")

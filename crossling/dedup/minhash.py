@@ -145,7 +145,8 @@ class NearDedupConfig(BaseModel):
         4,
         ge=1,
         description="The reduce runs as this many independent tasks, each over a group of bands "
-        "(memory per task: about 24 bytes per document plus 8 per document and band of the group).",
+        "(memory per task: about 8 bytes per document and band of the group, plus 18 per "
+        "document while one band is sorted).",
     )
     expand: int = Field(
         16,
@@ -406,9 +407,13 @@ def shingle_sets(texts: Sequence[str], config: NearDedupConfig | None = None) ->
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:
     """Jaccard similarity of two sorted unique hash arrays (0.0 when both are empty)."""
-    if not len(a) and not len(b):
+    if not len(a) or not len(b):
         return 0.0
-    inter = len(np.intersect1d(a, b, assume_unique=True))
+    if len(a) > len(b):
+        a, b = b, a
+    pos = np.searchsorted(b, a)
+    pos[pos == len(b)] = 0
+    inter = int(np.count_nonzero(b[pos] == a))
     return inter / (len(a) + len(b) - inter)
 
 
@@ -691,46 +696,58 @@ def candidate_edges(
     band key) each document of this run is paired with the bucket's earliest document, and, in
     buckets of at most ``small_bucket`` documents, with every earlier one (so that verification
     has alternatives). Pairs of two documents of earlier versions are never produced.
-    Memory: 8 bytes per document and band of the group, plus about 24 per document.
+    Memory: 8 bytes per document and band of the group, plus about 18 per document.
     """
     fs = _fs(fs)
     bands = list(bands)
-    keys = np.zeros((plan.n_total, len(bands)), dtype=np.uint64)
+    keys = np.zeros((len(bands), plan.n_total), dtype=np.uint64)  # a band's keys contiguous
     for src in plan.sources:
         if src.rows:
-            keys[src.offset : src.offset + src.rows] = _read_band_keys(src, bands, config, fs)
+            keys[:, src.offset : src.offset + src.rows] = _read_band_keys(src, bands, config, fs).T
     edges: list[np.ndarray] = []
     for j in range(len(bands)):
-        edges.append(_bucket_pairs(keys[:, j], plan.n_old, config.small_bucket))
+        edges.append(_bucket_pairs(keys[j], plan.n_old, config.small_bucket))
     del keys
     return unique_edges(edges)
 
 
 def _bucket_pairs(keys: np.ndarray, n_old: int, small_bucket: int) -> np.ndarray:
-    """Pairs (earlier, later) of documents with the same key (see :func:`candidate_edges`)."""
+    """Pairs (earlier, later) of documents with the same key (see :func:`candidate_edges`).
+
+    Memory: the sort order and the sorted keys (16 bytes per document) and two masks; the
+    buckets themselves are worked out on the (few) documents that share a key.
+    """
     n = len(keys)
     if n < 2:
         return np.zeros((0, 2), dtype=np.int64)
     order = np.argsort(keys, kind="stable")  # equal keys stay in global order
     sk = keys[order]
-    start = np.ones(n, dtype=bool)
-    start[1:] = sk[1:] != sk[:-1]
+    eq = sk[1:] == sk[:-1]
+    del sk
+    shared = np.zeros(n, dtype=bool)
+    shared[1:] = eq
+    shared[:-1] |= eq
+    idx = np.flatnonzero(shared)
+    if not len(idx):
+        return np.zeros((0, 2), dtype=np.int64)
+    members = order[idx]  # documents in buckets of 2 or more, bucket by bucket
+    start = np.ones(len(idx), dtype=bool)  # first member of its bucket
+    start[1:] = ~eq[idx[1:] - 1]
+    del order, eq, shared
+    m = len(members)
     group = np.cumsum(start) - 1
     first = np.flatnonzero(start)
-    size = np.diff(np.append(first, n))[group]
-    multi = size >= 2
-    if not multi.any():
-        return np.zeros((0, 2), dtype=np.int64)
+    size = np.diff(np.append(first, m))[group]
     out = []
-    later = multi & ~start & (order >= n_old)  # each member of this run, but the first
-    out.append(np.column_stack([order[first[group[later]]], order[later]]))
-    small = multi & (size <= small_bucket)
+    later = ~start & (members >= n_old)  # each member of this run, but the first
+    out.append(np.column_stack([members[first[group[later]]], members[later]]))
+    small = size <= small_bucket
     largest = int(size[small].max(initial=0))
     for d in range(1, largest - 1):  # pairs (i, i+d) of small buckets, i not the first member
-        i = np.flatnonzero(small[: n - d] & ~start[: n - d])
-        i = i[(group[i] == group[i + d]) & (order[i + d] >= n_old)]
+        i = np.flatnonzero(small[: m - d] & ~start[: m - d])
+        i = i[(group[i] == group[i + d]) & (members[i + d] >= n_old)]
         if len(i):
-            out.append(np.column_stack([order[i], order[i + d]]))
+            out.append(np.column_stack([members[i], members[i + d]]))
     return np.concatenate(out).astype(np.int64, copy=False)
 
 
@@ -1033,6 +1050,40 @@ REJECT_COLUMNS = pa.schema(
 )
 
 
+@dataclass
+class PartitionDecisions:
+    """One partition's decisions as arrays over its rows (what a writer of REJECTS rows needs)."""
+
+    drop: np.ndarray  # bool: near-duplicate, leave the row out
+    dup_cluster_size: np.ndarray  # int32: 1, or the cluster size on a representative
+    duplicate_of: list[str | None]  # the kept document, for dropped rows
+    detail: list[str | None]  # e.g. "jaccard 0.912, of a document in version ..."
+
+
+def partition_decisions(decisions: pa.Table, n_rows: int) -> PartitionDecisions:
+    """Spread one partition's decisions (:func:`decisions_for`) over its ``n_rows`` rows."""
+    size = np.ones(n_rows, dtype=np.int32)
+    drop = np.zeros(n_rows, dtype=bool)
+    dup_of: list[str | None] = [None] * n_rows
+    detail: list[str | None] = [None] * n_rows
+    if decisions.num_rows:
+        rows = decisions.column("row").to_numpy()
+        if rows.max(initial=-1) >= n_rows:
+            raise ValueError(
+                f"decisions name row {int(rows.max())} of a partition of {n_rows} rows"
+            )
+        is_drop = decisions.column("duplicate_of").is_valid().to_numpy(zero_copy_only=False)
+        drop[rows[is_drop]] = True
+        size[rows[~is_drop]] = decisions.column("dup_cluster_size").to_numpy()[~is_drop]
+        cols = [decisions.column(c).to_pylist() for c in ("duplicate_of", "similarity")]
+        versions = decisions.column("duplicate_of_version").to_pylist()
+        for k in np.flatnonzero(is_drop):
+            r = int(rows[k])
+            dup_of[r] = cols[0][k]
+            detail[r] = _detail(cols[1][k], versions[k])
+    return PartitionDecisions(drop, size, dup_of, detail)
+
+
 def filter_partition(
     table: pa.Table, decisions: pa.Table, also_drop: np.ndarray | None = None
 ) -> tuple[pa.Table, pa.Table]:
@@ -1043,44 +1094,23 @@ def filter_partition(
     Returns:
         ``(kept, rejects)``: ``kept`` is ``table`` without the dropped rows and with
         ``dup_cluster_size`` set (1 unless a representative); ``rejects`` has ``id``,
-        ``duplicate_of``, ``reason`` (``near_duplicate``) and ``detail``.
+        ``duplicate_of``, ``reason`` (``near_duplicate``) and ``detail``, in row order.
     """
-    n = table.num_rows
-    size = np.ones(n, dtype=np.int32)
-    drop = np.zeros(n, dtype=bool)
-    if decisions.num_rows:
-        rows = decisions.column("row").to_numpy()
-        if rows.max(initial=-1) >= n:
-            raise ValueError(f"decisions name row {int(rows.max())} of a partition of {n} rows")
-        dup = decisions.column("duplicate_of")
-        is_drop = dup.is_valid().to_numpy(zero_copy_only=False)
-        drop[rows[is_drop]] = True
-        size[rows[~is_drop]] = decisions.column("dup_cluster_size").to_numpy()[~is_drop]
-    keep = ~drop if also_drop is None else ~drop & ~np.asarray(also_drop, dtype=bool)
+    d = partition_decisions(decisions, table.num_rows)
+    keep = ~d.drop if also_drop is None else ~d.drop & ~np.asarray(also_drop, dtype=bool)
     kept = table.filter(pa.array(keep))
-    col = pa.array(size[keep], pa.int32())
+    col = pa.array(d.dup_cluster_size[keep], pa.int32())
     if "dup_cluster_size" in kept.column_names:
         kept = kept.set_column(kept.column_names.index("dup_cluster_size"), "dup_cluster_size", col)
     else:
         kept = kept.append_column("dup_cluster_size", col)
-    if not drop.any():
-        return kept, REJECT_COLUMNS.empty_table()
-    d = decisions.filter(decisions.column("duplicate_of").is_valid())
-    d = d.take(pa.array(np.argsort(d.column("row").to_numpy(), kind="stable")))
-    details = [
-        _detail(s, v)
-        for s, v in zip(
-            d.column("similarity").to_pylist(),
-            d.column("duplicate_of_version").to_pylist(),
-            strict=True,
-        )
-    ]
+    gone = np.flatnonzero(d.drop)
     rejects = pa.table(
         {
-            "id": d.column("id"),
-            "duplicate_of": d.column("duplicate_of"),
-            "reason": pa.array([NEAR_DUPLICATE] * d.num_rows, pa.string()),
-            "detail": pa.array(details, pa.string()),
+            "id": table.column("id").take(pa.array(gone)).cast(pa.string()),
+            "duplicate_of": pa.array([d.duplicate_of[i] for i in gone], pa.string()),
+            "reason": pa.array([NEAR_DUPLICATE] * len(gone), pa.string()),
+            "detail": pa.array([d.detail[i] for i in gone], pa.string()),
         },
         schema=REJECT_COLUMNS,
     )

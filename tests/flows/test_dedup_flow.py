@@ -58,7 +58,7 @@ def test_cli_usage_errors_exit_2_with_one_line(tmp_path, capsys):
         ([a, "--paragraphs"], "--paragraphs needs --lines"),
         ([a, "--bands", "40", "--rows", "8"], "exceeds num_perm"),
         ([a, "--threshold", "1.5"], "invalid threshold"),
-        ([str(tmp_path)], None),  # a folder of JSONL files is fine
+        ([str(tmp_path), "--lines", "1"], None),  # a folder of JSONL files; line dedup tasks
     ]
     for args, message in cases:
         rc = main(["dedup", *args, "--out", str(tmp_path / "o"), "--workers", "1"])
