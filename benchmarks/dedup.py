@@ -521,66 +521,87 @@ def dask_memory(inputs: list[str], threshold: float, workdir: str) -> dict | Non
 
 
 _MEMORY_CHILD = r"""
-import json, resource, sys, numpy as np
+import json, sys
 sys.path.insert(0, sys.argv[1])
 from crossling.dedup import minhash as mh
+from crossling.dedup.job import peak_rss_mb
 args = json.loads(sys.argv[2])
 cfg = mh.NearDedupConfig(**args["config"])
 plan = mh.ReducePlan.from_dict(args["plan"])
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def rss_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+base = rss_mb()
 groups = mh.band_group_list(cfg)
 edges = mh.candidate_edges(plan, groups[0], cfg)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"base_kib": base, "peak_kib": peak, "bands": len(groups[0]), "pairs": len(edges)}))
+peak = peak_rss_mb()
+print(json.dumps({"base_mb": base, "peak_mb": peak, "bands": len(groups[0]), "pairs": len(edges)}))
 """
 
 
-def memory_point(n_docs: int, workdir: str) -> None:
-    """Band files of ``n_docs`` synthetic signatures (1% near-copies), then one reduce task."""
+def _band_files(n_docs: int, workdir: str, cfg: mh.NearDedupConfig, per: int = 50_000) -> list[str]:
+    """Band files of ``n_docs`` synthetic signatures (1% near-copies of another document), one
+    per partition of ``per`` documents (a 64 MB partition of 2.4 KB documents holds ~27,000)."""
     rng = np.random.default_rng(1)
-    cfg = mh.NearDedupConfig(num_perm=BANDS * ROWS, bands=BANDS, rows=ROWS)
-    parts = 8
+    parts = max(1, n_docs // per)
     files = []
-    t0 = time.perf_counter()
-    per = n_docs // parts
-    disk = 0
     for p in range(parts):
         sigs = rng.integers(0, 2**32, size=(per, cfg.num_perm), dtype=np.uint64).astype(np.uint32)
         dup = rng.random(per) < 0.01
-        src = rng.integers(0, per, size=int(dup.sum()))
-        sigs[dup] = sigs[src]
+        sigs[dup] = sigs[rng.integers(0, per, size=int(dup.sum()))]
         sigs[dup, : cfg.num_perm // 10] = rng.integers(
             0, 2**32, size=(int(dup.sum()), cfg.num_perm // 10)
         )
         ids = [f"{p:02d}{i:030d}" for i in range(per)]  # 32 characters, like a hex xxh3-128 id
-        path = os.path.join(workdir, f"mem-bands-{p}.parquet")
+        path = os.path.join(workdir, f"mem-{n_docs}-bands-{p}.parquet")
         mh.write_band_file(mh.band_table(ids, sigs, cfg), path)
-        disk += os.path.getsize(path)
         files.append(path)
-    plan = mh.plan_reduce(files, cfg)
-    print(
-        f"\nmemory point: {per * parts:,} documents in {parts} band files "
-        f"({disk / 2**20:.0f} MiB on disk, {disk / (per * parts):.0f} bytes/document), "
-        f"written in {time.perf_counter() - t0:.1f}s"
-    )
-    for groups in (1, 4):
-        c = cfg.model_copy(update={"band_groups": groups})
-        arg = json.dumps({"config": c.model_dump(), "plan": plan.to_dict()})
-        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return files
+
+
+def memory_point(n_docs: int, workdir: str) -> None:
+    """Peak memory of one reduce task at n/4 and n documents: fixed part and bytes per document."""
+    cfg = mh.NearDedupConfig(num_perm=BANDS * ROWS, bands=BANDS, rows=ROWS)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    sizes = [n_docs // 4, n_docs]
+    peaks: dict[tuple[int, int], float] = {}
+    for n in sizes:
         t0 = time.perf_counter()
-        out = subprocess.run(
-            [sys.executable, "-c", _MEMORY_CHILD, root, arg],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        r = json.loads(out.stdout.strip().splitlines()[-1])
-        extra = (r["peak_kib"] - r["base_kib"]) * 1024
+        files = _band_files(n, workdir, cfg)
+        disk = sum(os.path.getsize(f) for f in files)
+        plan = mh.plan_reduce(files, cfg)
         print(
-            f"  one reduce task over {r['bands']:>2} bands: peak RSS {r['peak_kib'] / 1024:7.0f} MiB "
-            f"(+{extra / 2**20:.0f} MiB over the interpreter = {extra / (per * parts):.0f} "
-            f"bytes/document; formula 8*{r['bands']}+18 = {8 * r['bands'] + 18}), "
-            f"{r['pairs']:,} candidate pairs, {time.perf_counter() - t0:.1f}s"
+            f"\nmemory: {plan.n_total:,} documents in {len(files)} band files ({disk / 2**20:.0f} MiB "
+            f"on disk, {disk / plan.n_total:.0f} bytes/document), written in "
+            f"{time.perf_counter() - t0:.1f}s"
+        )
+        for groups in (1, 4):
+            c = cfg.model_copy(update={"band_groups": groups})
+            arg = json.dumps({"config": c.model_dump(), "plan": plan.to_dict()})
+            t0 = time.perf_counter()
+            out = subprocess.run(
+                [sys.executable, "-c", _MEMORY_CHILD, root, arg],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            peaks[(n, r["bands"])] = r["peak_mb"] - r["base_mb"]
+            print(
+                f"  one reduce task over {r['bands']:>2} bands: peak RSS {r['peak_mb']:6.0f} MiB, "
+                f"{peaks[(n, r['bands'])]:5.0f} MiB over the interpreter; "
+                f"{r['pairs']:,} candidate pairs; {time.perf_counter() - t0:.1f}s"
+            )
+        for f in files:
+            os.remove(f)
+    for g in sorted({k[1] for k in peaks}):
+        slope = (peaks[(sizes[1], g)] - peaks[(sizes[0], g)]) * 2**20 / (sizes[1] - sizes[0])
+        fixed = peaks[(sizes[1], g)] - slope * sizes[1] / 2**20
+        print(
+            f"  {g:>2} bands per task: {slope:.0f} bytes/document (formula 8*{g}+18 = "
+            f"{8 * g + 18}) + {fixed:.0f} MiB fixed -> 10 million documents: "
+            f"{(fixed * 2**20 + slope * 1e7) / 2**30:.1f} GiB per reduce task"
         )
 
 

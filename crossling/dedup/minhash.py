@@ -663,25 +663,29 @@ def band_group_list(config: NearDedupConfig) -> list[list[int]]:
 
 
 def _read_band_keys(
-    src: BandSource, bands: Sequence[int], config: NearDedupConfig, fs: fsspec.AbstractFileSystem
-) -> np.ndarray:
-    """``(rows, len(bands))`` keys of one source; recomputed from signatures if its bands differ."""
+    src: BandSource,
+    bands: Sequence[int],
+    config: NearDedupConfig,
+    fs: fsspec.AbstractFileSystem,
+    out: np.ndarray,
+) -> None:
+    """Fill ``out`` (``(len(bands), rows)``) with one source's keys, batch by batch; recomputed
+    from the signatures when the source was banded with other bands x rows."""
     b, r = config.lsh_params()
     with fs.open(src.path, "rb") as f:
         pf = pq.ParquetFile(f)
-        if (src.bands, src.band_rows) == (b, r):
-            t = pf.read(columns=[band_column(j) for j in bands])
-            keys = np.empty((t.num_rows, len(bands)), dtype=np.uint64)
-            for i in range(len(bands)):
-                keys[:, i] = t.column(i).to_numpy()
-            return keys
-        keys = np.zeros((src.rows, len(bands)), dtype=np.uint64)
         row = 0
-        for batch in pf.iter_batches(columns=["signature"], batch_size=65536):
+        if (src.bands, src.band_rows) == (b, r):
+            cols = [band_column(j) for j in bands]
+            for batch in pf.iter_batches(columns=cols, batch_size=65536, use_threads=False):
+                for i in range(len(bands)):
+                    out[i, row : row + batch.num_rows] = batch.column(i).to_numpy()
+                row += batch.num_rows
+            return
+        for batch in pf.iter_batches(columns=["signature"], batch_size=65536, use_threads=False):
             sig = signatures_from_arrow(batch.column(0))
-            keys[row : row + len(sig)] = band_keys(sig, b, r)[:, list(bands)]
+            out[:, row : row + len(sig)] = band_keys(sig, b, r)[:, list(bands)].T
             row += len(sig)
-        return keys
 
 
 def candidate_edges(
@@ -703,7 +707,7 @@ def candidate_edges(
     keys = np.zeros((len(bands), plan.n_total), dtype=np.uint64)  # a band's keys contiguous
     for src in plan.sources:
         if src.rows:
-            keys[:, src.offset : src.offset + src.rows] = _read_band_keys(src, bands, config, fs).T
+            _read_band_keys(src, bands, config, fs, keys[:, src.offset : src.offset + src.rows])
     edges: list[np.ndarray] = []
     for j in range(len(bands)):
         edges.append(_bucket_pairs(keys[j], plan.n_old, config.small_bucket))
@@ -720,7 +724,7 @@ def _bucket_pairs(keys: np.ndarray, n_old: int, small_bucket: int) -> np.ndarray
     n = len(keys)
     if n < 2:
         return np.zeros((0, 2), dtype=np.int64)
-    order = np.argsort(keys, kind="stable")  # equal keys stay in global order
+    order = np.argsort(keys)  # not stable (a stable sort needs more memory): reordered below
     sk = keys[order]
     eq = sk[1:] == sk[:-1]
     del sk
@@ -736,6 +740,7 @@ def _bucket_pairs(keys: np.ndarray, n_old: int, small_bucket: int) -> np.ndarray
     del order, eq, shared
     m = len(members)
     group = np.cumsum(start) - 1
+    members = members[np.lexsort((members, group))]  # each bucket in global order
     first = np.flatnonzero(start)
     size = np.diff(np.append(first, m))[group]
     out = []
