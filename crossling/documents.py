@@ -87,6 +87,9 @@ PAIRS_SCHEMA = pa.schema(
         pa.field("src_text", pa.string(), nullable=False),
         pa.field("tgt_text", pa.string(), nullable=False),
         pa.field("origin_id", pa.string()),  # DOCS id of the real side
+        pa.field(
+            "source", pa.string()
+        ),  # where the pair came from: file:name, crawl:host, bt:model
         pa.field("synthetic", pa.bool_(), nullable=False),
         pa.field(
             "method", pa.string(), nullable=False

@@ -32,8 +32,7 @@ from crossling.sources.files import InputNotFound
 from crossling.storage import MANIFEST, DataRoot, read_json
 from flows.common import artifact_key, emit, make_task_runner
 from tasks.corpus import process_partition, publish_version
-
-CORPUS_EVENT = "crossling.corpus.published"
+from tasks.events import CORPUS_PUBLISHED
 
 
 class CorpusParams(BaseModel):
@@ -144,7 +143,7 @@ def corpus_flow(params: CorpusParams) -> dict[str, Any]:
         logger.error("conservation check failed: %s", manifest["conservation"])
     sha = pipeline.manifest_sha256(plan.root, plan.name, plan.version)
     emit(
-        CORPUS_EVENT,
+        CORPUS_PUBLISHED,
         f"crossling.corpus.{params.name}",
         {
             "root": os.path.abspath(plan.root) if "://" not in plan.root else plan.root,
