@@ -270,12 +270,13 @@ class LanguageIdentifier:
         for doc in docs:
             batch.append(doc)
             if len(batch) >= self.batch_size:
-                yield from self._annotate_batch(batch)
+                yield from self.annotate_batch(batch)
                 batch = []
         if batch:
-            yield from self._annotate_batch(batch)
+            yield from self.annotate_batch(batch)
 
-    def _annotate_batch(self, batch: list[Document]) -> list[Document]:
+    def annotate_batch(self, batch: list[Document]) -> list[Document]:
+        """Label one batch in place (lang, script, lang_score and the line-mode fields)."""
         for doc, p in zip(batch, self.predict([d.text for d in batch]), strict=True):
             doc.lang, doc.script, doc.lang_score = p.lang, p.script, p.score
             doc.lang_mixed, doc.lang2, doc.lang2_share = p.mixed, p.lang2, p.lang2_share

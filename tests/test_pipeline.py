@@ -6,14 +6,12 @@ import json
 import os
 
 import pyarrow as pa
-import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 import pytest
 
-from crossling.pipeline import CorpusConfig, plan_run, process_partition, publish, run_local
-from crossling.shards import iter_docs
+from crossling.corpus import CorpusVersion
+from crossling.pipeline import CorpusConfig, plan_run, run_local, tag_partition
 from crossling.sources.files import InputNotFound, plan_partitions, read_partition
-from crossling.storage import DataRoot
 from tests.texts import PARAGRAPHS, paragraphs
 
 
@@ -24,16 +22,12 @@ def _jsonl(path, rows):
 
 
 def _rejects(root, name, version):
-    d = os.path.join(root, "corpora", name, version, "rejects")
-    return pads.dataset(d).to_table().to_pylist() if os.path.exists(d) else []
+    return CorpusVersion.open(root, name, version).table("rejects").to_pylist()
 
 
 def _doc_ids(root, name, version):
-    return sorted(
-        i
-        for b in iter_docs(DataRoot(root), name, version, columns=["id"])
-        for i in b.column("id").to_pylist()
-    )
+    docs = CorpusVersion.open(root, name, version).table("docs", columns=["id"])
+    return sorted(docs.column("id").to_pylist())
 
 
 def _warc(path, pages):
@@ -107,19 +101,12 @@ def test_corpus_from_jsonl_and_warc_balances_and_labels(inputs, data_root):
     dup = [r for r in _rejects(data_root, "c", m["version"]) if r["reason"] == "exact_duplicate"]
     kept_ids = _doc_ids(data_root, "c", m["version"])
     assert dup[0]["duplicate_of"] in kept_ids
-    sizes = {
-        i: n
-        for b in iter_docs(
-            DataRoot(data_root), "c", m["version"], columns=["id", "dup_cluster_size"]
-        )
-        for i, n in zip(
-            b.column("id").to_pylist(), b.column("dup_cluster_size").to_pylist(), strict=True
-        )
-    }
+    version = CorpusVersion.open(data_root, "c", m["version"])
+    t = version.table("docs", columns=["id", "dup_cluster_size"])
+    sizes = dict(zip(t["id"].to_pylist(), t["dup_cluster_size"].to_pylist(), strict=True))
     assert sizes[dup[0]["duplicate_of"]] == 2 and sorted(sizes.values())[-2] == 1
     # The windows-1251 page was decoded from its <meta> charset and reduced to its main text.
-    ru = [b for b in iter_docs(DataRoot(data_root), "c", m["version"], langs=["ru"])]
-    texts = [t for b in ru for t in b.column("text").to_pylist()]
+    texts = version.table("docs", langs=["ru"], columns=["text"])["text"].to_pylist()
     assert any("Библиотека" in t and "Home | About" not in t for t in texts)
     for f in m["files"]:  # every file in the manifest is there with its rows
         path = os.path.join(data_root, "corpora", "c", m["version"], f["path"])
@@ -236,16 +223,12 @@ def test_resume_after_crash_gives_the_same_docs(tmp_path, data_root):
 
     root_b = os.path.join(data_root, "b")
     plan = plan_run([str(src)], root_b, "c", cfg)
-    for p in plan.partitions[:2]:  # "crash" after two partitions
-        process_partition(root_b, plan.version_dir, p.to_dict(), plan.config)
+    for p in plan.partitions[:2]:  # "crash" after measuring two partitions
+        tag_partition(root_b, plan.tag_dirs[p.index], p.to_dict(), plan.ctx.config)
     plan2 = plan_run([str(src)], root_b, "c", cfg)
-    assert plan2.resumed and plan2.version == plan.version
+    assert plan2.version == plan.version and plan2.tags_reused == 2
     assert [p.index for p in plan2.pending] == [2, 3]
-    results = [
-        process_partition(root_b, plan2.version_dir, p.to_dict(), plan2.config)
-        for p in plan2.partitions
-    ]
-    resumed = publish(plan2, results)
+    resumed = run_local([str(src)], root_b, "c", cfg)
     assert _doc_ids(root_b, "c", resumed["version"]) == _doc_ids(
         os.path.join(data_root, "a"), "c", full["version"]
     )
@@ -253,11 +236,10 @@ def test_resume_after_crash_gives_the_same_docs(tmp_path, data_root):
 
 
 def test_heldout_split_is_deterministic(inputs, data_root):
-    cfg = CorpusConfig(heldout_fraction=0.3)
+    cfg = CorpusConfig(heldout_fraction=0.3, heldout_min=0)
     m = run_local([str(inputs)], data_root, "c", cfg)
-    splits = {}
-    for b in iter_docs(DataRoot(data_root), "c", m["version"], columns=["id", "split"]):
-        splits.update(zip(b.column("id").to_pylist(), b.column("split").to_pylist(), strict=True))
+    t = CorpusVersion.open(data_root, "c", m["version"]).table("docs", columns=["id", "split"])
+    splits = dict(zip(t["id"].to_pylist(), t["split"].to_pylist(), strict=True))
     assert set(splits.values()) == {"train", "heldout"}
     from crossling.documents import split_of
 
@@ -327,11 +309,11 @@ def test_a_corrupt_warc_record_costs_only_itself(tmp_path):
     good = tmp_path / "good.warc.gz"
     _warc(good, pages)
     data = bytearray(good.read_bytes())
-    # Find the third gzip member (third record) and corrupt the middle of its deflate stream.
+    # Find the third gzip member (third record) and break its deflate stream: the first block
+    # header after the 10-byte gzip header gets the reserved block type (always invalid).
     starts = [i for i in range(len(data) - 2) if data[i : i + 3] == b"\x1f\x8b\x08"]
     assert len(starts) == 5
-    mid = (starts[2] + starts[3]) // 2
-    data[mid : mid + 8] = b"\xff" * 8
+    data[starts[2] + 10] = 0x07
     bad = tmp_path / "bad.warc.gz"
     bad.write_bytes(bytes(data))
     out = list(read_warc(str(bad), max_doc_bytes=1 << 20))
