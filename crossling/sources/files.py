@@ -362,6 +362,8 @@ def _read_jsonl(part: Partition, max_doc_bytes: int) -> Iterator[Any]:
         )
         if isinstance(obj.get("lang"), str):
             doc.meta["declared_lang"] = obj["lang"]
+        if obj.get("id") is not None and not isinstance(obj["id"], dict | list):
+            doc.meta["input_id"] = str(obj["id"])  # the record's own id: kept apart, never `id`
         yield doc
 
 
@@ -427,7 +429,7 @@ def _read_parquet(part: Partition, max_doc_bytes: int) -> Iterator[Document | Re
             "rows not read",
         )
         return
-    cols = [c for c in (text_col, "url", "lang") if c in columns]
+    cols = [c for c in (text_col, "url", "lang", "id") if c in columns]
     row = sum(pf.metadata.row_group(i).num_rows for i in range(part.start))
     groups = list(range(part.start, part.end))
     if not groups:
@@ -446,6 +448,8 @@ def _read_parquet(part: Partition, max_doc_bytes: int) -> Iterator[Document | Re
             doc = Document(id=make_id(source, str(rid)), text=text, source=source, url=url)
             if "lang" in d and d["lang"][i]:
                 doc.meta["declared_lang"] = d["lang"][i]
+            if "id" in d and d["id"][i] is not None:
+                doc.meta["input_id"] = str(d["id"][i])
             yield doc
 
 
