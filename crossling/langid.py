@@ -170,8 +170,12 @@ class LanguageIdentifier:
         min_line_chars: int = 20,
         mixed_min_share: float = 0.2,
         batch_size: int = 512,
+        max_chars: int | None = None,
     ):
         self.model_path = model_path or default_model_path()
+        # Document mode reads the first max_chars characters: fastText's cost grows with the
+        # length, and its label settles within a few hundred words.
+        self.max_chars = max_chars
         self.mode = mode
         self.min_line_chars = min_line_chars  # shorter lines are too noisy to vote
         self.mixed_min_share = mixed_min_share  # second language share that flags a mixed doc
@@ -196,7 +200,8 @@ class LanguageIdentifier:
         return self._predict_docs(texts)
 
     def _predict_docs(self, texts: Sequence[str]) -> list[Prediction]:
-        labels, probs = self.model.predict([self._prep(t) for t in texts], k=1)
+        n = self.max_chars
+        labels, probs = self.model.predict([self._prep(t[:n] if n else t) for t in texts], k=1)
         out = []
         for text, lab, prob in zip(texts, labels, probs, strict=True):
             if not lab:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import posixpath
 import sys
 import time
 from typing import Any, Literal
@@ -30,14 +29,13 @@ from pydantic import BaseModel, Field, ValidationError
 
 from crossling import pipeline
 from crossling.sources.files import InputNotFound
-from crossling.storage import MANIFEST, DataRoot, read_json
+from crossling.storage import MANIFEST, DataRoot
 from flows.common import artifact_key, emit, make_task_runner
 from tasks.corpus import (
     commit,
-    decide_partition,
-    stage_map,
+    process_partition,
+    stage_maps,
     stage_reduce,
-    tag_partition,
     write_partition,
 )
 from tasks.events import CORPUS_PUBLISHED, corpus_resource
@@ -133,7 +131,7 @@ def _run(plan: pipeline.RunPlan, params: CorpusParams) -> tuple[dict[str, Any], 
         f"({plan.tags_reused} already measured), {len(plan.input_errors)} input errors"
     )
     stages = pipeline.enabled_stages(ctx)
-    units = n * (3 + len(stages)) + len(stages) + 1
+    units = n * (2 + len(stages)) + len(stages) + 1
     done = 0
     progress_id = create_progress_artifact(
         progress=0.0,
@@ -146,58 +144,61 @@ def _run(plan: pipeline.RunPlan, params: CorpusParams) -> tuple[dict[str, Any], 
         done += k
         update_progress_artifact(progress_id, progress=min(100.0, 100.0 * done / units))
 
-    label = {p.index: p.label for p in plan.partitions}
     tag_dir = plan.tag_dirs
+    indices = [p.index for p in plan.partitions]
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     with make_task_runner(params.workers, params.dask_address) as runner:
-
-        def decide(i: int):
-            return runner.submit(
-                decide_partition, parameters={"ctx": ctx, "tag_dir": tag_dir[i], "index": i}
-            )
-
-        pending = {p.index for p in plan.pending}
-        decide_futs = [decide(p.index) for p in plan.partitions if p.index not in pending]
-        tag_futs = [
+        futures = [
             runner.submit(
-                tag_partition,
+                process_partition,
                 parameters={
-                    "root": plan.root,
+                    "ctx": ctx,
                     "tag_dir": tag_dir[p.index],
                     "part": p.to_dict(),
-                    "config": ctx.config,
                     "label": p.label,
                 },
             )
-            for p in plan.pending
+            for p in plan.partitions
         ]
-        tick(n - len(pending))
-        for fut in as_completed(tag_futs):
+        done_parts = []
+        for fut in as_completed(futures):
             r = fut.result()
+            done_parts.append(r)
             tick()
+            t, d = r["tag"], r["decide"]["stats"]
+            kept = sum(v for k, v in d.items() if k.endswith("/kept") and k.startswith("quality"))
             print(
-                f"measured {r['label']}: {r['inputs']} records -> {r['docs']} documents, "
-                f"{r['pairs']} pairs, {r['read_rejects']} unreadable ({r['seconds']:.1f}s)"
+                f"[{len(done_parts)}/{n}] {t['label']}: {t['inputs']} records -> {t['docs']} "
+                f"documents ({kept} pass the thresholds), {t['pairs']} pairs, "
+                f"{t['read_rejects']} unreadable ({t['seconds']:.1f}s to measure)"
             )
-            decide_futs.append(decide(r["partition"]))
-        decided = sorted((f.result() for f in decide_futs), key=lambda r: r["partition"])
-        tick(n)
+        done_parts.sort(key=lambda r: r["partition"])
         timings["tag+decide"] = time.perf_counter() - t0
         stage_results: dict[str, Any] = {}
-        for stage in stages:
+        shares = max(1, params.workers)
+        for k, stage in enumerate(stages):
             t1 = time.perf_counter()
-            maps = [
-                runner.submit(
-                    stage_map,
-                    parameters={"ctx": ctx, "stage": stage, "tag_dir": tag_dir[i], "index": i},
-                )
-                for i in sorted(label)
-            ]
-            results = [m for f in maps for m in f.result()]
+            if k == 0:
+                maps = [m for r in done_parts for m in r["maps"]]
+            else:
+                chunks = [indices[j::shares] for j in range(shares) if indices[j::shares]]
+                futs = [
+                    runner.submit(
+                        stage_maps,
+                        parameters={
+                            "ctx": ctx,
+                            "stage": stage,
+                            "items": [(i, tag_dir[i]) for i in chunk],
+                            "first": chunk[0],
+                        },
+                    )
+                    for chunk in chunks
+                ]
+                maps = [m for f in futs for m in f.result()]
             tick(n)
             stage_results[stage] = runner.submit(
-                stage_reduce, parameters={"ctx": ctx, "stage": stage, "maps": results}
+                stage_reduce, parameters={"ctx": ctx, "stage": stage, "maps": maps}
             ).result()
             tick()
             timings[f"stage-{stage}"] = time.perf_counter() - t1
@@ -206,17 +207,15 @@ def _run(plan: pipeline.RunPlan, params: CorpusParams) -> tuple[dict[str, Any], 
             runner.submit(
                 write_partition, parameters={"ctx": ctx, "tag_dir": tag_dir[i], "index": i}
             )
-            for i in sorted(label)
+            for i in indices
         ]
         written = []
         for f in writes:
             written.append(f.result())
             tick()
         timings["write"] = time.perf_counter() - t1
-    tags = [
-        read_json(plan.ctx.data.fs, posixpath.join(tag_dir[i], pipeline.DONE))
-        for i in sorted(label)
-    ]
+    tags = [r["tag"] for r in done_parts]
+    decided = [r["decide"] for r in done_parts]
     manifest = commit(plan, tags, decided, stage_results, written, timings)
     tick()
     return manifest, timings

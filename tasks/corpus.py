@@ -1,4 +1,5 @@
-"""Prefect tasks of the corpus flow: one per partition and pass, one per global stage's reduce.
+"""Prefect tasks of the corpus flow: per partition (measure and decide; write), per share of the
+partitions (a global stage's map), once (a global stage's reduce; the commit).
 
 Resume is by the markers crossling.pipeline writes (a tag's ``done.json``, ``_work/*.json``), not
 by Prefect's cache: a rerun of a task whose marker exists returns the recorded result at once.
@@ -17,24 +18,20 @@ from crossling.pipeline import RunContext
 _COMMON = {"cache_policy": NO_CACHE, "tags": ["corpus"]}
 
 
-@task(name="tag", task_run_name="tag-{label}", retries=2, retry_delay_seconds=5, **_COMMON)
-def tag_partition(
-    root: str, tag_dir: str, part: dict[str, Any], config: dict[str, Any], label: str
+@task(name="process", task_run_name="process-{label}", retries=2, retry_delay_seconds=5, **_COMMON)
+def process_partition(
+    ctx: RunContext, tag_dir: str, part: dict[str, Any], label: str
 ) -> dict[str, Any]:
-    """Read and measure one partition (extraction, normalization, fastText, quality signals)."""
-    return pipeline.tag_partition(root, tag_dir, part, config)
+    """Measure one partition (unless measured before), decide, and map the first global stage."""
+    return pipeline.process_partition(ctx, tag_dir, part)
 
 
-@task(name="decide", task_run_name="decide-{index}", retries=1, **_COMMON)
-def decide_partition(ctx: RunContext, tag_dir: str, index: int) -> dict[str, Any]:
-    """The per-document thresholds over one tagged partition."""
-    return pipeline.decide_partition(ctx, tag_dir, index)
-
-
-@task(name="stage-map", task_run_name="{stage}-map-{index}", retries=1, **_COMMON)
-def stage_map(ctx: RunContext, stage: str, tag_dir: str, index: int) -> list[dict[str, Any]]:
-    """A global stage's map over one partition."""
-    return pipeline.stage_map(ctx, stage, tag_dir, index)
+@task(name="stage-map", task_run_name="{stage}-map-{first}", retries=1, **_COMMON)
+def stage_maps(
+    ctx: RunContext, stage: str, items: list[tuple[int, str]], first: int
+) -> list[dict[str, Any]]:
+    """A global stage's map over a share of the partitions."""
+    return pipeline.stage_maps(ctx, stage, items)
 
 
 @task(name="stage-reduce", task_run_name="{stage}-reduce", retries=1, **_COMMON)

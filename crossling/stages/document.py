@@ -51,7 +51,10 @@ class LanguageID(Step):
         super().__init__(config)
         lid = config.langid
         self.identifier = LanguageIdentifier(
-            lid.model_path, mode=lid.mode, mixed_min_share=lid.mixed_min_share
+            lid.model_path,
+            mode=lid.mode,
+            mixed_min_share=lid.mixed_min_share,
+            max_chars=lid.max_chars,
         )
         self.langs = set(config.langs) if config.langs else None
 
@@ -62,6 +65,7 @@ class LanguageID(Step):
         return {
             "mode": lid.mode,
             "mixed_min_share": lid.mixed_min_share,
+            "max_chars": lid.max_chars,
             "model": [os.path.basename(path), st.st_size, st.st_mtime_ns],
         }
 
