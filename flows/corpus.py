@@ -10,6 +10,7 @@ partitions.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -25,6 +26,7 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 from prefect.futures import as_completed
+from prefect.task_runners import ThreadPoolTaskRunner
 from pydantic import BaseModel, Field, ValidationError
 
 from crossling import pipeline
@@ -148,9 +150,23 @@ def _run(plan: pipeline.RunPlan, params: CorpusParams) -> tuple[dict[str, Any], 
     indices = [p.index for p in plan.partitions]
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    with make_task_runner(params.workers, params.dask_address) as runner:
+    pending = {p.index for p in plan.pending}
+    # Measuring is the heavy work: worker processes (or the Dask cluster). Everything else is
+    # light (thresholds, stage maps and reduces over small columns, writing shards, where pyarrow
+    # works without the GIL) and runs in threads of this process, so a rerun with new thresholds
+    # starts no worker process at all. On a Dask cluster, everything runs on the cluster.
+    if params.dask_address:
+        heavy = light = make_task_runner(params.workers, params.dask_address)
+    else:
+        light = ThreadPoolTaskRunner(max_workers=max(1, params.workers))
+        heavy = make_task_runner(params.workers) if pending else light
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(light)
+        if heavy is not light:
+            stack.enter_context(heavy)
+        runner = light
         futures = [
-            runner.submit(
+            (heavy if p.index in pending else light).submit(
                 process_partition,
                 parameters={
                     "ctx": ctx,
