@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from deployments import serve
+from flows.common import DeploymentFlow
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -38,6 +39,8 @@ def test_prefect_yaml_is_valid_for_prefect_deploy(prefect_yaml, monkeypatch) -> 
     monkeypatch.setenv("CROSSLING_ROOT", "/srv/crossling")
     for name, d in names.items():
         flow = load_flow_from_entrypoint(d.entrypoint)
+        # Partial parameter objects keep the deployment's defaults (this one and any added later).
+        assert isinstance(flow, DeploymentFlow), (name, type(flow))
         # Deploy-time templating as `prefect deploy` does it, then the flow's own validation.
         params = apply_values(d.parameters, dict(__import__("os").environ), remove_notset=False)
         flow.validate_parameters(params)
