@@ -264,9 +264,13 @@ def prefect_api(root: str | None = None) -> Iterator[ApiSession]:
         os.environ.update(env)  # for subprocesses we start ourselves
         try:
             with temporary_settings(updates=updates):
-                yield ApiSession(svc.api_url, "service", svc.ui_url)
+                try:
+                    yield ApiSession(svc.api_url, "service", svc.ui_url)
+                finally:
+                    # Queued logs and events go out while the settings still name the server
+                    # (after, Prefect would start a temporary server to send them to).
+                    _drain_prefect_workers()
         finally:
-            _drain_prefect_workers()
             for k, v in saved.items():
                 if v is None:
                     os.environ.pop(k, None)
@@ -282,9 +286,11 @@ def prefect_api(root: str | None = None) -> Iterator[ApiSession]:
     os.environ["PREFECT_API_URL"] = server.api_url  # for subprocesses we start ourselves
     try:
         with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
-            yield ApiSession(server.api_url, "temporary")
+            try:
+                yield ApiSession(server.api_url, "temporary")
+            finally:
+                _drain_prefect_workers()  # queued logs and events must reach the server first
     finally:
-        _drain_prefect_workers()  # logs and events still queued must reach the server first
         os.environ.pop("PREFECT_API_URL", None)
         server.stop()
 
