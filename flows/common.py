@@ -215,17 +215,29 @@ class ApiSession:
     url: str
     kind: str  # "configured" (PREFECT_API_URL), "service" (crossling serve) or "temporary"
     ui_url: str | None = None
+    database: str | None = None  # the temporary server's database
 
     def closing_note(self, root: str | None) -> str | None:
         """What to tell the user after a command whose runs went to a temporary server."""
         if self.kind != "temporary":
             return None
         serve = f"crossling serve --root {root}" if root else "crossling serve --root ROOT"
+        where = f" (its database: {self.database})" if self.database else ""
         return (
-            "note: this command's flow runs, logs and artifacts went to a temporary Prefect "
-            "server that has now stopped; no UI shows them. To keep them, start "
-            f"`{serve}` once (commands for that root then use it) or export PREFECT_API_URL."
+            f"note: no Prefect server runs for {root or 'this data root'}, so this command's runs, "
+            f"logs and artifacts went to a temporary server that has now stopped{where}; no UI "
+            f"shows them. To keep them in a UI, start `{serve}` once: commands on that root then "
+            "record there (or export PREFECT_API_URL)."
         )
+
+
+def _redacted(url: str) -> str:
+    """A database URL without its password."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
+    return url
 
 
 @contextlib.contextmanager
@@ -287,12 +299,24 @@ def prefect_api(root: str | None = None) -> Iterator[ApiSession]:
     try:
         with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
             try:
-                yield ApiSession(server.api_url, "temporary")
+                yield ApiSession(server.api_url, "temporary", database=_temporary_database())
             finally:
                 _drain_prefect_workers()  # queued logs and events must reach the server first
     finally:
         os.environ.pop("PREFECT_API_URL", None)
         server.stop()
+
+
+def _temporary_database() -> str | None:
+    """The database the temporary server writes to (PREFECT_HOME's, unless configured)."""
+    from prefect.settings import get_current_settings
+
+    with contextlib.suppress(Exception):
+        url = get_current_settings().server.database.connection_url
+        if url is not None:
+            url = url.get_secret_value() if hasattr(url, "get_secret_value") else str(url)
+            return _redacted(url.replace("sqlite+aiosqlite:///", ""))
+    return None
 
 
 def _drain_prefect_workers() -> None:
