@@ -13,6 +13,7 @@ import unicodedata
 from collections import Counter
 from typing import Any
 
+import pyarrow as pa
 from pydantic import BaseModel, Field
 
 from crossling.documents import Reason
@@ -49,8 +50,22 @@ _BOILERPLATE = (
 _SYMBOLS = re.compile(r"#|\.\.\.|…|[{}<>\[\]|=;$%^~_\\]")
 
 
-def normalize_text(text: str) -> str:
-    """NFC, control characters removed, whitespace folded, one newline between paragraphs."""
+# Lone UTF-16 surrogates: valid in JSON ("\ud800") and in Python strings, but not UTF-8, so
+# fastText, pyarrow and every file format refuse them.
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+
+
+def strip_surrogates(text: str) -> str:
+    """Lone surrogates replaced by U+FFFD (the replacement character)."""
+    return _SURROGATES.sub("\ufffd", text)
+
+
+def normalize_text(text: str, *, fold: bool = True) -> str:
+    """NFC, lone surrogates replaced, control characters removed, whitespace folded (one space;
+    one newline between paragraphs). ``fold=False`` only makes the text safe to store."""
+    text = _SURROGATES.sub("\ufffd", text)
+    if not fold:
+        return _CONTROL.sub("", text)
     text = unicodedata.normalize("NFC", text)
     text = _CONTROL.sub("", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -124,6 +139,33 @@ def quality_signals(text: str) -> dict[str, Any]:
         )
         / n_lines,
     }
+
+
+# The signals of quality_signals() as tag columns (prefixed q_), in the order they are measured.
+QUALITY_SIGNALS = [
+    pa.field("q_n_chars", pa.int32()),
+    pa.field("q_n_units", pa.int32()),
+    pa.field("q_spaceless", pa.bool_()),
+    pa.field("q_n_lines", pa.int32()),
+    *(
+        pa.field(f"q_{k}", pa.float32())
+        for k in (
+            "dup_line_frac",
+            "dup_line_char_frac",
+            "top_2gram_frac",
+            "top_3gram_frac",
+            "top_4gram_frac",
+            "alpha_unit_frac",
+            "letter_frac",
+            "symbol_per_unit",
+            "bullet_line_frac",
+            "ellipsis_line_frac",
+        )
+    ),
+    pa.field("q_lorem_ipsum", pa.bool_()),
+    pa.field("q_mojibake_per_unit", pa.float32()),
+    pa.field("q_boilerplate_line_frac", pa.float32()),
+]
 
 
 class Thresholds(BaseModel):
