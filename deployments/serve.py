@@ -319,13 +319,7 @@ def service_env(opts: ServeOptions, api_url: str, ui_api_url: str) -> dict[str, 
     return env
 
 
-def redacted_db(url: str) -> str:
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        user = creds.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}" if ":" in creds else url
-    return url
+redacted_db = service.redacted_db
 
 
 # --- pools and deployments ------------------------------------------------------------------------

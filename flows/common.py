@@ -15,7 +15,14 @@ from typing import Any
 from prefect import Flow
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 
-from flows.service import SERVED_DIRS, auth_string, files_base_url, find_service, served_root_of
+from flows.service import (
+    SERVED_DIRS,
+    auth_string,
+    files_base_url,
+    find_service,
+    redacted_db,
+    served_root_of,
+)
 
 NOT_SERVED_NOTE = "local file: no `crossling serve` serves this data root"
 
@@ -231,15 +238,6 @@ class ApiSession:
         )
 
 
-def _redacted(url: str) -> str:
-    """A database URL without its password."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
-    return url
-
-
 @contextlib.contextmanager
 def prefect_api(root: str | None = None) -> Iterator[ApiSession]:
     """Make sure one Prefect API serves this process and every worker process it starts.
@@ -315,7 +313,7 @@ def _temporary_database() -> str | None:
         url = get_current_settings().server.database.connection_url
         if url is not None:
             url = url.get_secret_value() if hasattr(url, "get_secret_value") else str(url)
-            return _redacted(url.replace("sqlite+aiosqlite:///", ""))
+            return redacted_db(url.replace("sqlite+aiosqlite:///", ""))
     return None
 
 

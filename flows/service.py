@@ -105,6 +105,16 @@ def answers(url: str, timeout: float = HEALTH_TIMEOUT_S) -> bool:
     return ok
 
 
+def redacted_db(url: str) -> str:
+    """A database URL without its password (for logs, state files and messages)."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}" if ":" in creds else url
+    return url
+
+
 def _service(root: str, state: dict[str, Any]) -> Service:
     return Service(
         root=state.get("root") or root,
