@@ -441,6 +441,7 @@ def start(opts: ServeOptions) -> dict[str, Any]:
         )
     if port_in_use(opts.host, opts.port):
         raise ServeError(f"port {opts.port} on {opts.host} is in use (choose another: --port)")
+    files_port = files_port_for(opts)
     sdir.mkdir(parents=True, exist_ok=True)
     logs = sdir / "logs"
     logs.mkdir(exist_ok=True)
@@ -511,7 +512,6 @@ def start(opts: ServeOptions) -> dict[str, Any]:
         save()
         secs = wait_healthy(api_url, server["_popen"], opts.startup_timeout, logs / "server.log")
         _log(opts, f"  healthy after {secs:.1f}s")
-        files_port = files_port_for(opts)
         files = _spawn(
             "files",
             [

@@ -170,3 +170,21 @@ def test_cli_serve_refuses_public_bind_without_auth(monkeypatch, tmp_path, capsy
     assert "refusing to serve on 0.0.0.0" in err and len(err.strip().splitlines()) == 1
     assert main(["stop", "--root", str(tmp_path)]) == 0
     assert "nothing was served" in capsys.readouterr().out
+
+
+def test_files_port_is_the_next_one_or_the_one_asked_for(tmp_path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        with pytest.raises(serve.ServeError, match="--files-port"):
+            serve.files_port_for(serve.ServeOptions(root=str(tmp_path), files_port=busy))
+        # The server's port + 1 when free; any free port when it is not.
+        port = busy - 1
+        got = serve.files_port_for(serve.ServeOptions(root=str(tmp_path), port=port))
+        assert got != busy and not serve.port_in_use("127.0.0.1", got)
+    free = serve.free_port()
+    opts = serve.ServeOptions(root=str(tmp_path), port=free - 1)
+    assert serve.files_port_for(opts) == free
