@@ -62,6 +62,7 @@ from typing import Any, Literal
 import fsspec
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy.sparse import coo_matrix
@@ -466,14 +467,19 @@ def signature_array(sigs: np.ndarray) -> pa.FixedSizeListArray:
 
 
 def signatures_from_arrow(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """The inverse of :func:`signature_array` (a ``(n, num_perm)`` uint32 array)."""
+    """The inverse of :func:`signature_array` (a ``(n, num_perm)`` uint32 array); also reads a
+    variable-size ``list<uint32>`` column whose rows all have the same length."""
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
-    width = column.type.list_size
     if column.null_count:
         raise ValueError("signature column has nulls: compute signatures for every row")
-    values = column.flatten().to_numpy(zero_copy_only=False)
-    return values.astype(np.uint32, copy=False).reshape(-1, width)
+    values = column.flatten().to_numpy(zero_copy_only=False).astype(np.uint32, copy=False)
+    if pa.types.is_fixed_size_list(column.type):
+        return values.reshape(-1, column.type.list_size)
+    lengths = pc.list_value_length(column).to_numpy(zero_copy_only=False)
+    if len(lengths) and (lengths != lengths[0]).any():
+        raise ValueError("signatures of different lengths in one column")
+    return values.reshape(len(column), int(lengths[0]) if len(lengths) else 0)
 
 
 def estimated_jaccard(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -501,15 +507,19 @@ def band_column(j: int) -> str:
 
 
 def band_table(
-    ids: Sequence[str] | pa.Array,
+    ids: Sequence[str] | pa.Array | pa.ChunkedArray,
     sigs: np.ndarray,
     config: NearDedupConfig,
     rows: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
 ) -> pa.Table:
-    """The map output of one partition: ``id``, ``row``, one uint64 column per band, ``signature``.
+    """The map output of one partition: ``id``, ``row``, ``weight``, one uint64 column per band,
+    ``signature``.
 
     Documents without shingles are left out (they cannot be near-duplicates). ``rows`` are the
-    positions the filter step will see (default ``0..n-1``, the order of ``ids``).
+    positions the filter step will see (default ``0..n-1``, the order of ``ids``); ``weights`` how
+    many documents each already stands for (an earlier exact dedup's ``dup_cluster_size``;
+    default 1), summed into the representative's ``dup_cluster_size``.
     """
     b, r = config.lsh_params()
     n = sigs.shape[0]
@@ -519,10 +529,14 @@ def band_table(
     keep = ~empty_rows(sigs)
     sigs = sigs[keep]
     keys = band_keys(sigs, b, r)
+    if isinstance(ids, pa.ChunkedArray):
+        ids = ids.combine_chunks()
     id_arr = ids if isinstance(ids, pa.Array) else pa.array(list(ids), pa.string())
+    w = np.ones(n, dtype=np.int32) if weights is None else np.asarray(weights, dtype=np.int32)
     cols: dict[str, pa.Array] = {
         "id": id_arr.cast(pa.string()).filter(pa.array(keep)),
         "row": pa.array(rows[keep]),
+        "weight": pa.array(w[keep], pa.int32()),
     }
     for j in range(b):
         cols[band_column(j)] = pa.array(keys[:, j])
@@ -617,15 +631,18 @@ def plan_reduce(
     config: NearDedupConfig,
     index_files: Sequence[tuple[str, str]] = (),
     fs: fsspec.AbstractFileSystem | None = None,
+    partitions: Sequence[int] | None = None,
 ) -> ReducePlan:
     """Number every document: the indexes of earlier versions first, then the band files.
 
     Args:
-        band_files: this run's band files, in partition order (the i-th is partition i).
+        band_files: this run's band files, in partition order.
         config: this run's settings.
         index_files: ``(version, path)`` of earlier versions' band indexes, oldest first
             (:func:`crossling.dedup.index.load_indexes`).
         fs: the filesystem of all paths (default: local).
+        partitions: the partition index of each band file (default ``0, 1, ...``); decisions
+            name partitions by these.
 
     Raises:
         IncompatibleSignatures: a file made with other shingle or signature settings.
@@ -633,8 +650,11 @@ def plan_reduce(
     want = config.fingerprint()
     sources: list[BandSource] = []
     offset = 0
+    parts = list(range(len(band_files))) if partitions is None else list(partitions)
+    if len(parts) != len(band_files):
+        raise ValueError(f"{len(parts)} partition indexes for {len(band_files)} band files")
     entries = [(v, p, None) for v, p in index_files] + [
-        (None, p, i) for i, p in enumerate(band_files)
+        (None, p, i) for i, p in zip(parts, band_files, strict=True)
     ]
     for version, path, part in entries:
         meta = read_minhash_meta(path, fs)
@@ -950,7 +970,8 @@ def cluster(
     Returns:
         The decisions (:data:`DECISIONS_SCHEMA`) for this run's documents that are in a cluster:
         each dropped one with ``duplicate_of`` (and the version it is in, when earlier), each kept
-        representative with its ``dup_cluster_size`` (documents of this run it stands for).
+        representative with its ``dup_cluster_size`` (the weights of the documents of this run it
+        stands for: each counts what it already stood for, see :func:`band_table`).
         Documents absent from the table are kept with ``dup_cluster_size`` 1.
     """
     fs = _fs(fs)
@@ -966,8 +987,11 @@ def cluster(
     # nodes are sorted, so the first node of each label is its earliest document
     _, first = np.unique(labels, return_index=True)
     rep = nodes[first][labels]
-    sizes = np.bincount(labels)[labels]
     new = nodes >= plan.n_old
+    weight = np.ones(m, dtype=np.int64)
+    if new.any():
+        weight[new] = _weights_of(plan, nodes[new], fs)
+    sizes = np.bincount(labels, weights=weight).astype(np.int64)[labels]
     # the similarity of the pair that links a dropped document to its cluster (best one)
     sim_of = np.full(m, -1.0, dtype=np.float32)
     if similarity is not None and len(similarity):
@@ -1005,6 +1029,20 @@ def cluster(
         schema=DECISIONS_SCHEMA,
     )
     return table
+
+
+def _weights_of(plan: ReducePlan, nodes: np.ndarray, fs: fsspec.AbstractFileSystem) -> np.ndarray:
+    """Each (sorted) node's weight; 1 for band files written before weights existed."""
+    out = np.ones(len(nodes), dtype=np.int64)
+    which = plan.locate(nodes)
+    for si in np.unique(which):
+        src = plan.sources[si]
+        with fs.open(src.path, "rb") as f:
+            if "weight" not in pq.ParquetFile(f).schema_arrow.names:
+                continue
+        sel = which == si
+        out[sel] = _read_column(src, "weight", nodes[sel] - src.offset, fs).to_numpy()
+    return out
 
 
 def _ids_of(plan: ReducePlan, nodes: np.ndarray, fs: fsspec.AbstractFileSystem) -> list[str]:

@@ -10,9 +10,9 @@ import pyarrow as pa
 import pytest
 
 from crossling import pipeline
+from crossling.corpus import CorpusVersion
 from crossling.dedup import index as mindex
 from crossling.dedup import minhash as mh
-from crossling.shards import iter_docs
 from crossling.storage import DataRoot
 from tests.dedup.texts import ARTICLES, edit
 
@@ -30,7 +30,7 @@ def publish(tmp_path, root: str, records: list[tuple[str, str]], tag: str) -> st
 
 def version_docs(root: str, version: str) -> tuple[list[str], list[str], list[str]]:
     ids, texts, urls = [], [], []
-    for b in iter_docs(DataRoot(root), "news", version, columns=["id", "text", "url"]):
+    for b in CorpusVersion.open(root, "news", version).docs(columns=["id", "text", "url"]):
         ids += b.column("id").to_pylist()
         texts += b.column("text").to_pylist()
         urls += b.column("url").to_pylist()
@@ -118,7 +118,7 @@ def test_an_index_with_other_shingles_is_refused_by_name(tmp_path):
         mh.band_table(["x"], mh.signatures(["some new text"], other), other),
         str(tmp_path / "b.parquet"),
     )
-    with pytest.raises(mh.IncompatibleSignatures, match=rf"{v1}\.parquet: made with ngram=5"):
+    with pytest.raises(mh.IncompatibleSignatures, match=rf"{v1}/docs-00000\.parquet: made with ngram=5"):
         mh.plan_reduce([band], other, mindex.load_indexes(dr, "news"))
 
 
