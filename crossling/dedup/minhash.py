@@ -153,8 +153,9 @@ class NearDedupConfig(BaseModel):
         16,
         ge=0,
         description="When a candidate pair fails verification, check each document against up "
-        "to this many verified partners of the other (0: off). Finds true pairs that shared no "
-        "band; precision is unchanged since every pair added is verified.",
+        "to this many verified partners of the other, and as many members of the other's "
+        "cluster (0: off). Finds true pairs that shared no band; precision is unchanged since "
+        "every pair added is verified.",
     )
     small_bucket: int = Field(
         8,
@@ -839,8 +840,8 @@ def verify_edges(
     """Keep the candidate pairs that pass the configured check.
 
     With ``expand``, a pair that fails also has each of its documents checked against the other's
-    verified partners: a true pair that shared no band but is one step away is found, and, the
-    check being the same, precision is unchanged.
+    verified partners and cluster: a true pair that shared no band but is close is found, and,
+    the check being the same, precision is unchanged.
 
     Args:
         plan: the numbering.
@@ -924,18 +925,31 @@ def _check(
 def _one_step(
     failed: np.ndarray, kept: np.ndarray, tried: np.ndarray, limit: int, n_old: int
 ) -> np.ndarray:
-    """Pairs (a, c) for a failed pair (a, b) and c a verified partner of b (at most ``limit``)."""
-    both = np.concatenate([kept, kept[:, ::-1]])
+    """Pairs (a, c) for a failed pair (a, b) and c a verified partner of b, or a member of b's
+    cluster of verified pairs (at most ``limit`` of each: the earliest)."""
+    nodes, inv = np.unique(kept, return_inverse=True)
+    inv = inv.reshape(-1, 2)
+    m = len(nodes)
+    graph = coo_matrix((np.ones(len(inv), dtype=np.int8), (inv[:, 0], inv[:, 1])), shape=(m, m))
+    _, label = connected_components(graph, directed=False)
+    by_label = np.lexsort((nodes, label))  # members of each cluster together, earliest first
+    first_of = np.searchsorted(label[by_label], np.arange(label.max() + 1))
+    end_of = np.append(first_of[1:], m)
+    both = np.concatenate([inv, inv[:, ::-1]])
     both = both[np.argsort(both[:, 0], kind="stable")]
-    heads, starts = np.unique(both[:, 0], return_index=True)
-    ends = np.append(starts[1:], len(both))
+    p_first = np.searchsorted(both[:, 0], np.arange(m))
+    p_end = np.searchsorted(both[:, 0], np.arange(m), side="right")
     out = []
     for a, b in np.concatenate([failed, failed[:, ::-1]]):
-        i = np.searchsorted(heads, b)
-        if i < len(heads) and heads[i] == b:
-            partners = both[starts[i] : min(ends[i], starts[i] + limit), 1]
-            partners = partners[partners != a]
-            out.append(np.column_stack([np.full(len(partners), a), partners]))
+        i = np.searchsorted(nodes, b)
+        if i == m or nodes[i] != b:
+            continue
+        c = label[i]
+        members = nodes[by_label[first_of[c] : min(end_of[c], first_of[c] + limit)]]
+        partners = nodes[both[p_first[i] : min(p_end[i], p_first[i] + limit), 1]]
+        near = np.union1d(members, partners)
+        near = near[near != a]
+        out.append(np.column_stack([np.full(len(near), a), near]))
     if not out:
         return np.zeros((0, 2), dtype=np.int64)
     extra = unique_edges(out)
