@@ -118,7 +118,9 @@ def test_an_index_with_other_shingles_is_refused_by_name(tmp_path):
         mh.band_table(["x"], mh.signatures(["some new text"], other), other),
         str(tmp_path / "b.parquet"),
     )
-    with pytest.raises(mh.IncompatibleSignatures, match=rf"{v1}/docs-00000\.parquet: made with ngram=5"):
+    with pytest.raises(
+        mh.IncompatibleSignatures, match=rf"{v1}/docs-00000\.parquet: made with ngram=5"
+    ):
         mh.plan_reduce([band], other, mindex.load_indexes(dr, "news"))
 
 
