@@ -23,13 +23,14 @@ shingle and is never a near-duplicate (exact dedup handles those). The shingle h
 with numpy over whole batches (no Python loop per word).
 
 Signatures. ``num_perm`` 32-bit min-hashes per document, from rensa's R-MinHash over our 64-bit
-shingle hashes (``RMinHash.digest_matrix_from_flat_token_hashes``). Measured on 4,000 real man
-pages cut to 2.4 KB (benchmarks/dedup.py has the full comparison): our numpy shingling 31,000
-documents/s; signatures of 112 permutations: rensa 170,000 documents/s, numpy
-multiply-shift 64-bit 17,000, datasketch far below both; rensa's estimates also have the lowest
-variance on small sets. Signatures are only comparable for the same ``num_perm``, ``seed``,
-shingle settings, :data:`SHINGLING_VERSION` and rensa ``ALGORITHM_VERSION``
-(:meth:`NearDedupConfig.fingerprint`).
+shingle hashes (``RMinHash.digest_matrix_from_flat_token_hashes``). Chosen by measurement
+(benchmarks/dedup.py, 4,000 real documents of 2.2 KB, 112 min-hashes, documents per CPU-second on
+the same shingle hashes): rensa 129,000, numpy multiply-shift permutations over 64-bit hashes
+8,600, datasketch 780; our numpy shingling runs at 20,000, so with rensa the signature is a
+small part of the map. rensa's estimates are unbiased with the expected band-collision
+probability ``s**r`` and, on small sets, a lower variance than independent permutations.
+Signatures are only comparable for the same ``num_perm``, ``seed``, shingle settings,
+:data:`SHINGLING_VERSION` and rensa ``ALGORITHM_VERSION`` (:meth:`NearDedupConfig.fingerprint`).
 
 The S-curve. With ``b`` bands of ``r`` rows, two documents of Jaccard similarity ``s`` become
 candidates with probability ``P(s) = 1 - (1 - s**r)**b`` (:func:`s_curve`); the curve is steepest
