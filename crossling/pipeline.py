@@ -305,11 +305,11 @@ def _pair_row(rec: dict[str, Any], heldout_fraction: float) -> dict[str, Any] | 
         "tgt_lang": canonical(rec["tgt_lang"])[0],
         "src_text": src,
         "tgt_text": tgt,
-        "origin_id": None,
+        "origin_id": rec.get("origin_id"),
         "synthetic": False,
         "method": "parallel",
         "model": None,
-        "score": None,
+        "score": rec.get("score"),
         "split": split_of(rec["id"], heldout_fraction),
     }
 
