@@ -10,6 +10,7 @@ import sys
 # Modules that define ``register_cli(subparsers)``; a subcommand sets ``func(args) -> int``.
 _COMMAND_MODULES = [
     "flows.corpus",
+    "flows.crawl",
     "flows.langid",
     "flows.demo",
     "flows.train",
@@ -21,6 +22,7 @@ _COMMAND_MODULES = [
 # hundreds of MB that a corpus run should not carry).
 _COMMANDS = {
     "corpus": "flows.corpus",
+    "crawl": "flows.crawl",
     "langid": "flows.langid",
     "demo": "flows.demo",
     "train": "flows.train",

@@ -914,7 +914,13 @@ class Crawler:
             k.split(":", 1)[1]: v for k, v in sorted(self.stats.items()) if k.startswith("status:")
         }
         elapsed = time.monotonic() - self.t0
+        finished = sum(by_outcome.values())
+        discovered = self.stats["discovered"]
+        done_share = max(
+            finished / discovered if discovered else 0.0, self.sent / self.cfg.max_pages
+        )
         return {
+            "progress": round(100.0 * min(1.0, done_share), 1),
             "run": self.run,
             "sent": self.sent,
             "max_pages": self.cfg.max_pages,
@@ -1054,6 +1060,7 @@ def finish_run(root: str, name: str, config: CrawlConfig | None = None) -> dict[
         rid = run["run"]
         rows = []
         counts: Counter[str] = Counter()
+        by_host: dict[str, Counter[str]] = {}
         for url, host, st, outcome, detail, _status in state.outcomes(rid):
             if st == QUEUED:
                 outcome = str(Reason.DEFERRED)
@@ -1062,6 +1069,7 @@ def finish_run(root: str, name: str, config: CrawlConfig | None = None) -> dict[
                 outcome = str(Reason.INTERRUPTED)
                 detail = "request in flight when the crawl stopped; not sent again"
             counts[outcome] += 1
+            by_host.setdefault(host, Counter())[outcome] += 1
             if outcome != PAGE:
                 rows.append(_reject_row(rid, url, host, Stage.CRAWL, outcome, detail))
         pairs_path = d.pairs(rid)
@@ -1085,6 +1093,8 @@ def finish_run(root: str, name: str, config: CrawlConfig | None = None) -> dict[
         stats["outcomes"] = dict(sorted(counts.items()))
         stats["align"] = align_stats
         stats["deferred"] = counts.get(str(Reason.DEFERRED), 0)
+        top = sorted(by_host.items(), key=lambda kv: -sum(kv[1].values()))[:100]
+        stats["by_host"] = {h: dict(sorted(c.items())) for h, c in top}
         state.set_run(rid, status="finished", files=files, stats=stats)
         summary = {**run, "status": "finished", "files": files, "stats": stats}
         with open(d.summary(rid), "w", encoding="utf-8") as fh:
