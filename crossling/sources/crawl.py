@@ -617,6 +617,8 @@ class Crawler:
                 headers.append(("If-Modified-Since", known["last_modified"]))
         if entry.tries == 0:
             self.sent += 1
+        # The request goes out now: the next one to this host waits the (robots) delay from here.
+        slot.next_at = max(slot.next_at, time.monotonic() + slot.delay)
         self.state.mark_sent(self.run, url, entry.tries + 1)
         try:
             f = await self._get(url, headers)

@@ -65,6 +65,7 @@ class LoopbackSite:
         self.host, self.port = host, port
         self.routes, self.latency = routes, latency
         self.counts: Counter[str] = Counter()
+        self.log: list[tuple[float, str, dict[str, str]]] = []  # (monotonic time, path, headers)
         self.modified = formatdate(time.time() - 86400, usegmt=True)
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -79,10 +80,9 @@ class LoopbackSite:
     async def _page(self, request: Any) -> Any:
         from aiohttp import web
 
-        path = request.path
-        self.counts[path] += 1
         if self.latency:
             await asyncio.sleep(self.latency)
+        path = request.path
         if path not in self.pages:
             return web.Response(status=404, text="not found\n")
         ctype, body = self.pages[path]
@@ -102,7 +102,14 @@ class LoopbackSite:
     async def _serve(self) -> None:
         from aiohttp import web
 
-        app = web.Application()
+        @web.middleware
+        async def count(request: Any, handler: Any) -> Any:
+            path = request.path_qs if request.query_string else request.path
+            self.counts[path] += 1
+            self.log.append((time.monotonic(), path, dict(request.headers)))
+            return await handler(request)
+
+        app = web.Application(middlewares=[count])
         if self.routes is not None:
             self.routes(app)
         app.router.add_route("GET", "/{tail:.*}", self._page)

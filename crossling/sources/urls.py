@@ -96,8 +96,13 @@ def _remove_dot_segments(path: str) -> str:
 
 
 def absolute(base: str, href: str) -> str:
-    """``href`` resolved against ``base`` (whitespace stripped, as browsers do)."""
-    return urljoin(base, href.strip().replace("\n", "").replace("\t", "").replace("\r", ""))
+    """``href`` resolved against ``base`` (whitespace stripped, as browsers do); an unparsable
+    ``href`` comes back as it is (normalizing it then says why it is no URL)."""
+    href = href.strip().replace("\n", "").replace("\t", "").replace("\r", "")
+    try:
+        return urljoin(base, href)
+    except ValueError:
+        return href
 
 
 def scheme_of(url: str) -> str:
@@ -107,7 +112,10 @@ def scheme_of(url: str) -> str:
 
 def netloc_of(url: str) -> str:
     """``host[:port]`` of a normalized URL (the per-host queue key and the ``crawl:`` source)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return scheme_of(url) or "-"
     return parts.netloc.lower() or parts.scheme.lower() or "-"
 
 
