@@ -372,7 +372,8 @@ class Crawler:
         for sub in ("warc", "rejects", "pairs", "runs"):
             os.makedirs(self.dir.sub(sub), exist_ok=True)
         self.state = CrawlState(self.dir.state)
-        self._log = open(self.dir.sub("crawl.log"), "a", encoding="utf-8")  # noqa: SIM115
+        # Line-buffered: each event reaches the file even if the process is killed.
+        self._log = open(self.dir.sub("crawl.log"), "a", encoding="utf-8", buffering=1)  # noqa: SIM115
         resumed = self.state.open_run()
         if resumed:
             self.run = resumed["run"]
