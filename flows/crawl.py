@@ -173,7 +173,8 @@ def run_crawl(params: CrawlParams) -> dict[str, Any]:
     return crawl_flow(params)
 
 
-def print_summary(out: dict[str, Any], stream=sys.stdout) -> None:
+def print_summary(out: dict[str, Any], stream=None) -> None:
+    stream = stream or sys.stdout
     run = out["run"]
     stats = run["stats"]
     print(

@@ -171,7 +171,7 @@ def refused_reason(ip: str) -> str | None:
         return "not an IP address"
     if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
         addr = addr.ipv4_mapped
-    for name in ("loopback", "link_local", "multicast", "private", "unspecified", "reserved"):
+    for name in ("loopback", "link_local", "multicast", "unspecified", "private", "reserved"):
         if getattr(addr, f"is_{name}"):
             return name.replace("_", "-")
     if not addr.is_global:
