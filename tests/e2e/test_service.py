@@ -33,6 +33,7 @@ pytestmark = pytest.mark.slow
 
 DEPLOYMENTS = {
     "corpus": "corpus",
+    "crawl": "crawl",
     "train": "crossling-train",
     "evaluate": "crossling-evaluate",
     "pipeline": "crossling-pipeline",
