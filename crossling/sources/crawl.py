@@ -326,6 +326,7 @@ class HostSlot:
 
 ALLOW_ALL = "allow-all"
 QUEUE_CAP = 2000  # URLs of one host held in memory; the rest waits in SQLite
+MEMORY_CAP = 100_000  # URLs held in memory over all hosts
 
 
 class Crawler:
@@ -353,6 +354,7 @@ class Crawler:
         self.bytes = 0
         self.sent = 0
         self.active = 0
+        self.in_memory = 0  # frontier entries held in the per-host queues
         self.stop_reason: str | None = None
         self._cond: asyncio.Condition | None = None
         self._retry_seq = 0
@@ -445,6 +447,7 @@ class Crawler:
         """Record a discovered URL: queued, or finished at once with the reason it is not
         fetched. Each URL once per run (the seen-set)."""
         outcome = detail = None
+        raw = raw.encode("utf-8", "replace").decode("utf-8")  # lone surrogates cannot be stored
         try:
             url = normalize_url(raw)
         except UrlError as e:
@@ -474,11 +477,12 @@ class Crawler:
             self.stats[f"outcome:{outcome}"] += 1
             return
         slot = self._slot(host)
-        if slot.overflow or len(slot.queue) >= QUEUE_CAP:
-            slot.overflow = True
+        if slot.overflow or len(slot.queue) >= QUEUE_CAP or self.in_memory >= MEMORY_CAP:
+            slot.overflow = True  # it waits in SQLite; _refill loads it when its turn comes
         else:
             slot.queue.append(Entry(url, host, depth, seq, chain))
             slot.cursor = seq
+            self.in_memory += 1
 
     # --- scheduling ------------------------------------------------------------------------
 
@@ -523,6 +527,7 @@ class Crawler:
                 if not self._budget_left():
                     return None if self.active == 0 else 3600.0
                 entry = slot.queue.popleft()
+                self.in_memory -= 1
             return slot, entry
         if wait is None and self.active:
             wait = 3600.0
@@ -533,6 +538,7 @@ class Crawler:
         for e in rows:
             slot.queue.append(e)
             slot.cursor = e.seq
+        self.in_memory += len(rows)
         if len(rows) < QUEUE_CAP:
             slot.overflow = False
 
@@ -773,7 +779,15 @@ class Crawler:
                     self._discover(loc, entry.depth + 1, referrer=url)
                 return
             where = archived or self.pages.write(ex)
-            links = parse_page(url, f.body) if f.mime != "text/plain" else PageLinks([], {}, None)
+            # From here on the URL is a page (it is archived): a body that breaks the link
+            # parser gives no links, never a second outcome.
+            try:
+                links = (
+                    parse_page(url, f.body) if f.mime != "text/plain" else PageLinks([], {}, None)
+                )
+            except Exception as e:
+                log.warning("crawl: no links from %s: %r", url, e)
+                links = PageLinks([], {}, None)
             alternates = {}
             for code, href in links.alternates.items():
                 with contextlib.suppress(UrlError):

@@ -113,7 +113,9 @@ class LoopbackSite:
         if self.routes is not None:
             self.routes(app)
         app.router.add_route("GET", "/{tail:.*}", self._page)
-        runner = web.AppRunner(app, access_log=None)
+        runner = web.AppRunner(
+            app, access_log=None, handler_cancellation=True, shutdown_timeout=1.0
+        )
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port, backlog=512)
         await site.start()

@@ -66,8 +66,12 @@ def hostile_pages(other: str, private: str) -> dict[str, tuple[str, bytes]]:
         "/robots.txt": ("text/plain", b"User-agent: *\nDisallow: /private/\n"),
         "/binary.html": ("text/html", random.Random(1).randbytes(4096)),  # a ZIP, say
         # windows-1251 bytes declared as UTF-8 in both the header and <meta>.
-        "/cp1251.html": ("text/html; charset=utf-8", html(f"<p>{RUSSIAN}</p>", charset="cp1251")
-                         .replace(b'charset="cp1251"', b'charset="utf-8"')),  # fmt: skip
+        "/cp1251.html": (
+            "text/html; charset=utf-8",
+            html(f"<p>{RUSSIAN}</p>", charset="cp1251").replace(
+                b'charset="cp1251"', b'charset="utf-8"'
+            ),
+        ),  # fmt: skip
         "/image.png": ("image/png", b"\x89PNG\r\n\x1a\n" + bytes(100)),
     }
 
@@ -91,7 +95,9 @@ def hostile_routes(state: dict, other: str, private: str):
         state["flaky"] = state.get("flaky", 0) + 1
         if state["flaky"] == 1:
             return web.Response(status=500, text="try again")
-        return web.Response(body=html(f"<p>{ENGLISH} Flaky but fine.</p>"), content_type="text/html")
+        return web.Response(
+            body=html(f"<p>{ENGLISH} Flaky but fine.</p>"), content_type="text/html"
+        )
 
     def redirect(target: str):
         async def handler(request):
@@ -125,7 +131,9 @@ def hostile_routes(state: dict, other: str, private: str):
 
     async def calendar(request):
         m = int(request.query.get("m", "0"))
-        body = html(f'<p>Month {m}</p><a href="/cal?m={m + 1}">next</a> <a href="/cal?m={m - 1}">prev</a>')
+        body = html(
+            f'<p>Month {m}</p><a href="/cal?m={m + 1}">next</a> <a href="/cal?m={m - 1}">prev</a>'
+        )
         return web.Response(body=body, content_type="text/html")
 
     def add(app):

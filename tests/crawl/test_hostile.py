@@ -3,7 +3,6 @@ reason, nothing hangs, memory stays bounded, refused addresses get no request at
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 
@@ -144,7 +143,9 @@ def test_hostile_site_every_url_ends_as_a_page_or_a_reason(hostile, tmp_path):
     for r in rows["rejects"]:
         by_url.setdefault(r["url"], []).append((r["stage"], r["reason"]))
     assert set(by_url) == set(out)
-    assert all(len(v) == 1 for v in by_url.values()), {u: v for u, v in by_url.items() if len(v) > 1}
+    assert all(len(v) == 1 for v in by_url.values()), {
+        u: v for u, v in by_url.items() if len(v) > 1
+    }
     assert by_url[f"{base}/binary.html"] == [("read", "binary")]
     assert by_url[f"{base}/private/secret.html"] == [("crawl", "robots")]
     assert by_url[f"{private.url}/x"] == [("crawl", "blocked_address")]
@@ -160,9 +161,7 @@ def test_robots_crawl_delay_spaces_requests(tmp_path):
         **{f"/{p}": ("text/html", b"<p>page</p>") for p in "abc"},
     }
     with LoopbackSite(pages) as site:
-        cfg = CrawlConfig(
-            allow_hosts=[f"127.0.0.1:{site.port}"], delay=0.0, per_host_concurrency=4
-        )
+        cfg = CrawlConfig(allow_hosts=[f"127.0.0.1:{site.port}"], delay=0.0, per_host_concurrency=4)
         crawl(str(tmp_path), "polite", [site.url + "/"], cfg)
         times = [t for t, path, _h in site.log if path != "/robots.txt"]
         agents = {h.get("User-Agent") for _t, _p, h in site.log}
@@ -191,5 +190,3 @@ def test_unreachable_robots_txt_refuses_the_host(tmp_path):
     out = outcomes(str(tmp_path), "r")
     assert [o for _s, o, _d in out.values()] == ["robots"]
     assert "unreachable" in next(iter(out.values()))[2]
-
-

@@ -78,7 +78,9 @@ def test_scope_compares_hosts_without_port():
     assert scope.allows("https://other.org/blog/post")
     assert not scope.allows("https://other.org/shop/")
     assert not scope.allows("https://sub.example.org/")
-    assert Scope(frozenset({"example.org"}), include_subdomains=True).allows("https://a.example.org/")
+    assert Scope(frozenset({"example.org"}), include_subdomains=True).allows(
+        "https://a.example.org/"
+    )
 
 
 def test_parse_page_links_alternates_nofollow():
