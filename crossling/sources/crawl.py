@@ -384,7 +384,9 @@ class Crawler:
             self.run = new_run_id()
             self.resumed = False
         self.state.begin(self.run)
-        self.scope = self._scope(self.seeds)
+        # A resumed run keeps the scope its seeds gave it (seeds given now are added to it).
+        run_seeds = list(dict.fromkeys((resumed["seeds"] if resumed else []) + self.seeds))
+        self.scope = self._scope(run_seeds)
         info = crawlwarc.warcinfo(self.name, self.run, self.agent, self.cfg.obey_robots)
         self.pages = crawlwarc.WarcSeries(
             self.dir.warc, self.run, crawlwarc.PAGES, max_bytes=self.cfg.max_warc_bytes, info=info
@@ -395,6 +397,9 @@ class Crawler:
         if self.resumed:
             self._event("resume", run=self.run)
             self._recover()
+            with self.state.transaction():
+                for seed in self.seeds:  # already seen unless new: the seen-set decides
+                    self._discover(seed, 0, referrer=None)
         else:
             prev = self.state.previous_run(self.run)
             self.state.start_run(self.run, self.seeds, self.cfg.model_dump(mode="json"))

@@ -142,3 +142,36 @@ def test_align_texts_estimates_the_length_ratio_across_scripts():
         ("We stay at home and read books.", "我们待在家里看书。"),
     ]
     assert min(score for *_x, score in beads) > 0.3
+
+
+def test_a_rejects_parquet_passes_through_and_balances(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from crossling import pipeline
+    from crossling.documents import REJECTS_SCHEMA
+
+    rows = [
+        {"id": "a", "source": "crawl:x.org", "url": "http://x.org/a", "stage": "crawl",
+         "reason": "robots", "detail": "disallowed"},
+        {"id": "b", "source": "crawl:y.org", "url": "http://y.org/b", "stage": "crawl",
+         "reason": "timeout", "detail": None},
+    ]  # fmt: skip
+    path = tmp_path / "crawl-rejects.parquet"
+    pq.write_table(pa.Table.from_pylist(rows, schema=REJECTS_SCHEMA), path)
+    # A hand-made file with a missing id and reason: still one row each, never a failed run.
+    loose = pa.table(
+        {"id": [None], "source": ["crawl:z.org"], "stage": ["crawl"], "reason": [None]}
+    )
+    pq.write_table(loose, tmp_path / "loose.parquet")
+    manifest = pipeline.run_local(
+        [str(path), str(tmp_path / "loose.parquet")], str(tmp_path / "root"), "r"
+    )
+    cons = manifest["conservation"]
+    assert cons["balanced"] and cons["inputs"] == cons["rejects"] == 3
+    assert set(cons["by_source"]) == {"crawl:x.org", "crawl:y.org", "crawl:z.org"}
+    assert manifest["counts"]["by_reason"] == {
+        "crawl/robots": 1,
+        "crawl/timeout": 1,
+        "crawl/read_error": 1,
+    }
