@@ -310,7 +310,7 @@ def _pair_row(rec: dict[str, Any], heldout_fraction: float) -> dict[str, Any] | 
         "method": "parallel",
         "model": None,
         "score": rec.get("score"),
-        "split": split_of(rec["id"], heldout_fraction),
+        "split": split_of(rec.get("split_key") or rec["id"], heldout_fraction),
     }
 
 

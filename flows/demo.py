@@ -14,7 +14,7 @@ DEMO_NAME = "demo"
 # leaves every language a few evaluation documents.
 DEMO_CONFIG = {"heldout_fraction": 0.15}
 DEMO_SITE_CRAWL = "demo-site"
-# The demo website is ours and on loopback: no delay; its translations are aligned for the two
+# The demo website is ours and on loopback: no delay. Its translations are aligned for the two
 # directions the demo's translation model trains on.
 DEMO_CRAWL_CONFIG = {"per_host_concurrency": 8, "align": {"directions": ["en-de", "en-fr"]}}
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from crossling.documents import TEXT_PREFIX_CHARS, Reason, Stage, make_id
+from crossling.documents import TEXT_PREFIX_CHARS, Reason, Stage, content_hash, make_id
 
 # Gale & Church (1993), Table 5: bead priors (1-0 and 0-1 share 0.0099; 2-1 and 1-2 share 0.089).
 PRIORS = {(1, 1): 0.89, (1, 0): 0.0099 / 2, (0, 1): 0.0099 / 2, (2, 1): 0.089 / 2,
@@ -39,8 +39,14 @@ class AlignConfig(BaseModel):
     enabled: bool = Field(True, description="Align pages that name each other as translations.")
     directions: list[str] = Field(
         default_factory=list,
-        description="Language pairs to align, as src-tgt (e.g. en-de); every pair of languages "
-        "that name each other when empty (English first, else alphabetical).",
+        description="Language pairs to align, as src-tgt (e.g. en-de); when empty, every pair "
+        "the pivot allows (the pivot first, else alphabetical).",
+    )
+    pivot: str | None = Field(
+        "en",
+        description="Align each page only with the page of this language in its group (en-xx "
+        "pairs). None aligns every two languages that name each other; a sentence then sits in "
+        "several pairs, which may fall on both sides of the train/held-out split.",
     )
     min_score: float = Field(
         0.1,
@@ -149,14 +155,14 @@ def _lang(code: str) -> str:
     return code.split("-", 1)[0].split("_", 1)[0].lower()
 
 
-def _direction(a: str, b: str, directions: list[str]) -> tuple[str, str] | None:
+def _direction(a: str, b: str, directions: list[str], first: str) -> tuple[str, str] | None:
     if directions:
         if f"{a}-{b}" in directions:
             return a, b
         if f"{b}-{a}" in directions:
             return b, a
         return None
-    if a == "en" or (b != "en" and a < b):
+    if a == first or (b != first and a < b):
         return a, b
     return b, a
 
@@ -232,7 +238,9 @@ def align_run(
                 done.add(key)
                 if "page" not in (state.page_outcome(run, a), state.page_outcome(run, b)):
                     continue  # both unchanged since an earlier run: aligned then
-                d = _direction(langs[a], langs[b], cfg.directions)
+                if cfg.pivot and cfg.pivot not in (langs[a], langs[b]):
+                    continue
+                d = _direction(langs[a], langs[b], cfg.directions, cfg.pivot or "en")
                 if d is None:
                     continue
                 src, tgt = (a, b) if d[0] == langs[a] else (b, a)
@@ -244,8 +252,11 @@ def align_run(
                 for k, (s, t, score) in enumerate(beads):
                     ok = s and t and len(s) >= cfg.min_chars and len(t) >= cfg.min_chars
                     if ok and score >= cfg.min_score:
+                        # Pairs sharing a source sentence (en-de, en-fr of one English page) share
+                        # the split: a sentence is never both trained on and held out.
                         row = {"src_lang": d[0], "tgt_lang": d[1], "src_text": s, "tgt_text": t,
-                               "score": round(score, 4), "origin_id": origin}  # fmt: skip
+                               "score": round(score, 4), "origin_id": origin,
+                               "split_key": content_hash(s)}  # fmt: skip
                         out.write(json.dumps(row, ensure_ascii=False) + "\n")
                         stats["pairs"] += 1
                         continue

@@ -371,8 +371,9 @@ def _pair_record(obj: dict, source: str, key: str, uri: str, offset: int) -> dic
     # Optional: the aligner's score and the DOCS id of the source side (crawled translations).
     if isinstance(obj.get("score"), int | float) and not isinstance(obj["score"], bool):
         rec["score"] = float(obj["score"])
-    if isinstance(obj.get("origin_id"), str):
-        rec["origin_id"] = obj["origin_id"]
+    for key in ("origin_id", "split_key"):  # split_key: pairs sharing it share the split
+        if isinstance(obj.get(key), str):
+            rec[key] = obj[key]
     return rec
 
 

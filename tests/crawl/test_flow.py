@@ -56,6 +56,15 @@ def test_crawl_flow_builds_a_version_with_docs_and_aligned_pairs(data_root, caps
             and p["tgt_text"].startswith("Der Morgen begann grau und kalt")
             for p in pairs
         )
+        # Pairs that share a sentence (en-de and en-fr of one English page) share the split.
+        from crossling.documents import content_hash
+
+        sides: dict[str, set[str]] = {}
+        for p in pairs:
+            for text in (p["src_text"], p["tgt_text"]):
+                sides.setdefault(content_hash(text), set()).add(p["split"])
+        assert all(len(v) == 1 for v in sides.values())
+        assert {p["split"] for p in pairs} == {"train", "heldout"}
         keys = {a.key for a in artifacts("crawl-site-%", like=True)}
         assert {"crawl-site-outcomes", "crawl-site-hosts", "crawl-site-summary"} <= keys
         assert {"crawl-site-progress"} <= keys
