@@ -13,6 +13,8 @@ import unicodedata
 from collections import Counter
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
 from pydantic import BaseModel, Field
 
 from crossling.documents import Reason
@@ -46,11 +48,24 @@ _BOILERPLATE = (
     "accept all",
     "all rights reserved",
 )
-_SYMBOLS = re.compile(r"#|\.\.\.|…|[{}<>\[\]|=;$%^~_\\]")
 
 
-def normalize_text(text: str) -> str:
-    """NFC, control characters removed, whitespace folded, one newline between paragraphs."""
+# Lone UTF-16 surrogates: valid in JSON ("\ud800") and in Python strings, but not UTF-8, so
+# fastText, pyarrow and every file format refuse them.
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+
+
+def strip_surrogates(text: str) -> str:
+    """Lone surrogates replaced by U+FFFD (the replacement character)."""
+    return _SURROGATES.sub("\ufffd", text)
+
+
+def normalize_text(text: str, *, fold: bool = True) -> str:
+    """NFC, lone surrogates replaced, control characters removed, whitespace folded (one space;
+    one newline between paragraphs). ``fold=False`` only makes the text safe to store."""
+    text = _SURROGATES.sub("\ufffd", text)
+    if not fold:
+        return _CONTROL.sub("", text)
     text = unicodedata.normalize("NFC", text)
     text = _CONTROL.sub("", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -70,15 +85,38 @@ _LETTERLESS_TOKEN = re.compile(r"(?<!\S)[\d\W_]+(?!\S)")
 _SPACELESS_UNIT = re.compile(r"[^\W_]")
 
 
-def _top_ngram_frac(units: list[str], n: int, total_chars: int) -> float:
-    """Gopher: share of characters covered by the most frequent word n-gram (if it repeats)."""
-    if len(units) < n + 1:
-        return 0.0
-    grams = Counter(zip(*(units[i:] for i in range(n)), strict=False))
-    gram, count = grams.most_common(1)[0]
-    if count < 2:
-        return 0.0
-    return sum(map(len, gram)) * count / max(1, total_chars)
+def _top_ngram_fracs(units: list[str], total_chars: int) -> tuple[float, float, float]:
+    """Gopher: share of characters covered by the most frequent word 2-, 3- and 4-gram (0 when
+    it does not repeat). Words become integer ids, an n-gram a 64-bit rolling code of its ids,
+    and the counting is a numpy sort of those codes (no tuples, no Counter of n-grams)."""
+    n = len(units)
+    if n < 3:
+        return 0.0, 0.0, 0.0
+    index: dict[str, int] = {}
+    ids = np.fromiter((index.setdefault(w, len(index)) for w in units), np.uint64, n)
+    lengths = np.fromiter(map(len, units), np.int64, n)
+    out = []
+    codes = ids.copy()
+    with np.errstate(over="ignore"):  # the codes wrap around: a hash, collisions negligible
+        for k in (2, 3, 4):
+            if n < k + 1:
+                out.append(0.0)
+                continue
+            codes = codes[:-1] * _GRAM_MULT + ids[k - 1 :]
+            vals, first, counts = np.unique(codes, return_index=True, return_counts=True)
+            best = np.flatnonzero(counts == counts.max())
+            top = int(best[first[best].argmin()])  # ties: the earliest, as Counter.most_common
+            if counts[top] < 2:
+                out.append(0.0)
+                continue
+            start = int(first[top])
+            gram_chars = int(lengths[start : start + k].sum())
+            out.append(gram_chars * int(counts[top]) / max(1, total_chars))
+    return out[0], out[1], out[2]
+
+
+_GRAM_MULT = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant (golden ratio)
+_SYMBOL_STRINGS = ("#", "...", "…", *"{}<>[]|=;$%^~_\\")
 
 
 def quality_signals(text: str) -> dict[str, Any]:
@@ -101,6 +139,7 @@ def quality_signals(text: str) -> dict[str, Any]:
     dup_line_chars = sum(len(ln) * (c - 1) for ln, c in line_counts.items() if c > 1)
     lowered = text.lower()
     n_lines = max(1, len(lines))
+    top2, top3, top4 = _top_ngram_fracs(units, total_chars)
     return {
         "n_chars": n_chars,
         "n_units": n_units,  # words, or letters for spaceless scripts
@@ -108,12 +147,12 @@ def quality_signals(text: str) -> dict[str, Any]:
         "n_lines": len(lines),
         "dup_line_frac": dup_lines / n_lines,
         "dup_line_char_frac": dup_line_chars / max(1, n_chars),
-        "top_2gram_frac": _top_ngram_frac(units, 2, total_chars),
-        "top_3gram_frac": _top_ngram_frac(units, 3, total_chars),
-        "top_4gram_frac": _top_ngram_frac(units, 4, total_chars),
+        "top_2gram_frac": top2,
+        "top_3gram_frac": top3,
+        "top_4gram_frac": top4,
         "alpha_unit_frac": alpha_units / max(1, n_units),
         "letter_frac": letters / max(1, len(sample)),
-        "symbol_per_unit": len(_SYMBOLS.findall(text)) / max(1, n_units),
+        "symbol_per_unit": sum(map(text.count, _SYMBOL_STRINGS)) / max(1, n_units),
         "bullet_line_frac": sum(1 for ln in lines if ln.lstrip().startswith(_BULLETS)) / n_lines,
         "ellipsis_line_frac": sum(1 for ln in lines if ln.rstrip().endswith(("...", "…")))
         / n_lines,
@@ -124,6 +163,33 @@ def quality_signals(text: str) -> dict[str, Any]:
         )
         / n_lines,
     }
+
+
+# The signals of quality_signals() as tag columns (prefixed q_), in the order they are measured.
+QUALITY_SIGNALS = [
+    pa.field("q_n_chars", pa.int32()),
+    pa.field("q_n_units", pa.int32()),
+    pa.field("q_spaceless", pa.bool_()),
+    pa.field("q_n_lines", pa.int32()),
+    *(
+        pa.field(f"q_{k}", pa.float32())
+        for k in (
+            "dup_line_frac",
+            "dup_line_char_frac",
+            "top_2gram_frac",
+            "top_3gram_frac",
+            "top_4gram_frac",
+            "alpha_unit_frac",
+            "letter_frac",
+            "symbol_per_unit",
+            "bullet_line_frac",
+            "ellipsis_line_frac",
+        )
+    ),
+    pa.field("q_lorem_ipsum", pa.bool_()),
+    pa.field("q_mojibake_per_unit", pa.float32()),
+    pa.field("q_boilerplate_line_frac", pa.float32()),
+]
 
 
 class Thresholds(BaseModel):

@@ -29,8 +29,8 @@ from crossling.evaluate.suite import ContaminationError, EvalConfig
 from crossling.storage import DataRoot, atomic_open
 from flows.common import artifact_key, emit
 from tasks.evaluate import evaluate_checkpoint_task
+from tasks.events import EVAL_COMPLETED
 
-EVENT = "crossling.eval.completed"
 DEFAULT_ROOT = os.environ.get("CROSSLING_ROOT", "./data")
 
 
@@ -89,7 +89,7 @@ def publish_model(
         regressed[report.checkpoint_label(r)] = regs
         ref_dir = data.eval_dir(model_name, r["run_version"], r["step"])
         emit(
-            EVENT,
+            EVAL_COMPLETED,
             f"crossling.model.{model_name}",
             {
                 "root": root,

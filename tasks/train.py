@@ -24,8 +24,8 @@ from crossling.train.checkpoint import list_checkpoints
 from crossling.train.config import TrainConfig
 from crossling.train.corpus import CorpusNotFound, TrainCorpus
 from crossling.train.run import RunPlan, execute, prepare_run
+from tasks.events import CHECKPOINT_SAVED
 
-CHECKPOINT_EVENT = "crossling.checkpoint.saved"
 _PERMANENT = (CorpusNotFound, ValueError, KeyError, FileNotFoundError)
 
 
@@ -50,7 +50,7 @@ def checkpoint_event_payload(plan: RunPlan, path: str, step: int) -> dict[str, A
 
 def emit_checkpoint_saved(plan: RunPlan, path: str, step: int) -> None:
     emit_event(
-        event=CHECKPOINT_EVENT,
+        event=CHECKPOINT_SAVED,
         resource={
             "prefect.resource.id": f"crossling.model.{plan.model_name}",
             "prefect.resource.name": plan.model_name,

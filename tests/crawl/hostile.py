@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import zlib
 
-import pyarrow.parquet as pq
 from aiohttp import web
 
 from crossling.sources.crawl import CrawlDir
@@ -181,9 +179,8 @@ def outcomes(root: str, name: str, run: str | None = None) -> dict[str, tuple[st
 
 
 def version_rows(manifest: dict, root: str) -> dict[str, list[dict]]:
-    """DOCS, PAIRS and REJECTS rows of a version, by kind."""
-    vdir = os.path.join(root, "corpora", manifest["name"], manifest["version"])
-    out: dict[str, list[dict]] = {"docs": [], "pairs": [], "rejects": []}
-    for f in manifest["files"]:
-        out[f["kind"]].extend(pq.read_table(os.path.join(vdir, f["path"])).to_pylist())
-    return out
+    """DOCS, PAIRS and REJECTS rows of a version (through the corpus API), by kind."""
+    from crossling.corpus import open_version
+
+    v = open_version(root, manifest["name"], manifest["version"])
+    return {kind: v.table(kind).to_pylist() for kind in ("docs", "pairs", "rejects")}

@@ -1,0 +1,19 @@
+"""The events crossling emits (names, resources, payloads: docs/CONTRACTS.md "Events").
+
+Every flow, task and test names events through these constants; deployments/prefect.yaml
+(triggers) spells the same strings.
+"""
+
+from __future__ import annotations
+
+CORPUS_PUBLISHED = "crossling.corpus.published"  # resource crossling.corpus.<name>
+CHECKPOINT_SAVED = "crossling.checkpoint.saved"  # resource crossling.model.<model_name>
+EVAL_COMPLETED = "crossling.eval.completed"  # resource crossling.model.<model_name>
+
+
+def corpus_resource(name: str) -> str:
+    return f"crossling.corpus.{name}"
+
+
+def model_resource(model_name: str) -> str:
+    return f"crossling.model.{model_name}"
