@@ -28,6 +28,9 @@ def test_crawl_flow_builds_a_version_with_docs_and_aligned_pairs(data_root, caps
                 delay=0.0,
                 concurrency=8,
                 config={"align": {"directions": ["en-de", "en-fr"]}},
+                # As the demo: a held-out share that needs no top-up by the split stage (which
+                # moves single rows, not split-key groups).
+                corpus_config={"heldout_fraction": 0.15},
                 workers=1,
             )
         )

@@ -351,6 +351,9 @@ def test_crawl_deployment_builds_a_version_that_starts_training(service: Service
             "delay": 0.0,
             "max_depth": 2,
             "workers": 1,
+            # Enough held-out pairs per direction that the split stage tops up none (it moves
+            # single rows, which would split the groups of pairs sharing an English sentence).
+            "corpus_config": {"heldout_fraction": 0.15},
         }
         run = run_deployment(
             "crawl/crawl", parameters={"params": params}, timeout=600, poll_interval=2
