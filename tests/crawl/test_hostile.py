@@ -190,3 +190,32 @@ def test_unreachable_robots_txt_refuses_the_host(tmp_path):
     out = outcomes(str(tmp_path), "r")
     assert [o for _s, o, _d in out.values()] == ["robots"]
     assert "unreachable" in next(iter(out.values()))[2]
+
+
+def test_sitemaps_named_by_robots_and_given_as_seeds(tmp_path):
+    with LoopbackSite({"/": ("text/html", b"<p>no links here</p>")}) as site:
+        base = site.url
+        urlset = (
+            '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            + "".join(f"<url><loc>{base}/{p}</loc></url>" for p in ("a", "b"))
+            + "</urlset>"
+        )
+        site.pages.update(
+            {
+                "/robots.txt": ("text/plain", f"User-agent: *\nSitemap: {base}/sm.xml\n".encode()),
+                "/sm.xml": ("application/xml", urlset.encode()),
+                "/other.xml": ("application/xml", urlset.replace("/a<", "/c<").encode()),
+                **{f"/{p}": ("text/html", b"<p>listed in a sitemap</p>") for p in "abc"},
+            }
+        )
+        cfg = CrawlConfig(allow_hosts=[f"127.0.0.1:{site.port}"], delay=0.0)
+        crawl(str(tmp_path), "sm", [base + "/", base + "/other.xml"], cfg)
+    out = {u: o for u, (_s, o, _d) in outcomes(str(tmp_path), "sm").items()}
+    assert out == {
+        f"{base}/": "page",
+        f"{base}/other.xml": "sitemap",
+        f"{base}/sm.xml": "sitemap",
+        f"{base}/a": "page",
+        f"{base}/b": "page",
+        f"{base}/c": "page",
+    }
