@@ -216,8 +216,8 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="ROOT", help="data root")
     p.add_argument("--name", required=True, help="crawl name (and corpus name)")
     p.add_argument("--corpus", help="corpus name (default: the crawl name)")
-    p.add_argument("--max-pages", type=int, metavar="N")
-    p.add_argument("--max-depth", type=int, metavar="D")
+    p.add_argument("--max-pages", type=int, metavar="N", help="requests for pages in this run")
+    p.add_argument("--max-depth", type=int, metavar="D", help="links away from a seed")
     p.add_argument(
         "--allow-host",
         action="append",
