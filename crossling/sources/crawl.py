@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import email.utils
 import heapq
 import json
 import logging
@@ -683,7 +682,7 @@ class Crawler:
                 peer = resp.connection.transport.get_extra_info("peername")
                 ip = peer[0] if peer else None
             mime = (resp.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-            if 200 <= status < 300 and mime and not self._wanted_type(url, mime):
+            if 200 <= status < 300 and mime and not self._wanted_type(mime):
                 raise Refused(Reason.NOT_TEXT, f"content type {mime!r} (HTTP {status})", status)
             if resp.content_length is not None and resp.content_length > cap:
                 raise Refused(
@@ -721,7 +720,7 @@ class Crawler:
             body = b"".join(out) if d is not None else bytes(raw)
             return Fetched(url, status, resp.reason or "", rh, bytes(raw), body, ip, headers)
 
-    def _wanted_type(self, url: str, mime: str) -> bool:
+    def _wanted_type(self, mime: str) -> bool:
         return mime in self.cfg.content_types or mime in SITEMAP_TYPES
 
     # --- what a response means ---------------------------------------------------------------
@@ -1159,7 +1158,3 @@ def crawl(
     cfg = config or CrawlConfig()
     asyncio.run(Crawler(root, name, seeds, cfg, on_progress=on_progress).run())
     return finish_run(root, name, cfg)
-
-
-def http_date(ts: float) -> str:
-    return email.utils.formatdate(ts, usegmt=True)

@@ -194,14 +194,6 @@ class CrawlState:
             for old in list(self._recent)[:50_000]:
                 del self._recent[old]
 
-    def seen(self, run: str, url: str) -> bool:
-        return (
-            self.db.execute(
-                "SELECT 1 FROM frontier WHERE run = ? AND url = ?", (run, url)
-            ).fetchone()
-            is not None
-        )
-
     def queued(self, run: str, host: str, after_seq: int, limit: int) -> list[Entry]:
         """Queued URLs of a host in discovery order, after ``after_seq``."""
         cur = self.db.execute(
