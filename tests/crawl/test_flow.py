@@ -88,3 +88,19 @@ def test_crawl_cli_usage_errors(tmp_path, capsys):
                  "nohost"]) == 2  # fmt: skip
     assert "HOST:PORT" in capsys.readouterr().err
     assert main(["crawl", "http://127.0.0.1/", "--out", root, "--name", "bad name"]) == 2
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_server")
+def test_demo_crawls_its_website_once_and_reuses_the_crawl(data_root):
+    from flows.demo import DEMO_NAME, DEMO_SITE_CRAWL, crawl_demo_site
+
+    first = crawl_demo_site(data_root, workers=1)
+    assert first["new"] and first["balanced"] and first["counts"]["pairs"] > 1000
+    again = crawl_demo_site(data_root, workers=1)  # a second `crossling demo` on the same root
+    assert not again["new"] and again["version"] == first["version"]
+    from crossling.sources.crawl import runs
+
+    (run,) = runs(data_root, DEMO_SITE_CRAWL)
+    assert run["version"] == first["version"] and run["stats"]["outcomes"]["page"] == 118
+    assert DEMO_NAME == "demo"
