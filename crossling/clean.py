@@ -63,10 +63,12 @@ def strip_surrogates(text: str) -> str:
 def normalize_text(text: str, *, fold: bool = True) -> str:
     """NFC, lone surrogates replaced, control characters removed, whitespace folded (one space;
     one newline between paragraphs). ``fold=False`` only makes the text safe to store."""
-    text = _SURROGATES.sub("\ufffd", text)
+    if not text.isascii():  # ASCII has no surrogates and is already NFC
+        text = _SURROGATES.sub("\ufffd", text)
+        if fold and not unicodedata.is_normalized("NFC", text):
+            text = unicodedata.normalize("NFC", text)
     if not fold:
         return _CONTROL.sub("", text)
-    text = unicodedata.normalize("NFC", text)
     text = _CONTROL.sub("", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _SPACES.sub(" ", text)
@@ -87,36 +89,46 @@ _SPACELESS_UNIT = re.compile(r"[^\W_]")
 
 def _top_ngram_fracs(units: list[str], total_chars: int) -> tuple[float, float, float]:
     """Gopher: share of characters covered by the most frequent word 2-, 3- and 4-gram (0 when
-    it does not repeat). Words become integer ids, an n-gram a 64-bit rolling code of its ids,
-    and the counting is a numpy sort of those codes (no tuples, no Counter of n-grams)."""
+    it does not repeat; among equally frequent ones, the first to occur, as Counter.most_common).
+
+    Words become 64-bit hashes, an n-gram a rolling 64-bit code of its words' hashes, and the
+    counting is a numpy sort of the codes: no tuples, no Counter of n-grams. (Collisions of 64-bit
+    codes within one document are negligible; the hashes never leave this function.)
+    """
     n = len(units)
     if n < 3:
         return 0.0, 0.0, 0.0
-    index: dict[str, int] = {}
-    ids = np.fromiter((index.setdefault(w, len(index)) for w in units), np.uint64, n)
+    words = np.fromiter(map(hash, units), np.int64, n).view(np.uint64)
     lengths = np.fromiter(map(len, units), np.int64, n)
-    out = []
-    codes = ids.copy()
-    with np.errstate(over="ignore"):  # the codes wrap around: a hash, collisions negligible
-        for k in (2, 3, 4):
+    out = [0.0, 0.0, 0.0]
+    codes = words
+    with np.errstate(over="ignore"):  # the codes wrap around on purpose
+        for j, k in enumerate((2, 3, 4)):
             if n < k + 1:
-                out.append(0.0)
+                break
+            codes = codes[:-1] * _GRAM_MULT + words[k - 1 :]
+            srt = np.sort(codes)
+            starts = np.flatnonzero(np.concatenate(([True], srt[1:] != srt[:-1])))
+            counts = np.diff(np.append(starts, len(srt)))
+            top = counts.max()
+            if top < 2:
                 continue
-            codes = codes[:-1] * _GRAM_MULT + ids[k - 1 :]
-            vals, first, counts = np.unique(codes, return_index=True, return_counts=True)
-            best = np.flatnonzero(counts == counts.max())
-            top = int(best[first[best].argmin()])  # ties: the earliest, as Counter.most_common
-            if counts[top] < 2:
-                out.append(0.0)
-                continue
-            start = int(first[top])
-            gram_chars = int(lengths[start : start + k].sum())
-            out.append(gram_chars * int(counts[top]) / max(1, total_chars))
+            ties = srt[starts[counts == top]]
+            first = int(np.argmax(np.isin(codes, ties) if len(ties) > 1 else codes == ties[0]))
+            out[j] = int(lengths[first : first + k].sum()) * int(top) / max(1, total_chars)
     return out[0], out[1], out[2]
 
 
 _GRAM_MULT = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant (golden ratio)
 _SYMBOL_STRINGS = ("#", "...", "…", *"{}<>[]|=;$%^~_\\")
+
+
+def _boilerplate_lines(lowered: str) -> int:
+    """Lines that mention a C4 boilerplate marker (one pass over the text when none does)."""
+    found = [b for b in _BOILERPLATE if b in lowered]
+    if not found:
+        return 0
+    return sum(1 for ln in lowered.split("\n") if any(b in ln for b in found))
 
 
 def quality_signals(text: str) -> dict[str, Any]:
@@ -158,10 +170,7 @@ def quality_signals(text: str) -> dict[str, Any]:
         / n_lines,
         "lorem_ipsum": "lorem ipsum" in lowered[:5000],
         "mojibake_per_unit": len(_MOJIBAKE.findall(text)) / max(1, n_units),
-        "boilerplate_line_frac": sum(
-            1 for ln in lowered.split("\n") if any(b in ln for b in _BOILERPLATE)
-        )
-        / n_lines,
+        "boilerplate_line_frac": _boilerplate_lines(lowered) / n_lines,
     }
 
 

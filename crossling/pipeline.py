@@ -55,6 +55,7 @@ from crossling.stages.document import LanguageID, Normalize, Quality
 from crossling.stages.exact import ExactDedup
 from crossling.stages.pairs import TAG_PAIRS_SCHEMA, PairsConfig, decide_pair, measure_pairs
 from crossling.stages.split import HeldoutSplit
+from crossling.stages.urls import UrlFilter, UrlFilterConfig
 from crossling.storage import DataRoot, clean_tmp, config_hash, new_version, read_json, write_json
 
 WORK = "_work"
@@ -126,12 +127,13 @@ class CorpusConfig(BaseModel):
     )
     langid: LangIDConfig = Field(default_factory=LangIDConfig)
     quality: QualityConfig = Field(default_factory=QualityConfig)
+    urls: UrlFilterConfig = Field(default_factory=UrlFilterConfig)
     pairs: PairsConfig = Field(default_factory=PairsConfig)
     dedup: DedupConfig = Field(default_factory=DedupConfig)
 
 
 # The per-document steps, in order, and the global stages, in order.
-STEPS: list[type[Step]] = [Normalize, LanguageID, Quality]
+STEPS: list[type[Step]] = [UrlFilter, Normalize, LanguageID, Quality]
 GLOBAL_STAGES: list[type[GlobalStage]] = [ExactDedup, HeldoutSplit]
 
 # DOCS columns the tag pass writes (split and dup_cluster_size are decided later).
@@ -548,7 +550,8 @@ def decide_partition(ctx: RunContext, tag_dir: str, index: int) -> dict[str, Any
                 doc = Document(
                     id=row["id"],
                     text="",
-                    source="",
+                    source=row.get("source") or "",
+                    url=row.get("url"),
                     lang=row.get("lang"),
                     script=row.get("script"),
                     lang_score=row.get("lang_score") or 0.0,

@@ -17,7 +17,7 @@ import sys
 import time
 from typing import Any, Literal
 
-from prefect import flow, get_run_logger
+from prefect import get_run_logger
 from prefect.artifacts import (
     create_link_artifact,
     create_markdown_artifact,
@@ -32,7 +32,7 @@ from pydantic import BaseModel, Field, ValidationError
 from crossling import pipeline
 from crossling.sources.files import InputNotFound
 from crossling.storage import MANIFEST, DataRoot
-from flows.common import artifact_key, emit, make_task_runner
+from flows.common import artifact_key, deployment_flow, emit, make_task_runner, output_link
 from tasks.corpus import (
     commit,
     process_partition,
@@ -82,7 +82,7 @@ class CorpusParams(BaseModel):
         )
 
 
-@flow(name="corpus", log_prints=True, validate_parameters=True)
+@deployment_flow(name="corpus", log_prints=True, validate_parameters=True)
 def corpus_flow(params: CorpusParams) -> dict[str, Any]:
     """Build (or find, or resume) the corpus version for these inputs and this config."""
     logger = get_run_logger()
@@ -94,10 +94,11 @@ def corpus_flow(params: CorpusParams) -> dict[str, Any]:
     if plan.complete:
         print(f"corpus {params.name} version {plan.version} is already complete: nothing to do")
         manifest = dr.read_manifest(params.name, plan.version)
+        link = output_link(manifest_path)
         create_link_artifact(
             key=f"{key}-manifest",
-            link=dr.uri(manifest_path),
-            link_text=f"{params.name} {plan.version} (unchanged)",
+            link=link.url,
+            link_text=link.label(f"{params.name} {plan.version} (unchanged)"),
             description="The finished version for these inputs and config.",
         )
         return _summary(plan, manifest, new=False, seconds=0.0)
@@ -105,7 +106,7 @@ def corpus_flow(params: CorpusParams) -> dict[str, Any]:
     t0 = time.perf_counter()
     manifest, timings = _run(plan, params)
     seconds = time.perf_counter() - t0
-    _publish_artifacts(params.name, plan, manifest, dr.uri(manifest_path), seconds)
+    _publish_artifacts(params.name, plan, manifest, manifest_path, seconds)
     if not manifest["conservation"]["balanced"]:
         logger.error("conservation check failed: %s", manifest["conservation"])
     emit(
@@ -238,7 +239,7 @@ def _run(plan: pipeline.RunPlan, params: CorpusParams) -> tuple[dict[str, Any], 
 
 
 def _publish_artifacts(
-    name: str, plan: pipeline.RunPlan, manifest: dict[str, Any], manifest_uri: str, seconds: float
+    name: str, plan: pipeline.RunPlan, manifest: dict[str, Any], manifest_path: str, seconds: float
 ) -> None:
     key = artifact_key("corpus", name)
     counts = manifest["counts"]
@@ -259,10 +260,11 @@ def _publish_artifacts(
         table=drop_rows or [{"stage": "-", "reason": "-", "count": 0}],
         description=f"Rows dropped by stage and reason, {name} {plan.version}",
     )
+    link = output_link(manifest_path)
     create_link_artifact(
         key=f"{key}-manifest",
-        link=manifest_uri,
-        link_text=f"{name} {plan.version} manifest",
+        link=link.url,
+        link_text=link.label(f"{name} {plan.version} manifest"),
         description="Files with rows, bytes and sha256; counts; config.",
     )
     cons = manifest["conservation"]

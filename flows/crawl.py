@@ -15,13 +15,12 @@ import os
 import sys
 from typing import Any
 
-from prefect import flow
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from pydantic import BaseModel, Field, ValidationError
 
 from crossling.sources import crawl as crawler
 from crossling.sources.urls import ALLOWED_SCHEMES, parse_allow_host, scheme_of
-from flows.common import artifact_key
+from flows.common import artifact_key, deployment_flow
 from flows.corpus import CorpusParams, run_corpus
 from tasks.crawl import crawl_run, finish_run
 
@@ -87,7 +86,7 @@ class CrawlParams(BaseModel):
         return crawler.CrawlConfig.model_validate(data)
 
 
-@flow(name="crawl", log_prints=True, validate_parameters=True)
+@deployment_flow(name="crawl", log_prints=True, validate_parameters=True)
 def crawl_flow(params: CrawlParams) -> dict[str, Any]:
     """Crawl (or resume), finish the run, build it into a corpus version."""
     cfg = params.crawl_config()
