@@ -586,7 +586,9 @@ def decide_partition(ctx: RunContext, tag_dir: str, index: int) -> dict[str, Any
         pout["stage"].append(str(verdict[0]) if verdict else None)
         pout["reason"].append(str(verdict[1]) if verdict else None)
         pout["detail"].append(verdict[2] if verdict else None)
-        pout["split"].append(split_of(row["id"], cfg.heldout_fraction))
+        # A pair may name its split key (crawled pairs: their source sentence), so that pairs
+        # sharing a sentence fall on the same side of the split.
+        pout["split"].append(split_of(row.get("split_key") or row["id"], cfg.heldout_fraction))
     _write(fs, _work(ctx, "decide-pairs", index), pa.table(pout, schema=_DECIDE_SCHEMA))
     result = {"partition": index, "stats": dict(stats)}
     write_json(fs, marker, result)

@@ -10,6 +10,7 @@ import sys
 # Modules that define ``register_cli(subparsers)``; a subcommand sets ``func(args) -> int``.
 _COMMAND_MODULES = [
     "flows.corpus",
+    "flows.crawl",
     "flows.langid",
     "flows.dedup",
     "flows.demo",
@@ -22,6 +23,7 @@ _COMMAND_MODULES = [
 # hundreds of MB that a corpus run should not carry).
 _COMMANDS = {
     "corpus": "flows.corpus",
+    "crawl": "flows.crawl",
     "langid": "flows.langid",
     "dedup": "flows.dedup",
     "demo": "flows.demo",
@@ -38,6 +40,7 @@ _COMMANDS = {
 # commands without one (langid) look for the service of $CROSSLING_ROOT, else ./data.
 _ROOT_OPTIONS = {
     "corpus": "out",
+    "crawl": "out",
     "pipeline": "out",
     "demo": "out",
     "train": "data",
