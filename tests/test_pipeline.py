@@ -12,7 +12,7 @@ import pytest
 from crossling.corpus import CorpusVersion
 from crossling.pipeline import CorpusConfig, plan_run, run_local, tag_partition
 from crossling.sources.files import InputNotFound, plan_partitions, read_partition
-from tests.texts import PARAGRAPHS, paragraphs
+from tests.texts import PARAGRAPHS, distinct, paragraphs
 
 
 def _jsonl(path, rows):
@@ -58,7 +58,7 @@ def inputs(tmp_path):
     src = tmp_path / "in"
     src.mkdir()
     rows = [
-        {"id": f"{lang}-{i}", "text": paragraphs(lang, 1) + f" [{i}]"}
+        {"id": f"{lang}-{i}", "text": distinct(lang, i)}
         for lang in ("en", "de", "ru", "zh", "ar", "hi")
         for i in range(3)
     ]
@@ -126,8 +126,8 @@ def test_rerun_is_a_noop_and_new_version_dedups_against_old(inputs, data_root):
     )
     _jsonl(
         inputs / "more.jsonl",
-        [{"text": paragraphs("el", 1)}, {"text": paragraphs("en", 1) + " [0]"}],
-    )  # seen in v1
+        [{"text": paragraphs("el", 1)}, {"text": distinct("en", 0)}],
+    )  # the second was seen in v1
     m3 = run_local([str(inputs)], data_root, "c")
     assert m3["version"] != m1["version"] and m3["parent"] == m1["version"]
     assert m3["counts"]["docs"] == 1 and "el" in m3["counts"]["by_lang"]

@@ -1019,9 +1019,9 @@ def cluster(
     rep_new = rep[keep_new]
     dropped = nodes_new != rep_new
 
-    ids = _ids_of(plan, nodes_new, fs)
+    ids = ids_of(plan, nodes_new, fs)
     rep_ids_needed = np.unique(rep_new[dropped])
-    rep_id_map = dict(zip(rep_ids_needed.tolist(), _ids_of(plan, rep_ids_needed, fs), strict=True))
+    rep_id_map = dict(zip(rep_ids_needed.tolist(), ids_of(plan, rep_ids_needed, fs), strict=True))
     which = plan.locate(nodes_new)
     partition = np.array([plan.sources[i].partition for i in which], dtype=np.int32)
     rows = rows_of(plan, nodes_new, fs)
@@ -1060,7 +1060,8 @@ def _weights_of(plan: ReducePlan, nodes: np.ndarray, fs: fsspec.AbstractFileSyst
     return out
 
 
-def _ids_of(plan: ReducePlan, nodes: np.ndarray, fs: fsspec.AbstractFileSystem) -> list[str]:
+def ids_of(plan: ReducePlan, nodes: np.ndarray, fs: fsspec.AbstractFileSystem) -> list[str]:
+    """The document ids of some nodes (in the order given)."""
     if not len(nodes):
         return []
     order = np.argsort(nodes, kind="stable")

@@ -13,6 +13,7 @@ from crossling import pipeline
 from crossling.sources.crawl import CrawlConfig, CrawlDir, crawl, runs
 from crossling.sources.site import LoopbackSite
 from tests.crawl.hostile import ENGLISH, html, outcomes, version_rows
+from tests.texts import distinct
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CRAWL = """
@@ -30,7 +31,8 @@ def chain_site(n: int, width: int = 8) -> dict[str, tuple[str, bytes]]:
     pages = {}
     for i in range(n):
         links = "".join(f'<a href="/p{j}.html">{j}</a> ' for j in range(i + 1, min(n, i + width)))
-        pages[f"/p{i}.html"] = ("text/html", html(f"<p>{ENGLISH} Page {i}.</p>{links}"))
+        # distinct texts: near-copies would be dropped by the corpus run's near dedup
+        pages[f"/p{i}.html"] = ("text/html", html(f"<p>{distinct('en', i)} Page {i}.</p>{links}"))
     pages["/robots.txt"] = ("text/plain", b"User-agent: *\nDisallow:\n")
     return pages
 

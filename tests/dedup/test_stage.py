@@ -10,24 +10,17 @@ import pytest
 from crossling import pipeline
 from crossling.corpus import CorpusVersion
 from crossling.dedup import index as mindex
-from crossling.dedup import stage
 from crossling.dedup.minhash import NearDedupConfig
-from crossling.dedup.stage import MinHashSignatures, NearDedup
-from crossling.stages.exact import ExactDedup
+from crossling.stages import near as stage
 from crossling.storage import DataRoot
 from tests.dedup.texts import ARTICLES, corpus, edit
 
 
 @pytest.fixture
 def with_near_dedup(monkeypatch):
-    """The corpus run with the signature step after the others and near dedup after exact (with
-    the test's settings: the corpus config has no ``dedup.near`` field yet)."""
+    """The corpus run with the test's near-dedup settings."""
     wide = NearDedupConfig(threshold=0.7, bands=32, rows=4)
     monkeypatch.setattr(stage, "near_config", lambda config: wide)
-    monkeypatch.setattr(pipeline, "STEPS", [*pipeline.STEPS, MinHashSignatures])
-    stages = list(pipeline.GLOBAL_STAGES)
-    stages.insert(stages.index(ExactDedup) + 1, NearDedup)
-    monkeypatch.setattr(pipeline, "GLOBAL_STAGES", stages)
 
 
 def write(tmp_path, name: str, rows: list[tuple[str, str]]) -> str:

@@ -10,8 +10,7 @@
   clusters them against the band index of the earlier versions and writes each partition's
   decisions; ``index`` writes the version's band index as its shards are written.
 
-Settings come from ``config.dedup.near`` (:class:`~crossling.dedup.minhash.NearDedupConfig`), or
-the defaults while the corpus config has no such field.
+Settings come from ``config.dedup.near`` (:class:`~crossling.dedup.minhash.NearDedupConfig`).
 """
 
 from __future__ import annotations
@@ -35,11 +34,8 @@ SIGNATURE_COLUMN = "minhash"
 
 
 def near_config(config: Any) -> mh.NearDedupConfig:
-    """``config.dedup.near`` of a corpus config (a NearDedupConfig or its dict), else defaults."""
-    near = getattr(getattr(config, "dedup", None), "near", None)
-    if near is None:
-        return mh.NearDedupConfig()
-    return near if isinstance(near, mh.NearDedupConfig) else mh.NearDedupConfig.model_validate(near)
+    """``config.dedup.near`` of a corpus config."""
+    return config.dedup.near
 
 
 class MinHashSignatures(Step):
@@ -74,8 +70,7 @@ class NearDedup(GlobalStage):
     def __init__(self, config: Any, ctx: StageContext):
         super().__init__(config, ctx)
         self.near = near_config(config)
-        cols = [SIGNATURE_COLUMN] + (["text"] if self.near.verify == "exact" else [])
-        self.columns = {"docs": cols}
+        self.columns = {"docs": [SIGNATURE_COLUMN]}
 
     def enabled(self) -> bool:
         return self.near.enabled
@@ -95,8 +90,6 @@ class NearDedup(GlobalStage):
         weights = rows.column("dup_cluster_size").to_numpy(zero_copy_only=False)
         table = mh.band_table(rows.column("id"), sigs, self.near, weights=weights)
         mh.write_band_file(table, self._path("bands", part), self.fs)
-        if self.near.verify == "exact":  # the texts that verification may need, by row
-            write_shard(self.fs, self._path("texts", part), rows.select(["text"]))
         return {"part": part, "kind": kind, "rows": rows.num_rows, "banded": table.num_rows}
 
     def reduce(self, maps: list[dict[str, Any]]) -> dict[str, Any]:
@@ -112,12 +105,19 @@ class NearDedup(GlobalStage):
                 pool.map(lambda g: mh.candidate_edges(plan, g, cfg, fs), groups)
             )
         sets = None
-        if cfg.verify == "exact":
+        if cfg.verify == "exact":  # the candidates' texts, read from the tagged work files
+            tag_dirs = {m["part"]: m["tag_dir"] for m in maps}
             sets = {}
             for p, nodes in mh.needed_nodes(plan, edges).items():
-                rows = mh.rows_of(plan, nodes, fs)
-                with fs.open(self._path("texts", p), "rb") as f:
-                    texts = pq.read_table(f).column("text").take(pa.array(rows)).to_pylist()
+                ids = mh.ids_of(plan, nodes, fs)
+                with fs.open(posixpath.join(tag_dirs[p], "docs.parquet"), "rb") as f:
+                    t = pq.read_table(
+                        f, columns=["id", "text"], filters=[("id", "in", sorted(set(ids)))]
+                    )
+                text_of = dict(
+                    zip(t.column("id").to_pylist(), t.column("text").to_pylist(), strict=True)
+                )
+                texts = [text_of[i] for i in ids]
                 sets.update(zip(nodes.tolist(), mh.shingle_sets(texts, cfg), strict=True))
         kept, sim = mh.verify_edges(plan, edges, cfg, fs, sets)
         decisions = mh.cluster(plan, kept, sim, fs)
