@@ -15,6 +15,7 @@ _COMMAND_MODULES = [
     "flows.train",
     "flows.evaluate",
     "flows.pipeline",
+    "flows.backtranslate",
     "flows.serve",
 ]
 # Only the module of the command being run is imported (training imports torch and transformers:
@@ -28,6 +29,7 @@ _COMMANDS = {
     "serve": "flows.serve",
     "stop": "flows.serve",
     "pipeline": "flows.pipeline",
+    "backtranslate": "flows.backtranslate",
 }
 
 

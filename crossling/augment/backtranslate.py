@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import random
+import statistics
 import sys
 import time
 from collections import Counter
@@ -45,6 +46,7 @@ from crossling.augment.filters import (
     FilterConfig,
     check,
     check_languages,
+    default_char_ratio,
     round_trip_chrf,
 )
 from crossling.augment.segment import SegmentConfig, is_translatable, split_sentences
@@ -160,6 +162,7 @@ class _Run:
     model: TranslationModel
     cfg: BacktranslateConfig
     limit: int | None
+    expected_ratio: float  # characters of an output per character of its input
     inputs: int = 0
     kept: int = 0
     dropped: Counter = field(default_factory=Counter)
@@ -234,17 +237,33 @@ def _chain_docs(chain: list[CorpusVersion], lang: str) -> Iterator[tuple[str, st
             yield from zip(b.column("id").to_pylist(), b.column("text").to_pylist(), strict=True)
 
 
-def _real_pairs(
-    chain: list[CorpusVersion], lang: str, to: str, inputs_key: str
-) -> tuple[int, int, set[str]]:
-    """(real train pairs between lang and to, synthetic to->lang rows, hashes of lang texts).
+@dataclass
+class _RealPairs:
+    """What the chain's pairs between ``lang`` and ``to`` tell a back-translation run."""
+
+    train: int = 0  # real train pairs, either way
+    synthetic: int = 0  # synthetic to->lang train rows (of versions this one does not replace)
+    hashes: set[str] = field(default_factory=set)  # of every real pair's lang side, both splits
+    char_ratios: list[float] = field(default_factory=list)  # len(to side) / len(lang side)
+
+    def expected_ratio(self, lang: str, to: str) -> float:
+        """Median characters of ``to`` per character of ``lang`` (a default without pairs)."""
+        if len(self.char_ratios) < 20:
+            return default_char_ratio(lang, to)
+        return float(statistics.median(self.char_ratios))
+
+
+_MAX_RATIO_SAMPLES = 20_000
+
+
+def _real_pairs(chain: list[CorpusVersion], lang: str, to: str, inputs_key: str) -> _RealPairs:
+    """Count and measure the pairs between ``lang`` and ``to`` in the chain.
 
     The hashes are of every real pair's ``lang`` side, both splits: a monolingual sentence equal
     to one of them is not back-translated (it would put a held-out reference into training).
     Synthetic rows of versions this one replaces (same ``inputs_key``) do not count.
     """
-    real = synthetic = 0
-    hashes: set[str] = set()
+    out = _RealPairs()
     cols = ["src_lang", "tgt_lang", "src_text", "tgt_text", "synthetic", "split"]
     for v in chain:
         replaced = v.manifest.get("inputs_key") == inputs_key
@@ -254,21 +273,41 @@ def _real_pairs(
             ):
                 if syn:
                     if not replaced and s_lang == to and split == "train":
-                        synthetic += 1
+                        out.synthetic += 1
                     continue
                 if split == "train":
-                    real += 1
-                hashes.add(content_hash(s if s_lang == lang else t))
-    return real, synthetic, hashes
+                    out.train += 1
+                mono, other = (s, t) if s_lang == lang else (t, s)
+                out.hashes.add(content_hash(mono))
+                if len(out.char_ratios) < _MAX_RATIO_SAMPLES and mono:
+                    out.char_ratios.append(len(other) / len(mono))
+    return out
 
 
-def find_version(parent: CorpusVersion, cfg_hash: str) -> CorpusVersion | None:
-    """A complete version of this corpus made from ``parent`` with the same config hash."""
+_PARENT_KEYS = ("parent", "parent_manifest_sha256")
+
+
+def find_version(
+    parent: CorpusVersion, cfg_hash: str, ident: dict[str, Any]
+) -> CorpusVersion | None:
+    """A complete back-translation the same as this one, if there is one.
+
+    Either a version made from ``parent`` with the same config hash, or ``parent`` itself (or a
+    derived ancestor, up to the first version that is not derived) when it was made with the same
+    config and model: running the same back-translation on ``latest`` twice finds the first run.
+    """
     for v in reversed(parent.root.versions(parent.name)):
         if v.endswith(f"-{cfg_hash}"):
             cv = CorpusVersion.open(parent.root, parent.name, v)
             if cv.parent_version == parent.version:
                 return cv
+    same = {k: x for k, x in ident.items() if k not in _PARENT_KEYS}
+    for cv in parent.chain():
+        if not cv.manifest.get("derived"):
+            break
+        other = (cv.manifest.get("config") or {}).get("identity") or {}
+        if {k: x for k, x in other.items() if k not in _PARENT_KEYS} == same:
+            return cv
     return None
 
 
@@ -287,7 +326,8 @@ def _translate_chunk(
         return
     outs: list[Translation] = translator.translate([s for _, _, s in chunk])
     verdicts: list[tuple[BTReason, str] | None] = [
-        check(src, t, cfg.filters) for (_, _, src), t in zip(chunk, outs, strict=True)
+        check(src, t, cfg.filters, run.expected_ratio)
+        for (_, _, src), t in zip(chunk, outs, strict=True)
     ]
     if cfg.filters.check_language:
         todo = [i for i, v in enumerate(verdicts) if v is None]
@@ -357,14 +397,16 @@ def backtranslate(
         "model_sha256": model.sha256,
     }
     cfg_hash = config_hash(ident)
-    done = find_version(parent, cfg_hash)
+    done = find_version(parent, cfg_hash, ident)
     if done is not None:
         log.info("%s@%s already holds this back-translation", corpus, done.version)
         return summary_of(done, new=False, seconds=time.perf_counter() - t0)
 
     docs_versions = [v.version for v in chain if v.files("docs", split="train", langs=[lang])]
     inputs_key = config_hash({"kind": DERIVED_KIND, "docs": docs_versions, "lang": lang, "to": to})
-    real, existing, real_hashes = _real_pairs(chain, lang, to, inputs_key)
+    real_pairs = _real_pairs(chain, lang, to, inputs_key)
+    real, existing, real_hashes = real_pairs.train, real_pairs.synthetic, real_pairs.hashes
+    expected_ratio = real_pairs.expected_ratio(lang, to)
     if cfg.budget_ratio is None:
         budget = _Budget(real, existing, None)
     else:
@@ -379,7 +421,14 @@ def backtranslate(
     name = new_version(cfg_hash)
     writer = VersionWriter(DataRoot(root).url, corpus, name)
     source = f"bt:{model.id}"
-    run = _Run(source, model, cfg, budget.limit, rng=random.Random(cfg.decoding.seed))
+    run = _Run(
+        source,
+        model,
+        cfg,
+        budget.limit,
+        expected_ratio,
+        rng=random.Random(cfg.decoding.seed),
+    )
     translator = make_translator(
         cfg.backend,
         model,
@@ -500,6 +549,7 @@ def backtranslate(
         "dropped": dict(sorted(run.dropped.items())),
         "docs_read": run.docs_read,
         "budget": budget.to_dict(),
+        "expected_length_ratio": round(expected_ratio, 4),
         "budget_reached": run.full,
         "sentences_translated": translator.stats.sentences,
         "translate_seconds": round(translator.stats.seconds, 3),

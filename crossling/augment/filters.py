@@ -5,12 +5,16 @@ Checked in this order, the first failing check names the reason:
 1. ``empty_output``: nothing left after decoding.
 2. ``copied_output``: the output is the input again (a model that did not translate), compared
    without case, spaces and punctuation, or nearly so (``copy_similarity``).
-3. ``length_ratio``: output and input lengths, in tokens of the model's shared vocabulary, differ
-   by more than ``max_length_ratio`` (a truncated or run-away output).
+3. ``length_ratio``: the output is more than ``max_length_ratio`` times longer or shorter than
+   expected (a truncated or run-away output). Lengths are characters, and the expectation is the
+   median character ratio of the corpus's real pairs of the two languages (a Chinese sentence has
+   about a third of the characters of its English translation), or :func:`default_char_ratio`
+   without real pairs.
 4. ``repetition``: a token n-gram (n <= 4) repeated ``max_repeats`` times in a row, or too few
    distinct tokens (the loops of an undertrained model).
 5. ``wrong_language``: fastText LID (:mod:`crossling.langid`) does not find the expected
-   language with at least ``min_lang_score``.
+   language with at least ``min_lang_score``. lid.176 often labels short Mandarin sentences
+   Japanese or Cantonese: between those three, the characters decide (:func:`_han_says`).
 6. ``round_trip_low`` (optional): translated back, the output's chrF against the original is
    below ``min_round_trip_chrf``.
 
@@ -50,10 +54,11 @@ class FilterConfig(BaseModel):
     """Thresholds of the back-translation filters (each drop is a REJECTS row with its reason)."""
 
     max_length_ratio: float = Field(
-        3.0,
+        2.5,
         ge=1.0,
-        description="Largest (longer + 1) / (shorter + 1) of output and input, in model tokens. "
-        "Lower it (2.0) to keep only close-length pairs.",
+        description="Largest factor by which an output may be longer or shorter than expected "
+        "(characters, against the median ratio of the real pairs). Lower it (1.8) to keep only "
+        "close-length pairs.",
     )
     copy_similarity: float = Field(
         0.9,
@@ -113,10 +118,26 @@ def copied(src: str, out: str, similarity: float) -> bool:
     return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= similarity
 
 
-def length_ratio(src_tokens: int, out_tokens: int) -> float:
-    """(longer + 1) / (shorter + 1): 1.0 for equal lengths, smoothed for very short segments."""
-    lo, hi = sorted((src_tokens, out_tokens))
-    return (hi + 1) / (lo + 1)
+# Characters per unit of meaning, relative to English (1.0): a fallback for the expected length
+# ratio when a corpus has no real pairs to measure it on. Rough, and only a fallback.
+_CHAR_DENSITY = {"zh": 0.3, "yue": 0.3, "ja": 0.4, "ko": 0.55, "th": 0.9}
+# Smoothing of the ratio, in characters of the input: short sentences vary more.
+_RATIO_SMOOTHING = 5.0
+
+
+def default_char_ratio(src: str, tgt: str) -> float:
+    """Expected characters of a ``tgt`` translation per character of ``src`` (without data)."""
+    return _CHAR_DENSITY.get(tgt, 1.0) / _CHAR_DENSITY.get(src, 1.0)
+
+
+def length_ratio(src_chars: int, out_chars: int, expected: float = 1.0) -> float:
+    """How many times longer (> 1) or shorter (< 1) the output is than ``expected`` predicts.
+
+    ``(out / expected + k) / (src + k)`` with k = 5 characters, so a three-character greeting is
+    not judged like a paragraph.
+    """
+    k = _RATIO_SMOOTHING
+    return (out_chars / expected + k) / (src_chars + k)
 
 
 def repeated_run(ids: Sequence[int], max_n: int = 4) -> tuple[int, int]:
@@ -134,18 +155,24 @@ def repeated_run(ids: Sequence[int], max_n: int = 4) -> tuple[int, int]:
     return best
 
 
-def check(src: str, t: Translation, cfg: FilterConfig) -> tuple[BTReason, str] | None:
-    """The first failing output check (1-4 of the module docstring), or None."""
+def check(
+    src: str, t: Translation, cfg: FilterConfig, expected_ratio: float = 1.0
+) -> tuple[BTReason, str] | None:
+    """The first failing output check (1-4 of the module docstring), or None.
+
+    ``expected_ratio``: characters of an output per character of its input (see module docs).
+    """
     if not t.text.strip() or not t.out_ids:
         return BTReason.EMPTY_OUTPUT, "empty output"
     if copied(src, t.text, cfg.copy_similarity):
         return BTReason.COPIED_OUTPUT, "the output repeats the input"
-    ratio = length_ratio(t.src_tokens, len(t.out_ids))
-    if ratio > cfg.max_length_ratio:
+    ratio = length_ratio(len(src), len(t.text), expected_ratio)
+    if not 1 / cfg.max_length_ratio <= ratio <= cfg.max_length_ratio:
         return (
             BTReason.LENGTH_RATIO,
-            f"{t.src_tokens} input tokens, {len(t.out_ids)} output tokens: ratio {ratio:.2f} > "
-            f"{cfg.max_length_ratio}",
+            f"{len(src)} input characters, {len(t.text)} output characters: "
+            f"{ratio:.2f} x the expected length (ratio {expected_ratio:.2f}), allowed "
+            f"{1 / cfg.max_length_ratio:.2f}-{cfg.max_length_ratio}",
         )
     n, times = repeated_run(t.out_ids)
     if times >= cfg.max_repeats:
@@ -170,8 +197,10 @@ def check_languages(
         return []
     lid = identifier or LanguageIdentifier(cfg.langid_model, mode="doc")
     out: list[tuple[BTReason, str] | None] = []
-    for p in lid.predict(list(texts)):  # type: ignore[attr-defined]
+    for text, p in zip(texts, lid.predict(list(texts)), strict=True):  # type: ignore[attr-defined]
         if p.lang == expected and p.score >= cfg.min_lang_score:
+            out.append(None)
+        elif p.lang in _HAN_LANGS and expected in _HAN_LANGS and _han_says(text) == expected:
             out.append(None)
         elif p.lang == expected:
             out.append(
@@ -185,6 +214,25 @@ def check_languages(
                 (BTReason.WRONG_LANGUAGE, f"detected {p.lang} ({p.score:.2f}), expected {expected}")
             )
     return out
+
+
+_HAN_LANGS = {"zh", "ja", "yue"}
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+_CANTONESE = re.compile(r"[嘅咗喺唔佢冇哋啲嘢咁乜嚟]")  # written Cantonese, not Mandarin
+
+
+def _han_says(text: str) -> str | None:
+    """What the characters say between Chinese, Cantonese and Japanese (None: no Han at all).
+
+    lid.176 often labels short Mandarin sentences ``ja`` or ``yue``; Japanese text has kana and
+    written Cantonese has characters of its own, so the script settles it.
+    """
+    if _KANA.search(text):
+        return "ja"
+    if _CANTONESE.search(text):
+        return "yue"
+    return "zh" if _HAN.search(text) else None
 
 
 def round_trip_chrf(originals: Sequence[str], back: Sequence[str]) -> list[float]:
