@@ -4,7 +4,7 @@ demo's, side by side: the same training with and without tagged back-translated 
     python benchmarks/backtranslate_gain.py [--steps 600 1500] [--batch-size 64] [--seeds 0 1]
 
 For each step count and seed: the zh-en demo corpus is built by the corpus pipeline (3,000 real
-en-zh pairs, 10% held out; 1,500 English documents), a tiny translation model is trained on the
+en-zh pairs, or the first ``--real-pairs``, 10% held out; 1,500 English documents), a tiny translation model is trained on the
 real pairs (both directions), it back-translates the English documents (CTranslate2 int8, beam 2,
 tagged), the same model is trained again, same steps and seed, on real plus synthetic pairs, and
 both are scored (BLEU, chrF) on the held-out real zh->en pairs. Prints one row per run and the
@@ -14,6 +14,7 @@ difference; ``--json FILE`` also writes everything.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import sys
@@ -29,9 +30,16 @@ from crossling.augment.measure import compare_backtranslation  # noqa: E402
 CORPUS = "demo-zh-en"
 
 
-def build_corpus(root: str) -> str:
+def build_corpus(root: str, real_pairs: int | None = None) -> str:
     demo = resources.files("crossling") / "data" / "demo"
-    sources = [str(demo / "zh-en.parallel.jsonl.gz"), str(demo / "en.mono.jsonl.gz")]
+    parallel = str(demo / "zh-en.parallel.jsonl.gz")
+    if real_pairs is not None:  # a lower-resource variant: the first N real pairs only
+        with gzip.open(parallel, "rt", encoding="utf-8") as f:
+            rows = [line for _, line in zip(range(real_pairs), f, strict=False)]
+        parallel = os.path.join(root, f"zh-en.first{real_pairs}.jsonl")
+        with open(parallel, "w", encoding="utf-8") as f:
+            f.writelines(rows)
+    sources = [parallel, str(demo / "en.mono.jsonl.gz")]
     manifest = pipeline.run_local(
         sources, root, CORPUS, pipeline.load_config(None, heldout_fraction=0.1)
     )
@@ -45,6 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
     ap.add_argument("--beam", type=int, default=2)
     ap.add_argument("--budget", type=float, default=2.0, help="synthetic / real ratio")
+    ap.add_argument(
+        "--real-pairs",
+        type=int,
+        help="use only the first N of the 3,000 real pairs (lower resource)",
+    )
     ap.add_argument("--root", help="data root to keep (default: a temporary folder)")
     ap.add_argument("--json", metavar="FILE", help="write every result here")
     args = ap.parse_args(argv)
@@ -53,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     with tempfile.TemporaryDirectory(prefix="bt-gain-") as tmp:
         root = args.root or tmp
-        version = build_corpus(root)
+        os.makedirs(root, exist_ok=True)
+        version = build_corpus(root, args.real_pairs)
         print(f"corpus {CORPUS} {version} under {root}")
         print(
             f"{'steps':>6} {'seed':>4} {'real BLEU':>9} {'+BT BLEU':>9} {'diff':>6} "

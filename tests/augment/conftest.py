@@ -25,7 +25,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 CORPUS = "zhen"
 N_PAIRS, N_DOCS = 600, 120
-MODEL_STEPS = 150
+MODEL_STEPS = 400
 HOSTILE_MARKER = "The garden is quiet in winter."
 
 

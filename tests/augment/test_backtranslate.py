@@ -101,9 +101,7 @@ def test_rejects_carry_reasons_and_hostile_sentences_are_not_translated(bt_root)
 
 def test_budget_caps_synthetic_pairs_per_direction(bt_root):
     everything = backtranslate(bt_root["root"], CORPUS, _cfg(bt_root, budget_ratio=None))
-    s = backtranslate(
-        bt_root["root"], CORPUS, _cfg(bt_root, budget_ratio=0.02, chunk_segments=32)
-    )
+    s = backtranslate(bt_root["root"], CORPUS, _cfg(bt_root, budget_ratio=0.02, chunk_segments=32))
     real = s["budget"]["real_pairs"]
     assert 500 < real < 600  # the train split of the 600 pairs
     assert s["kept"] == int(0.02 * real) == s["budget"]["limit"]
