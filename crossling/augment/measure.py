@@ -1,8 +1,9 @@
 """Does back-translation help? BLEU and chrF of checkpoints on the held-out *real* pairs of a
 corpus version (synthetic rows are never scored), read through the version and its ancestors.
 
-Translation uses the evaluation's own ``generate`` call and sacrebleu settings
-(:mod:`crossling.evaluate.metrics`), greedy, so the figures compare with the evaluation flow's.
+Greedy decoding (CTranslate2 float32: the same output as transformers ``generate``) and the
+evaluation's sacrebleu settings (:mod:`crossling.evaluate.metrics`), so the figures compare with
+the evaluation flow's.
 """
 
 from __future__ import annotations
@@ -56,29 +57,37 @@ class DirectionScore:
 
 
 def score_checkpoint(
-    checkpoint: str, pairs: list[tuple[str, str]], src: str, tgt: str, *, batch_size: int = 64
+    checkpoint: str,
+    pairs: list[tuple[str, str]],
+    src: str,
+    tgt: str,
+    *,
+    batch_size: int = 64,
+    cache_dir: str | None = None,
 ) -> DirectionScore:
-    """Greedy translations of ``pairs``' sources by ``checkpoint``, scored against references."""
-    from crossling.augment.translate import target_convention
-    from crossling.evaluate import metrics
-    from crossling.tokenizer import load_tokenizer
-    from crossling.train.models import load_pretrained
+    """Greedy translations of ``pairs``' sources by ``checkpoint``, scored against references.
 
-    tok = load_tokenizer(checkpoint)
-    model = load_pretrained(checkpoint, "seq2seq")
-    model.eval()
-    conv = target_convention(tok, src, tgt)
-    forced = tok.convert_tokens_to_ids(conv.tgt_code) if conv.tgt_code else None
-    if conv.src_code:
-        tok.src_lang = conv.src_code
-    hyps = metrics.translate(
+    Decoded with CTranslate2 in float32, whose greedy output is the same as transformers
+    ``generate`` (tests/augment/test_translate.py) and many times faster on a CPU.
+    """
+    from crossling.augment.translate import Decoding, make_translator, resolve_model
+    from crossling.evaluate import metrics
+
+    model = resolve_model(checkpoint, None, src, tgt)
+    translator = make_translator(
+        "ct2",
         model,
-        tok,
-        [s for s, _ in pairs],
-        prefix=conv.prefix,
-        forced_bos_token_id=forced,
-        batch_size=batch_size,
+        src,
+        tgt,
+        Decoding(beam=1, batch_size=batch_size),
+        device="cpu",
+        compute_type="float32",
+        cache_dir=cache_dir,
     )
+    try:
+        hyps = [t.text for t in translator.translate([s for s, _ in pairs])]
+    finally:
+        translator.close()
     s = metrics.translation_score(hyps, [t for _, t in pairs], tgt)
     examples = [
         {"src": a, "ref": b, "hyp": h} for (a, b), h in list(zip(pairs, hyps, strict=True))[:3]
@@ -145,13 +154,18 @@ def compare_backtranslation(
     with_bt = train_fn(
         TrainConfig(**{**base, "version": bt["version"], "model_name": f"{name}-bt"})
     )
+    from crossling.augment.ct2 import default_cache_dir
+
     pairs = heldout_real_pairs(root, corpus, version, to, lang, max_eval_pairs)
+    cache = default_cache_dir(root)
     return {
         "direction": f"{to}-{lang}",
         "heldout_pairs": len(pairs),
         "train": {k: v for k, v in train.items()},
         "backtranslation": {k: v for k, v in bt.items() if k != "samples"},
-        "real": score_checkpoint(real["checkpoint"], pairs, to, lang).to_dict(),
-        "real+bt": score_checkpoint(with_bt["checkpoint"], pairs, to, lang).to_dict(),
+        "real": score_checkpoint(real["checkpoint"], pairs, to, lang, cache_dir=cache).to_dict(),
+        "real+bt": score_checkpoint(
+            with_bt["checkpoint"], pairs, to, lang, cache_dir=cache
+        ).to_dict(),
         "mixture": {"real": real.get("data"), "real+bt": with_bt.get("data")},
     }
