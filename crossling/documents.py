@@ -41,6 +41,9 @@ class Reason(StrEnum):
         "exact_duplicate"  # same content_hash as an earlier document (this or a past version)
     )
     NEAR_DUPLICATE = "near_duplicate"  # MinHash near-duplicate of an earlier document
+    LANG_MISMATCH = "lang_mismatch"  # a side of a parallel pair is not in its declared language
+    URL_BLOCKED = "url_blocked"  # from a blocked domain or URL (config `urls`)
+    INVALID_FIELD = "invalid_field"  # a record field of the wrong type or value (e.g. a language)
 
 
 class Stage(StrEnum):
@@ -52,6 +55,8 @@ class Stage(StrEnum):
     LANGID = "langid"
     QUALITY = "quality"
     DEDUP = "dedup"
+    SPLIT = "split"
+    PAIRS = "pairs"
 
 
 # --- Arrow schemas -------------------------------------------------------------------------------
@@ -122,7 +127,7 @@ TEXT_PREFIX_CHARS = 500
 
 def make_id(source: str, key: str) -> str:
     """Stable document id: xxh3-128 hex of ``source`` and the record key (URL, or file + offset)."""
-    return xxhash.xxh3_128_hexdigest(f"{source}\x1f{key}".encode())
+    return xxhash.xxh3_128_hexdigest(f"{source}\x1f{key}".encode("utf-8", "surrogatepass"))
 
 
 def content_hash(text: str) -> str:
@@ -132,7 +137,8 @@ def content_hash(text: str) -> str:
 
 def split_of(doc_id: str, heldout_fraction: float) -> str:
     """Deterministic split from the id: the same document is always on the same side."""
-    bucket = int(hashlib.blake2b(doc_id.encode(), digest_size=8).hexdigest(), 16) % 1_000_000
+    digest = hashlib.blake2b(doc_id.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+    bucket = int(digest, 16) % 1_000_000
     return "heldout" if bucket < heldout_fraction * 1_000_000 else "train"
 
 
@@ -157,8 +163,10 @@ class Document:
     content_hash: str | None = None
     dup_cluster_size: int = 1
     split: str | None = None
-    # Free-form measurements of the steps (quality signals, hints from the input such as a
-    # declared language); never written to DOCS, shown in REJECTS details.
+    # Measurements of the steps, written as typed columns of the tagged work files (the steps
+    # declare them); read back by the decide pass. Never written to DOCS.
+    signals: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # Hints from the input (such as a declared language); not stored.
     meta: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def to_row(self) -> dict[str, Any]:
@@ -212,4 +220,8 @@ class Reject:
         )
 
     def to_row(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        row = dataclasses.asdict(self)
+        for k in ("detail", "text_prefix", "url", "lang", "source", "id"):
+            if isinstance(row[k], str):  # lone surrogates from JSON cannot be stored as UTF-8
+                row[k] = row[k].encode("utf-8", "replace").decode("utf-8")
+        return row

@@ -24,14 +24,14 @@ import json
 import os
 from typing import Any
 
-from prefect import flow, get_run_logger
+from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from pydantic import BaseModel, Field, ValidationError, create_model
 
 from crossling.augment.backtranslate import BacktranslateConfig
 from crossling.storage import MANIFEST, DataRoot
 from crossling.train.config import TrainConfig
-from flows.common import artifact_key, emit
+from flows.common import artifact_key, deployment_flow, emit, output_link
 from tasks.backtranslate import backtranslate_task
 from tasks.events import CORPUS_PUBLISHED, corpus_resource
 
@@ -100,7 +100,7 @@ def publish_artifacts(s: dict[str, Any], root: str) -> None:
         description=f"{len(samples)} random back-translated pairs of {s['name']} {s['version']}",
     )
     data = DataRoot(root)
-    manifest = data.uri(os.path.join(data.version_dir(s["name"], s["version"]), MANIFEST))
+    manifest = output_link(os.path.join(data.version_dir(s["name"], s["version"]), MANIFEST))
     model = s.get("model") or {}
     ckpt = model.get("checkpoint") or {}
     trained_on = (ckpt.get("corpus") or {}).get("version")
@@ -121,7 +121,7 @@ def publish_artifacts(s: dict[str, Any], root: str) -> None:
         f"- speed: {s.get('sentences_per_s', 0):,.1f} sentences/s translating, "
         f"{s.get('seconds', 0):.1f} s in all",
         f"- conservation: {'balanced' if s['conservation']['balanced'] else 'FAILED'}",
-        f"- manifest: [{s['version']}]({manifest})",
+        f"- manifest: [{manifest.label(s['version'])}]({manifest.url})",
     ]
     create_markdown_artifact(
         markdown="\n".join(lines) + "\n",
@@ -158,7 +158,7 @@ def _has_docs(root: str, corpus: str, version: str, lang: str) -> bool:
     return any(v.files("docs", split="train", langs=[lang]) for v in chain)
 
 
-@flow(name="crossling-backtranslate", log_prints=True, validate_parameters=True)
+@deployment_flow(name="crossling-backtranslate", log_prints=True, validate_parameters=True)
 def backtranslate_flow(params: BacktranslateParams) -> dict[str, Any]:
     """One or more rounds of back-translation; returns the summary of each round."""
     from flows.train import train_flow

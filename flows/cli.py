@@ -33,6 +33,19 @@ _COMMANDS = {
 }
 
 
+# The option that names a command's data root, where it is not `--root`. A command's runs go to
+# the Prefect server `crossling serve` runs for that root (ROOT/.serve/serve.json), if any;
+# commands without one (langid) look for the service of $CROSSLING_ROOT, else ./data.
+_ROOT_OPTIONS = {
+    "corpus": "out",
+    "pipeline": "out",
+    "demo": "out",
+    "train": "data",
+    "evaluate": "data",
+    "backtranslate": "data",
+}
+
+
 class UsageError(Exception):
     """A usage or input error: printed as one line, exit status 2."""
 
@@ -55,6 +68,14 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def command_root(args: argparse.Namespace) -> str:
+    """The data root a parsed command works on (whose service its runs should go to)."""
+    value = getattr(args, _ROOT_OPTIONS.get(args.command, "root"), None)
+    if isinstance(value, str) and value:
+        return value
+    return os.environ.get("CROSSLING_ROOT", "./data")
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -62,19 +83,29 @@ def main(argv: list[str] | None = None) -> int:
     command = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser(command)
     args = parser.parse_args(argv)
-    from flows.common import prefect_api
+    from flows.common import ServiceAuthMissing, prefect_api
 
+    note = None
     try:
-        if getattr(args, "needs_prefect", True):
-            with prefect_api():
+        if not getattr(args, "needs_prefect", True):
+            return int(args.func(args) or 0)
+        root = command_root(args)
+        with prefect_api(root) as api:
+            try:
                 return int(args.func(args) or 0)
-        return int(args.func(args) or 0)
-    except UsageError as e:
+            finally:
+                note = api.closing_note(root)
+    except (UsageError, ServiceAuthMissing) as e:
+        note = None  # nothing ran
         print(f"crossling {args.command}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"crossling {args.command}: interrupted", file=sys.stderr)
         return 130
+    finally:
+        sys.stdout.flush()
+        if note:  # the last line, after the temporary server's own shutdown messages
+            print(f"crossling {args.command}: {note}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

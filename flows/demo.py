@@ -156,8 +156,8 @@ def run_demo(root: str, *, workers: int = 2, train: bool = True) -> dict:
         if os.path.exists(path):
             print(f"  {path}/")
     print(
-        f"done in {time.perf_counter() - t0:.0f}s. Runs and artifacts: `prefect server start`, "
-        "then open http://127.0.0.1:4200 (see README, 'Inspecting runs')."
+        f"done in {time.perf_counter() - t0:.0f}s. Runs and artifacts are in the Prefect UI when "
+        f"`crossling serve --root {root}` runs (see README, 'Inspecting runs')."
     )
     return out
 

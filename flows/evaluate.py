@@ -20,14 +20,14 @@ import posixpath
 from collections import defaultdict
 from typing import Any
 
-from prefect import flow, get_run_logger
+from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from crossling import registry
 from crossling.evaluate import report
 from crossling.evaluate.suite import ContaminationError, EvalConfig
 from crossling.storage import DataRoot, atomic_open
-from flows.common import artifact_key, emit
+from flows.common import artifact_key, deployment_flow, emit, output_link
 from tasks.evaluate import evaluate_checkpoint_task
 from tasks.events import EVAL_COMPLETED
 
@@ -63,7 +63,7 @@ def publish_model(
     newest = history[-1]
     out_dir = data.eval_dir(model_name, newest["run_version"], newest["step"])
     plots = report.write_plots(history, out_dir)
-    links = {fam: data.uri(path) for fam, path in plots.items()}
+    links = {fam: output_link(path).url for fam, path in plots.items()}
     markdown = report.markdown_report(history, plots, margin, plot_links=links)
     report_path = posixpath.join(out_dir, "report.md")
     with atomic_open(data.fs, report_path, "w", encoding="utf-8") as f:
@@ -105,14 +105,14 @@ def publish_model(
         )
     return {
         "table_key": key,
-        "report": data.uri(report_path),
+        "report": output_link(report_path).url,
         "plots": links,
         "leaderboard": rows,
         "regressions": regressed,
     }
 
 
-@flow(name="crossling-evaluate", log_prints=True)
+@deployment_flow(name="crossling-evaluate", log_prints=True)
 def evaluate_flow(
     root: str = DEFAULT_ROOT,
     checkpoints: list[str] | None = None,

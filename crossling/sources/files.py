@@ -60,6 +60,14 @@ class InputError:
     error: str
 
 
+def display_name(path: str) -> str:
+    """A file's name as it is stored in ``source`` columns: undecodable bytes in file names
+    (surrogate escapes) become U+FFFD, since Parquet strings must be valid UTF-8."""
+    from crossling.clean import strip_surrogates
+
+    return strip_surrogates(os.path.basename(path))
+
+
 class InputNotFound(FileNotFoundError):
     """A source given on the command line does not exist."""
 
@@ -268,7 +276,7 @@ def _skip_line(f, chunk: int = 1 << 20) -> int:
 
 
 def _read_jsonl(part: Partition, max_doc_bytes: int) -> Iterator[Any]:
-    name = os.path.basename(part.uri)
+    name = display_name(part.uri)
     source = f"file:{name}"
     lines = _iter_lines(part, max_doc_bytes)
     while True:
@@ -354,6 +362,8 @@ def _read_jsonl(part: Partition, max_doc_bytes: int) -> Iterator[Any]:
         )
         if isinstance(obj.get("lang"), str):
             doc.meta["declared_lang"] = obj["lang"]
+        if obj.get("id") is not None and not isinstance(obj["id"], dict | list):
+            doc.meta["input_id"] = str(obj["id"])  # the record's own id: kept apart, never `id`
         yield doc
 
 
@@ -373,7 +383,7 @@ def _read_txt(part: Partition, max_doc_bytes: int) -> Iterator[Document | Reject
     base = part.uri
     for path in part.files:
         rel = os.path.relpath(path, os.path.dirname(base))
-        source = f"file:{os.path.basename(base)}"
+        source = f"file:{display_name(base)}"
         key = rel
         size = os.path.getsize(path)
         if size > max_doc_bytes:
@@ -400,7 +410,7 @@ def _read_txt(part: Partition, max_doc_bytes: int) -> Iterator[Document | Reject
 def _read_parquet(part: Partition, max_doc_bytes: int) -> Iterator[Document | Reject]:
     import pyarrow.parquet as pq
 
-    name = os.path.basename(part.uri)
+    name = display_name(part.uri)
     source = f"file:{name}"
     try:
         pf = pq.ParquetFile(part.uri)
@@ -419,7 +429,7 @@ def _read_parquet(part: Partition, max_doc_bytes: int) -> Iterator[Document | Re
             "rows not read",
         )
         return
-    cols = [c for c in (text_col, "url", "lang") if c in columns]
+    cols = [c for c in (text_col, "url", "lang", "id") if c in columns]
     row = sum(pf.metadata.row_group(i).num_rows for i in range(part.start))
     groups = list(range(part.start, part.end))
     if not groups:
@@ -438,6 +448,8 @@ def _read_parquet(part: Partition, max_doc_bytes: int) -> Iterator[Document | Re
             doc = Document(id=make_id(source, str(rid)), text=text, source=source, url=url)
             if "lang" in d and d["lang"][i]:
                 doc.meta["declared_lang"] = d["lang"][i]
+            if "id" in d and d["id"][i] is not None:
+                doc.meta["input_id"] = str(d["id"][i])
             yield doc
 
 
@@ -451,7 +463,7 @@ def _read_hf(part: Partition, max_doc_bytes: int) -> Iterator[Document | Reject]
     ds = datasets.load_from_disk(root)
     if split:
         ds = ds[split]
-    name = os.path.basename(root.rstrip("/")) + (f"/{split}" if split else "")
+    name = display_name(root.rstrip("/")) + (f"/{split}" if split else "")
     source = f"hf:{name}"
     text_col = next((c for c in TEXT_FIELDS if c in ds.column_names), None)
     if text_col is None:

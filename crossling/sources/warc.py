@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -15,6 +14,7 @@ from crossling.sources.extract import (
     extract_main_text,
     looks_binary,
 )
+from crossling.sources.files import display_name
 
 _TEXT_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 
@@ -36,7 +36,7 @@ def read_warc(path: str, *, max_doc_bytes: int, fs=None) -> Iterator[Document | 
     next gzip member of a .warc.gz, the next ``WARC/1.`` line of a plain WARC), so one bad record
     does not cost the rest of the file.
     """
-    name = os.path.basename(path)
+    name = display_name(path)
     source = f"warc:{name}"
     opener = fs.open if fs is not None else open
     state = {"n": 0}
@@ -71,7 +71,7 @@ def _read_segment(stream, start: int, path: str, source: str, max_doc_bytes: int
     good record or None, error) when a record cannot be read."""
     from warcio.archiveiterator import ArchiveIterator
 
-    name = os.path.basename(path)
+    name = display_name(path)
     it = ArchiveIterator(stream, arc2warc=True, check_digests=True)
     last_good = None
     while True:

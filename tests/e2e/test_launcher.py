@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from deployments import serve
+from flows.common import DeploymentFlow
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -38,6 +39,8 @@ def test_prefect_yaml_is_valid_for_prefect_deploy(prefect_yaml, monkeypatch) -> 
     monkeypatch.setenv("CROSSLING_ROOT", "/srv/crossling")
     for name, d in names.items():
         flow = load_flow_from_entrypoint(d.entrypoint)
+        # Partial parameter objects keep the deployment's defaults (this one and any added later).
+        assert isinstance(flow, DeploymentFlow), (name, type(flow))
         # Deploy-time templating as `prefect deploy` does it, then the flow's own validation.
         params = apply_values(d.parameters, dict(__import__("os").environ), remove_notset=False)
         flow.validate_parameters(params)
@@ -167,3 +170,21 @@ def test_cli_serve_refuses_public_bind_without_auth(monkeypatch, tmp_path, capsy
     assert "refusing to serve on 0.0.0.0" in err and len(err.strip().splitlines()) == 1
     assert main(["stop", "--root", str(tmp_path)]) == 0
     assert "nothing was served" in capsys.readouterr().out
+
+
+def test_files_port_is_the_next_one_or_the_one_asked_for(tmp_path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        with pytest.raises(serve.ServeError, match="--files-port"):
+            serve.files_port_for(serve.ServeOptions(root=str(tmp_path), files_port=busy))
+        # The server's port + 1 when free; any free port when it is not.
+        port = busy - 1
+        got = serve.files_port_for(serve.ServeOptions(root=str(tmp_path), port=port))
+        assert got != busy and not serve.port_in_use("127.0.0.1", got)
+    free = serve.free_port()
+    opts = serve.ServeOptions(root=str(tmp_path), port=free - 1)
+    assert serve.files_port_for(opts) == free
