@@ -66,3 +66,38 @@ def test_flow_publishes_a_version_artifacts_and_an_event(bt_root, prefect_server
     # The same command again finds the version: nothing new, no second event.
     rc, out, _ = _run(capsys, *args, "--budget", "0.5")
     assert rc == 0 and "already complete" in out
+
+
+@pytest.mark.slow
+def test_two_rounds_record_which_checkpoint_made_which_rows(bt_root, prefect_server):
+    from crossling.corpus import CorpusVersion
+    from flows.backtranslate import BacktranslateParams, backtranslate_flow
+
+    root = bt_root["root"]
+    params = BacktranslateParams(
+        root=root,
+        corpus=CORPUS,
+        config={"lang": "en", "to": "zh", "model": bt_root["checkpoint"], "budget_ratio": 0.3},
+        rounds=2,
+        train={"preset": "tiny", "max_steps": 20, "batch_size": 16, "save_every": 20},
+    )
+    out = backtranslate_flow(params)
+    first, second = out["rounds"]
+    assert (first["round"], second["round"]) == (1, 2)
+    assert first["parent"] == bt_root["version"] and second["parent"] == first["version"]
+    # No Chinese documents to swap to: round 2 back-translates the English ones again, with the
+    # model trained on round 1's version, and replaces round 1's rows in the chain.
+    assert second["direction"] == "zh-en"
+    ckpt = second["model"]["checkpoint"]
+    assert ckpt["model_name"] == f"{CORPUS}-bt-round2"
+    assert ckpt["corpus"]["version"] == first["version"]
+    assert first["model"]["sha256"] != second["model"]["sha256"]
+    v2 = CorpusVersion.open(root, CORPUS, second["version"])
+    assert [v.version for v in v2.chain()] == [second["version"], bt_root["version"]]
+    # Every row of round 2, kept or dropped (a 20-step model drops most), names its checkpoint.
+    tag = f"{second['model']['id']}@sha256:{second['model']['sha256']}"
+    assert {p["model"] for p in v2.table("pairs").to_pylist()} <= {tag}
+    sources = {r["source"] for r in v2.table("rejects").to_pylist()}
+    sources |= {p["source"] for p in v2.table("pairs").to_pylist()}
+    assert sources == {f"bt:{second['model']['id']}"}
+    assert v2.manifest["conservation"]["balanced"]
