@@ -133,3 +133,16 @@ def test_latest_model_and_errors_name_the_problem(bt_root):
         backtranslate(bt_root["root"], CORPUS, _cfg(bt_root, to="fr", model="latest"))
     with pytest.raises(ModelNotFound, match="not a directory"):
         backtranslate(bt_root["root"], CORPUS, _cfg(bt_root, model="/nonexistent/model"))
+
+
+def test_round_trip_filter_scores_each_kept_pair(bt_root):
+    from crossling.augment.filters import FilterConfig
+
+    filters = FilterConfig(round_trip=True, min_round_trip_chrf=30.0)
+    s = backtranslate(bt_root["root"], CORPUS, _cfg(bt_root, budget_ratio=None, filters=filters))
+    assert s["score"] == "round_trip_chrf"
+    v = CorpusVersion.open(bt_root["root"], CORPUS, s["version"])
+    pairs = v.table("pairs").to_pylist()
+    assert pairs and all(0.3 <= p["score"] <= 1.0 for p in pairs)
+    low = [r for r in v.table("rejects").to_pylist() if r["reason"] == BTReason.ROUND_TRIP_LOW]
+    assert low and all(r["detail"].startswith("round-trip chrF") for r in low)
