@@ -9,7 +9,7 @@ tokenization and batching are identical and only ``generate`` differs). Two mode
 - ``tiny``: crossling's tiny preset (Marian shape, d_model 128, 2+2 layers), trained here for a few
   hundred steps on the demo's zh-en data: the model the demo back-translates with.
 - ``base``: a Marian transformer-base shape (d_model 512, 6+6 layers, 8 heads, FFN 2048, shared
-  32k vocabulary; ~75M parameters, the shape of OPUS-MT models) built from a config with random
+  32k vocabulary; 60.5M parameters, the shape of OPUS-MT models) built from a config with random
   weights and saved locally. Random weights rarely produce </s>, so outputs run to the length
   limit on both backends: the same number of tokens is decoded by each (checked and printed).
 
