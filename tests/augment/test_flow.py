@@ -101,3 +101,40 @@ def test_two_rounds_record_which_checkpoint_made_which_rows(bt_root, prefect_ser
     sources |= {p["source"] for p in v2.table("pairs").to_pylist()}
     assert sources == {f"bt:{second['model']['id']}"}
     assert v2.manifest["conservation"]["balanced"]
+
+
+def test_pipeline_backtranslate_option_is_checked(prefect_server, capsys, tmp_path):
+    from flows.corpus import CorpusParams
+    from flows.pipeline import PipelineParams
+
+    rc = main(
+        ["pipeline", "x.jsonl", "--out", str(tmp_path), "--name", "n", "--backtranslate", "en"]
+    )
+    assert rc == 2 and "expected XX:YY" in capsys.readouterr().err
+    p = PipelineParams(
+        corpus=CorpusParams(sources=["x.jsonl"], root=str(tmp_path), name="n"),
+        backtranslate={"lang": "en", "to": "zh"},
+    )
+    assert p.backtranslate.to == "zh" and p.backtranslate.model == "latest"
+
+
+@pytest.mark.slow
+def test_pipeline_backtranslates_before_training(prefect_server, tmp_path):
+    from crossling.corpus import CorpusVersion
+    from flows.corpus import CorpusParams
+    from flows.demo import zh_en_sources
+    from flows.pipeline import PipelineParams, pipeline_flow
+
+    root = str(tmp_path / "root")
+    params = PipelineParams(
+        corpus=CorpusParams(sources=zh_en_sources(), root=root, name="zhen", workers=1),
+        train={"objective": "translation", "preset": "tiny", "max_steps": 10, "save_every": 10},
+        backtranslate={"lang": "en", "to": "zh", "max_segments": 200, "decoding": {"beam": 1}},
+    )
+    out = pipeline_flow(params)
+    bt = out["backtranslate"]
+    # No model covered en->zh: the pipeline trained one on the corpus first, then back-translated.
+    assert bt["model"]["checkpoint"]["model_name"] == "zhen-bt-model"
+    assert bt["parent"] == out["corpus"]["version"] and bt["inputs"] == 200
+    assert out["train"]["corpus"]["version"] == bt["version"]
+    assert CorpusVersion.open(root, "zhen", bt["version"]).manifest["conservation"]["balanced"]
