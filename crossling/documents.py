@@ -44,6 +44,26 @@ class Reason(StrEnum):
     LANG_MISMATCH = "lang_mismatch"  # a side of a parallel pair is not in its declared language
     URL_BLOCKED = "url_blocked"  # from a blocked domain or URL (config `urls`)
     INVALID_FIELD = "invalid_field"  # a record field of the wrong type or value (e.g. a language)
+    # Crawl stage (crossling/sources/crawl.py): a discovered URL that did not give a page.
+    TIMEOUT = "timeout"  # connect/read/total timeout, after the retries
+    CONNECT_ERROR = "connect_error"  # DNS failure, connection refused or reset, after the retries
+    REDIRECT = "redirect"  # a 3xx response; its target is a URL (and a row) of its own
+    REDIRECT_LOOP = "redirect_loop"  # redirects back to a URL of its own redirect chain
+    REDIRECT_LIMIT = "redirect_limit"  # more redirects in a row than the configured limit
+    TOO_LARGE = "too_large"  # body (or its decompressed form) over the byte cap
+    NOT_TEXT = "not_text"  # a content type outside the allow-list
+    BLOCKED_ADDRESS = "blocked_address"  # resolves to a private/loopback/... address not allowed
+    OUT_OF_SCOPE = "out_of_scope"  # host or prefix outside the crawl's scope
+    UNSUPPORTED_SCHEME = "unsupported_scheme"  # not http or https (file:, ftp:, mailto:, ...)
+    BAD_URL = "bad_url"  # a link that is not a usable URL
+    TOO_DEEP = "too_deep"  # more links away from a seed than the maximum depth
+    NOT_MODIFIED = "not_modified"  # 304 to a conditional request: unchanged since the last crawl
+    DEFERRED = "deferred"  # left in the frontier when a cap stopped the crawl; the next crawl
+    INTERRUPTED = "interrupted"  # in flight when the crawl was killed; never requested twice
+    SITEMAP = "sitemap"  # a sitemap: its URLs joined the frontier
+    # Alignment of translated pages (crossling/sources/align.py).
+    ALIGN_SCORE_LOW = "align_score_low"  # a sentence pair whose length-based score is too low
+    ALIGN_UNMATCHED = "align_unmatched"  # a sentence with no counterpart in the translation
 
 
 class Stage(StrEnum):
@@ -57,6 +77,8 @@ class Stage(StrEnum):
     DEDUP = "dedup"
     SPLIT = "split"
     PAIRS = "pairs"
+    CRAWL = "crawl"  # the crawler (fetch, robots, scope, safety)
+    ALIGN = "align"  # sentence alignment of pages that are translations of each other
 
 
 # --- Arrow schemas -------------------------------------------------------------------------------

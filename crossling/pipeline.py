@@ -39,6 +39,7 @@ from pydantic import BaseModel, Field
 
 from crossling.clean import QualityConfig
 from crossling.corpus import VersionWriter
+from crossling.dedup.minhash import NearDedupConfig
 from crossling.documents import (
     DOCS_SCHEMA,
     REJECTS_SCHEMA,
@@ -53,6 +54,7 @@ from crossling.sources.files import InputError, Partition, plan_partitions, read
 from crossling.stages.base import GlobalStage, StageContext, Step
 from crossling.stages.document import LanguageID, Normalize, Quality
 from crossling.stages.exact import ExactDedup
+from crossling.stages.near import MinHashSignatures, NearDedup
 from crossling.stages.pairs import TAG_PAIRS_SCHEMA, PairsConfig, decide_pair, measure_pairs
 from crossling.stages.split import HeldoutSplit
 from crossling.stages.urls import UrlFilter, UrlFilterConfig
@@ -93,6 +95,11 @@ class LangIDConfig(BaseModel):
 
 class DedupConfig(BaseModel):
     exact: bool = Field(True, description="Drop exact duplicates (same normalized text).")
+    near: NearDedupConfig = Field(
+        default_factory=NearDedupConfig,
+        description="MinHash LSH near-duplicate removal (script-aware shingles; "
+        "crossling/dedup/minhash.py documents the threshold's S-curve).",
+    )
     against_previous: bool = Field(
         True,
         description="Also drop documents already published in an earlier version (versions "
@@ -133,8 +140,8 @@ class CorpusConfig(BaseModel):
 
 
 # The per-document steps, in order, and the global stages, in order.
-STEPS: list[type[Step]] = [UrlFilter, Normalize, LanguageID, Quality]
-GLOBAL_STAGES: list[type[GlobalStage]] = [ExactDedup, HeldoutSplit]
+STEPS: list[type[Step]] = [UrlFilter, Normalize, LanguageID, Quality, MinHashSignatures]
+GLOBAL_STAGES: list[type[GlobalStage]] = [ExactDedup, NearDedup, HeldoutSplit]
 
 # DOCS columns the tag pass writes (split and dup_cluster_size are decided later).
 _TAG_BASE = [f for f in DOCS_SCHEMA if f.name not in ("split", "dup_cluster_size")]
@@ -586,7 +593,9 @@ def decide_partition(ctx: RunContext, tag_dir: str, index: int) -> dict[str, Any
         pout["stage"].append(str(verdict[0]) if verdict else None)
         pout["reason"].append(str(verdict[1]) if verdict else None)
         pout["detail"].append(verdict[2] if verdict else None)
-        pout["split"].append(split_of(row["id"], cfg.heldout_fraction))
+        # A pair may name its split key (crawled pairs: their source sentence), so that pairs
+        # sharing a sentence fall on the same side of the split.
+        pout["split"].append(split_of(row.get("split_key") or row["id"], cfg.heldout_fraction))
     _write(fs, _work(ctx, "decide-pairs", index), pa.table(pout, schema=_DECIDE_SCHEMA))
     result = {"partition": index, "stats": dict(stats)}
     write_json(fs, marker, result)
@@ -698,7 +707,10 @@ def stage_map(ctx: RunContext, stage_name: str, tag_dir: str, index: int) -> lis
     out = []
     for kind in stage.kinds:
         rows = _current_rows(ctx, tag_dir, index, kind, stage.columns.get(kind, []), k)
-        out.append(stage.map(index, kind, rows))
+        # what the reduce gets: the map's result, with where its partition's tags are
+        out.append(
+            {"part": index, "kind": kind, **stage.map(index, kind, rows), "tag_dir": tag_dir}
+        )
     write_json(fs, marker, out)
     return out
 

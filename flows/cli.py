@@ -10,7 +10,9 @@ import sys
 # Modules that define ``register_cli(subparsers)``; a subcommand sets ``func(args) -> int``.
 _COMMAND_MODULES = [
     "flows.corpus",
+    "flows.crawl",
     "flows.langid",
+    "flows.dedup",
     "flows.demo",
     "flows.train",
     "flows.evaluate",
@@ -22,7 +24,9 @@ _COMMAND_MODULES = [
 # hundreds of MB that a corpus run should not carry).
 _COMMANDS = {
     "corpus": "flows.corpus",
+    "crawl": "flows.crawl",
     "langid": "flows.langid",
+    "dedup": "flows.dedup",
     "demo": "flows.demo",
     "train": "flows.train",
     "evaluate": "flows.evaluate",
@@ -38,6 +42,7 @@ _COMMANDS = {
 # commands without one (langid) look for the service of $CROSSLING_ROOT, else ./data.
 _ROOT_OPTIONS = {
     "corpus": "out",
+    "crawl": "out",
     "pipeline": "out",
     "demo": "out",
     "train": "data",

@@ -7,7 +7,7 @@ import pytest
 
 from crossling.corpus import CorpusCorrupt, CorpusNotFound, CorpusVersion
 from crossling.pipeline import CorpusConfig, run_local
-from tests.texts import PARAGRAPHS, paragraphs
+from tests.texts import PARAGRAPHS, distinct
 
 LANGS = ["de", "fr", "ru", "zh"]
 
@@ -17,7 +17,7 @@ def _inputs(d, tag=""):
     with open(d / f"docs{tag}.jsonl", "w", encoding="utf-8") as f:
         for lang in LANGS:
             for i in range(12):
-                text = paragraphs(lang, 1) + f" {tag}{i}"
+                text = distinct(lang, f"{tag}{i}")
                 f.write(json.dumps({"text": text}, ensure_ascii=False) + "\n")
     with open(d / f"pairs{tag}.jsonl", "w", encoding="utf-8") as f:
         for i in range(30):

@@ -49,6 +49,7 @@ TAG_PAIRS_SCHEMA = pa.schema(
         ("method", pa.string()),
         ("model", pa.string()),
         ("score", pa.float32()),
+        ("split_key", pa.string()),  # the split is computed from this when set (else the id)
         ("empty_side", pa.string()),  # src | tgt | null
         ("invalid", pa.string()),  # what is wrong with a field (e.g. not a language code), or null
         ("src_lid", pa.string()),
@@ -90,6 +91,7 @@ def measure_pairs(records: list[dict[str, Any]], identifier: LanguageIdentifier)
                 "method": _str(rec.get("method")) or "parallel",
                 "model": _str(rec.get("model")),
                 "score": _num(rec.get("score")),
+                "split_key": _str(rec.get("split_key")),
                 "empty_side": empty,
                 "invalid": f"not a language code: {bad[0]!r}" if bad else None,
             }

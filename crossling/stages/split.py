@@ -4,7 +4,9 @@ minimum where the language has enough rows.
 Every row's split starts from its id (``split_of``: the same document is always on the same side).
 A fraction alone leaves small languages with nothing to evaluate (2% of 12 documents is 0), so the
 reduce moves more train rows of such a language to held-out, in a fixed order (a hash of the id),
-until it holds ``min(heldout_min, floor(heldout_max_share * rows))``.
+until it holds ``min(heldout_min, floor(heldout_max_share * rows))``. Pairs that share a
+``split_key`` (pairs aligned from the same sentence in several directions) move together, so one
+sentence is never on both sides.
 """
 
 from __future__ import annotations
@@ -23,18 +25,24 @@ from crossling.documents import Stage
 from crossling.shards import write_shard
 from crossling.stages.base import DECISIONS_SCHEMA, GlobalStage
 
-_MAP_SCHEMA = pa.schema([("id", pa.string()), ("group", pa.string()), ("split", pa.string())])
+# key: what a split is decided for: a document's id; for pairs, their split_key when they have
+# one, else their id.
+_MAP_SCHEMA = pa.schema(
+    [("id", pa.string()), ("group", pa.string()), ("split", pa.string()), ("key", pa.string())]
+)
 
 
-def _rank(doc_id: str) -> bytes:
-    return hashlib.blake2b(doc_id.encode(), digest_size=8, person=b"heldout").digest()
+def _rank(key: str) -> bytes:
+    return hashlib.blake2b(
+        key.encode("utf-8", "surrogatepass"), digest_size=8, person=b"heldout"
+    ).digest()
 
 
 class HeldoutSplit(GlobalStage):
     name = "split"
     stage = Stage.SPLIT
     kinds = ("docs", "pairs")
-    columns = {"docs": ["lang"], "pairs": ["src_lang", "tgt_lang"]}
+    columns = {"docs": ["lang"], "pairs": ["src_lang", "tgt_lang", "split_key"]}
 
     def enabled(self) -> bool:
         return self.config.heldout_min > 0 and self.config.heldout_max_share > 0
@@ -44,12 +52,15 @@ class HeldoutSplit(GlobalStage):
 
     def map(self, part: int, kind: str, rows: pa.Table) -> dict[str, Any]:
         if kind == "docs":
-            group = rows.column("lang")
+            group, key = rows.column("lang"), rows.column("id")
         else:
             group = pc.binary_join_element_wise(
                 rows.column("src_lang"), rows.column("tgt_lang"), "-"
             )
-        t = pa.table({"id": rows.column("id"), "group": group, "split": rows.column("split")})
+            key = pc.coalesce(rows.column("split_key"), rows.column("id"))
+        t = pa.table(
+            {"id": rows.column("id"), "group": group, "split": rows.column("split"), "key": key}
+        )
         write_shard(self.fs, self._path("map", kind, part), t, _MAP_SCHEMA)
         return {"part": part, "kind": kind, "rows": rows.num_rows}
 
@@ -58,28 +69,33 @@ class HeldoutSplit(GlobalStage):
         moved: dict[str, dict[str, int]] = {}
         for kind in self.kinds:
             parts = sorted(m["part"] for m in maps if m["kind"] == kind)
-            by_group: dict[str, list[tuple[bytes, str, int]]] = defaultdict(list)
             held: dict[str, int] = defaultdict(int)
             total: dict[str, int] = defaultdict(int)
+            # train rows by key (a key's rows move together), and the keys of each group
+            train_rows: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+            group_keys: dict[str, set[str]] = defaultdict(set)
             for p in parts:
                 with self.fs.open(self._path("map", kind, p), "rb") as f:
                     t = pq.read_table(f)
-                for i, g, s in zip(
-                    *(t.column(c).to_pylist() for c in _MAP_SCHEMA.names), strict=True
-                ):
+                cols = (t.column(c).to_pylist() for c in _MAP_SCHEMA.names)
+                for i, g, s, k in zip(*cols, strict=True):
                     total[g] += 1
                     if s == "heldout":
                         held[g] += 1
                     else:
-                        by_group[g].append((_rank(i), i, p))
+                        train_rows[k].append((i, g, p))
+                        group_keys[g].add(k)
             upgrades: dict[int, list[str]] = defaultdict(list)
-            for g, n in total.items():
-                target = min(cfg.heldout_min, math.floor(cfg.heldout_max_share * n))
-                missing = target - held[g]
-                if missing > 0:
-                    for _, i, p in sorted(by_group[g])[:missing]:
+            for g in sorted(total):
+                target = min(cfg.heldout_min, math.floor(cfg.heldout_max_share * total[g]))
+                for k in sorted(group_keys[g], key=_rank):
+                    if held[g] >= target:
+                        break
+                    for i, g2, p in train_rows.pop(k, ()):
                         upgrades[p].append(i)
-                    moved.setdefault(kind, {})[g] = missing
+                        held[g2] += 1
+                        counts = moved.setdefault(kind, {})
+                        counts[g2] = counts.get(g2, 0) + 1
             for p, ids in upgrades.items():
                 t = pa.table(
                     {

@@ -31,7 +31,7 @@ def test_prefect_yaml_is_valid_for_prefect_deploy(prefect_yaml, monkeypatch) -> 
 
     model = PrefectYamlModel.model_validate(prefect_yaml)
     names = {d.name: d for d in model.deployments}
-    assert set(names) == {"corpus", "train", "evaluate", "pipeline", "backtranslate"}
+    assert set(names) == {"corpus", "crawl", "train", "evaluate", "pipeline", "backtranslate"}
     assert model.pull == [
         {"prefect.deployments.steps.set_working_directory": {"directory": "{{ $CROSSLING_REPO }}"}}
     ]
@@ -53,8 +53,13 @@ def test_prefect_yaml_is_valid_for_prefect_deploy(prefect_yaml, monkeypatch) -> 
                     "prefect.resource.name": "!pipeline-*",
                 }
     assert names["corpus"].parameters["params"]["root"] == "{{ $CROSSLING_ROOT }}"
-    for d in ("corpus", "evaluate"):
+    for d in ("corpus", "evaluate", "crawl"):
         assert names[d].schedules and names[d].schedules[0].cron
+    crawl = names["crawl"]
+    assert crawl.work_pool.name == "cpu" and crawl.parameters["params"]["root"] == (
+        "{{ $CROSSLING_ROOT }}"
+    )
+    assert crawl.schedules[0].cron == "0 3 * * 1"  # weekly; off until seeds are set
     trig = names["train"].triggers[0]
     assert trig["expect"] == ["crossling.corpus.published"]
     assert trig["parameters"]["params"]["version"] == "{{ event.payload.version }}"

@@ -38,6 +38,7 @@ pytestmark = pytest.mark.slow
 
 DEPLOYMENTS = {
     "corpus": "corpus",
+    "crawl": "crawl",
     "train": "crossling-train",
     "evaluate": "crossling-evaluate",
     "pipeline": "crossling-pipeline",
@@ -425,3 +426,46 @@ def test_launcher_refuses_a_second_start_on_the_same_root(service: Service) -> N
     st = serve.status(service.root)
     assert st and all(p["alive"] for p in st["processes"])
     assert {p["name"] for p in st["processes"]} == {"server", "files", "worker-cpu", "worker-gpu"}
+
+
+def test_crawl_deployment_builds_a_version_that_starts_training(service: Service) -> None:
+    """The `crawl` deployment on the demo website (served here on loopback): its corpus version
+    starts training through the same `retrain-on-new-corpus` automation as a corpus run."""
+    if service.backend != "sqlite":
+        pytest.skip("the trigger is the corpus one, tested on both backends; one crawl suffices")
+    from prefect.deployments import run_deployment
+
+    from crossling.sources.site import LoopbackSite, pages_from_folder
+    from flows.demo import site_dir
+
+    with LoopbackSite(pages_from_folder(site_dir())) as site, service.client_settings():
+        params = {
+            "seeds": [site.url + "/"],
+            "root": service.root,
+            "name": "site",
+            "allow_hosts": [f"127.0.0.1:{site.port}"],
+            "delay": 0.0,
+            "max_depth": 2,
+            "workers": 1,
+            # Enough held-out pairs per direction that the split stage tops up none (it moves
+            # single rows, which would split the groups of pairs sharing an English sentence).
+            "corpus_config": {"heldout_fraction": 0.15},
+        }
+        run = run_deployment(
+            "crawl/crawl", parameters={"params": params}, timeout=600, poll_interval=2
+        )
+        assert_completed(service, run)
+        assert site.counts["/en/weather.html"] == 1
+        keys = set(artifacts_of(run.id))
+        assert {"crawl-site-outcomes", "crawl-site-hosts", "crawl-site-summary"} <= keys
+        deadline = time.monotonic() + 900
+        trained = []
+        while time.monotonic() < deadline and not trained:
+            trained = [
+                r
+                for r in runs_of("train")
+                if r.parameters["params"]["corpus"] == "site" and r.state and r.state.is_final()
+            ]
+            time.sleep(2)
+    assert trained, f"no training run on the crawl's version\n{service.logs()}"
+    assert_completed(service, trained[0])

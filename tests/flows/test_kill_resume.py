@@ -10,7 +10,7 @@ import time
 import pytest
 
 from crossling.corpus import CorpusVersion
-from tests.texts import PARAGRAPHS
+from tests.texts import PARAGRAPHS, distinct
 
 pytestmark = pytest.mark.slow
 
@@ -22,10 +22,8 @@ def _make_inputs(d, n_files=8, rows=300):
         with open(d / f"part{k}.jsonl", "w", encoding="utf-8") as f:
             for i in range(rows):
                 lang = langs[(i + k) % len(langs)]
-                f.write(
-                    json.dumps({"text": f"{PARAGRAPHS[lang]} ({k}-{i})"}, ensure_ascii=False) + "\n"
-                )
-            f.write(json.dumps({"text": f"{PARAGRAPHS['en']} (0-0)"}) + "\n")  # cross-file dup
+                f.write(json.dumps({"text": distinct(lang, f"{k}-{i}")}, ensure_ascii=False) + "\n")
+            f.write(json.dumps({"text": distinct("en", "0-0")}) + "\n")  # cross-file dup
 
 
 def _ids(root):
