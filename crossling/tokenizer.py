@@ -341,9 +341,11 @@ def ensure_tokenizer(
     """The tokenizer of a corpus version under ``out_root``, trained now if missing or stale.
 
     A finished tokenizer (its metadata.json exists) trained with the same config on the same
-    manifest is reused, so every model of a corpus version shares one tokenizer.
+    manifest is reused, so every model of a corpus version shares one tokenizer. A derived
+    version (back-translation) uses its source version's tokenizer (``tokenizer_source``).
     """
     cfg = cfg or TokenizerConfig()
+    corpus = corpus.tokenizer_source()
     out = DataRoot(out_root)
     path = out.tokenizer_dir(corpus.name, corpus.version)
     meta_path = posixpath.join(path, METADATA)

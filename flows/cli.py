@@ -17,6 +17,7 @@ _COMMAND_MODULES = [
     "flows.train",
     "flows.evaluate",
     "flows.pipeline",
+    "flows.backtranslate",
     "flows.serve",
 ]
 # Only the module of the command being run is imported (training imports torch and transformers:
@@ -32,6 +33,7 @@ _COMMANDS = {
     "serve": "flows.serve",
     "stop": "flows.serve",
     "pipeline": "flows.pipeline",
+    "backtranslate": "flows.backtranslate",
 }
 
 
@@ -45,6 +47,7 @@ _ROOT_OPTIONS = {
     "demo": "out",
     "train": "data",
     "evaluate": "data",
+    "backtranslate": "data",
 }
 
 

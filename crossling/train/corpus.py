@@ -75,6 +75,8 @@ class TrainCorpus:
             if f["kind"] in ("docs", "pairs")
         ]
         sha = file_sha256(data.fs, posixpath.join(base, MANIFEST))
+        if manifest.get("derived"):
+            files, manifest = _with_ancestors(data, name, version, manifest)
         return cls(data, name, version, manifest, sha, files)
 
     # --- what is there -------------------------------------------------------------------------
@@ -140,6 +142,23 @@ class TrainCorpus:
         """Every language training can see: DOCS languages with train rows and PAIRS languages."""
         return sorted(set(self.docs_sizes()) | self.pair_languages())
 
+    def tokenizer_source(self) -> TrainCorpus:
+        """The version whose tokenizer this one uses: itself, or for a derived version (back-
+        translation) the nearest ancestor that is not derived, when that covers every language.
+
+        Synthetic text does not reshape the vocabulary, and models of a source version and of
+        versions derived from it share token ids (so one can continue from the other).
+        """
+        v: TrainCorpus = self
+        while v.manifest.get("derived"):
+            parent = (v.manifest.get("derived") or {}).get("from") or v.manifest.get("parent")
+            if not parent:
+                break
+            v = TrainCorpus.open(self.root.url, self.name, parent)
+        if v is not self and not set(self.languages()) <= set(v.languages()):
+            return self
+        return v
+
     def lineage(self) -> dict[str, Any]:
         """The ``corpus`` block of checkpoint metadata (docs/CONTRACTS.md)."""
         return {
@@ -189,6 +208,34 @@ class TrainCorpus:
                         n += 2 * len(ids)
             writer.close()
         return n
+
+
+def _with_ancestors(
+    data: DataRoot, name: str, version: str, manifest: dict[str, Any]
+) -> tuple[list[CorpusFile], dict[str, Any]]:
+    """Files and merged DOCS counts of a derived version read with its ancestors.
+
+    A derived version (back-translation: ``manifest["derived"]``) only adds rows to its parent,
+    so training on it means training on the chain (crossling.corpus.CorpusVersion.chain): real
+    and synthetic pairs together, and the parent's documents.
+    """
+    from crossling.corpus import CorpusVersion
+
+    chain = CorpusVersion.open(data, name, version).chain()
+    files = [
+        CorpusFile(v.abspath(f), f.kind, f.lang, f.rows)
+        for v in chain
+        for f in v.files()
+        if f.kind in ("docs", "pairs")
+    ]
+    by_lang: dict[str, dict[str, float]] = {}
+    for v in chain:
+        for lang, c in (v.counts.get("by_lang") or {}).items():
+            mine = by_lang.setdefault(lang, {})
+            for k in ("docs", "chars", "train", "heldout"):
+                mine[k] = mine.get(k, 0) + (c.get(k) or 0)
+    counts = {**(manifest.get("counts") or {}), "by_lang": by_lang}
+    return files, {**manifest, "counts": counts, "chain": [v.version for v in chain]}
 
 
 def iter_train_batches(

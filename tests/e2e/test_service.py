@@ -42,6 +42,7 @@ DEPLOYMENTS = {
     "train": "crossling-train",
     "evaluate": "crossling-evaluate",
     "pipeline": "crossling-pipeline",
+    "backtranslate": "crossling-backtranslate",
 }  # deployment name -> flow name
 MODEL = "demo-mlm-tiny"
 
