@@ -33,7 +33,7 @@ from crossling.storage import MANIFEST, DataRoot
 from crossling.train.config import TrainConfig
 from flows.common import artifact_key, deployment_flow, emit, output_link
 from tasks.backtranslate import backtranslate_task
-from tasks.events import CORPUS_PUBLISHED, corpus_resource
+from tasks.events import CORPUS_ORIGIN, CORPUS_PUBLISHED, corpus_resource
 
 # TrainConfig fields a round's training takes from the round itself.
 _FROM_ROUND = {"data_root", "corpus", "version", "objective", "directions", "model_name"}
@@ -148,6 +148,7 @@ def _emit_published(s: dict[str, Any], root: str) -> None:
             "parent": s["parent"],
         },
         name=s["name"],
+        labels={CORPUS_ORIGIN: "backtranslation"},
     )
 
 

@@ -40,7 +40,7 @@ from tasks.corpus import (
     stage_reduce,
     write_partition,
 )
-from tasks.events import CORPUS_PUBLISHED, corpus_resource
+from tasks.events import CORPUS_ORIGIN, CORPUS_PUBLISHED, corpus_resource
 
 
 class CorpusParams(BaseModel):
@@ -121,6 +121,7 @@ def corpus_flow(params: CorpusParams) -> dict[str, Any]:
             "counts": {k: manifest["counts"][k] for k in ("docs", "pairs", "rejects")},
         },
         name=params.name,
+        labels={CORPUS_ORIGIN: "inputs"},
     )
     return _summary(plan, manifest, new=True, seconds=seconds)
 
