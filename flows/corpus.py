@@ -167,6 +167,8 @@ def _run(plan: pipeline.RunPlan, params: CorpusParams) -> tuple[dict[str, Any], 
         if heavy is not light:
             stack.enter_context(heavy)
         runner = light
+        # The largest partitions first, so no worker is left with a big one at the end.
+        order = sorted(plan.partitions, key=lambda p: (-p.weight, p.index))
         futures = [
             (heavy if p.index in pending else light).submit(
                 process_partition,
@@ -177,7 +179,7 @@ def _run(plan: pipeline.RunPlan, params: CorpusParams) -> tuple[dict[str, Any], 
                     "label": p.label,
                 },
             )
-            for p in plan.partitions
+            for p in order
         ]
         done_parts = []
         for fut in as_completed(futures):
