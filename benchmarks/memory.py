@@ -53,6 +53,18 @@ def write_jsonl(path: str, mb: int, seed: int = 0) -> int:
     return n
 
 
+PEAK_ROLES: dict[str, float] = {}  # MiB of PSS per kind of process at the peak, and when
+
+
+def _role(p: psutil.Process, parent: psutil.Process) -> str:
+    if p.pid == parent.pid:
+        return "cli (flow, threads)"
+    cmd = " ".join(p.cmdline())
+    if "uvicorn" in cmd or "prefect server" in cmd or "prefect.server" in cmd:
+        return "prefect server"
+    return "worker processes"
+
+
 def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float]:
     with tempfile.TemporaryFile("w+") as log:
         proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
@@ -61,6 +73,7 @@ def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float]:
         t0 = time.perf_counter()
         while proc.poll() is None:
             rss = pss = 0
+            roles: dict[str, float] = {}
             try:
                 procs = [parent, *parent.children(recursive=True)]
             except psutil.NoSuchProcess:
@@ -69,8 +82,13 @@ def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float]:
                 try:
                     mem = p.memory_full_info()
                     rss, pss = rss + mem.rss, pss + mem.pss
+                    role = _role(p, parent)
+                    roles[role] = roles.get(role, 0) + mem.pss / 2**20
                 except (psutil.NoSuchProcess, psutil.AccessDenied):
                     pass
+            if pss > peak_pss:
+                PEAK_ROLES.clear()
+                PEAK_ROLES.update(roles, at=round(time.perf_counter() - t0, 1))
             peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
             time.sleep(0.1)
         proc.wait()
@@ -118,6 +136,9 @@ def main() -> None:
                 f"{mb / secs:5.2f} MB/s, {n / secs:6.0f} docs/s on {args.workers} workers",
                 flush=True,
             )
+            at = PEAK_ROLES.pop("at", None)
+            parts = ", ".join(f"{k} {v:.0f}" for k, v in sorted(PEAK_ROLES.items()))
+            print(f"      at the peak ({at}s): {parts} MiB PSS", flush=True)
             os.remove(path)
 
 
