@@ -15,6 +15,9 @@ from pydantic import BaseModel, Field
 from crossling.train.models import get_preset
 
 Objective = Literal["mlm", "tlm", "translation", "classification"]
+# What a run on a new corpus version trains (docs/CONTRACTS.md, "Retraining modes").
+Mode = Literal["continue", "full"]
+CONTINUE, FULL = "continue", "full"
 
 # Fields that do not change what is learned (paths, logging, resuming); left out of the run hash.
 NOT_HASHED = {
@@ -54,10 +57,18 @@ class TrainConfig(BaseModel):
     model_name: str | None = Field(
         None, description="Name under models/ (default: <corpus>-<objective>-<preset>)."
     )
+    mode: Mode = Field(
+        CONTINUE,
+        description="continue: start from the newest checkpoint of this model that has not seen "
+        "this corpus version and train on the versions it has not seen (with no such checkpoint: "
+        "a new model on the corpus as it stands); full: a new model on the corpus as it stands "
+        "(this version and every earlier one). Classification always starts anew.",
+    )
     init_from: str | None = Field(
         None,
         description="Local model directory to start from (a crossling checkpoint or e.g. an "
-        "XLM-R on disk). Translation from an encoder warm-starts an encoder-decoder.",
+        "XLM-R on disk), in either mode. Translation from an encoder warm-starts an "
+        "encoder-decoder. A crossling checkpoint's corpus versions are not read again.",
     )
     max_steps: int | None = Field(
         None, ge=1, description="Optimizer steps (default: the preset's)."

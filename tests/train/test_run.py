@@ -10,10 +10,10 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from crossling.corpus import CorpusNotFound
 from crossling.storage import DataRoot, is_version
 from crossling.train.checkpoint import METADATA, TRAIN_STATE, list_checkpoints
 from crossling.train.config import TrainConfig
-from crossling.train.corpus import CorpusNotFound
 from crossling.train.run import prepare_run, run_training
 
 CONTRACT_KEYS = {
@@ -100,9 +100,10 @@ def test_train_ids_cover_every_train_row_and_no_heldout(mlm_run, corpus):
     _, s = mlm_run
     path = s["train_ids_path"].removeprefix("file://")
     ids = set(pq.read_table(path, columns=["id"]).column("id").to_pylist())
-    for f in corpus.docs_files():
-        for r in pq.read_table(f.path, columns=["id", "split"]).to_pylist():
-            assert (r["id"] in ids) == (r["split"] == "train")
+    rows = corpus.head.table("docs", columns=["id", "split"]).to_pylist()
+    assert rows and {r["split"] for r in rows} == {"train", "heldout"}
+    for r in rows:
+        assert (r["id"] in ids) == (r["split"] == "train")
 
 
 def test_checkpoints_load_the_way_evaluation_loads_them(mlm_run):
@@ -179,8 +180,8 @@ def test_translation_from_scratch_and_warm_started_from_the_encoder(
 ):
     from transformers import AutoModelForSeq2SeqLM
 
-    from crossling.tokenizer import load_tokenizer
-    from crossling.train.finetune import translate
+    from crossling.evaluate.metrics import translate
+    from crossling.tokenizer import lang_tag, load_tokenizer
 
     s = run_training(
         cfg(corpus_root, out_root, objective="translation", max_steps=20, save_every=20)
@@ -200,7 +201,11 @@ def test_translation_from_scratch_and_warm_started_from_the_encoder(
     model = AutoModelForSeq2SeqLM.from_pretrained(warm["checkpoint"], local_files_only=True)
     assert model.config.model_type == "encoder-decoder"
     out = translate(
-        model, load_tokenizer(warm["checkpoint"]), ["The cat sees the dog."], "de", max_new_tokens=8
+        model,
+        load_tokenizer(warm["checkpoint"]),
+        ["The cat sees the dog."],
+        prefix=lang_tag("de"),
+        max_new_tokens=8,
     )
     assert len(out) == 1 and isinstance(out[0], str)
 
