@@ -229,5 +229,8 @@ def test_classification_from_the_encoder(mlm_run, corpus_root, out_root, labeled
     assert meta["model_kind"] == "classifier" and meta["labels"] == ["animal", "person"]
     assert meta["languages"] == ["en"] and meta["config"]["labeled_path"] == labeled_path
     ids = pq.read_table(meta["train_ids_path"].removeprefix("file://")).to_pylist()
-    assert ids and {r["kind"] for r in ids} == {"labeled"}
+    # The labeled rows trained on, after every row the encoder it starts from could read.
+    assert {r["kind"] for r in ids} == {"labeled", "docs"}
+    labeled = [r for r in ids if r["kind"] == "labeled"]
+    assert labeled and all(r["version"] is None for r in labeled) and ids[-1] == labeled[-1]
     assert list_checkpoints(s["run_dir"])
