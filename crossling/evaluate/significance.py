@@ -158,8 +158,9 @@ def paired_test(
         groups = sorted(
             k.partition("/")[2]
             for k in ex_c
-            if k.startswith(prefix + "/") and k in ex_p and f"{family}/{k.partition('/')[2]}"
-            in (current.get("metrics") or {})
+            if k.startswith(prefix + "/")
+            and k in ex_p
+            and f"{family}/{k.partition('/')[2]}" in (current.get("metrics") or {})
         )
     else:
         groups = [group] if f"{prefix}/{group}" in ex_c and f"{prefix}/{group}" in ex_p else []
