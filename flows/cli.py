@@ -16,6 +16,7 @@ _COMMAND_MODULES = [
     "flows.evaluate",
     "flows.pipeline",
     "flows.serve",
+    "flows.trace",
 ]
 # Only the module of the command being run is imported (training imports torch and transformers:
 # hundreds of MB that a corpus run should not carry).
@@ -28,6 +29,7 @@ _COMMANDS = {
     "serve": "flows.serve",
     "stop": "flows.serve",
     "pipeline": "flows.pipeline",
+    "trace": "flows.trace",
 }
 
 
@@ -60,10 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     command = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser(command)
     args = parser.parse_args(argv)
-    from flows.common import prefect_api
-
     try:
         if getattr(args, "needs_prefect", True):
+            from flows.common import prefect_api  # imports prefect: only for commands that use it
+
             with prefect_api():
                 return int(args.func(args) or 0)
         return int(args.func(args) or 0)

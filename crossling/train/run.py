@@ -161,8 +161,17 @@ def open_corpus(cfg: TrainConfig, start: StartPoint | None) -> TrainCorpus:
     return TrainCorpus.open(cfg.data_root, cfg.corpus, cfg.version, exclude=exclude)
 
 
-def _tokenizer_for(cfg: TrainConfig, corpus: TrainCorpus) -> dict[str, str]:
-    """Lineage of the tokenizer a run uses: the init_from directory's own, else the corpus's."""
+def _tokenizer_for(
+    cfg: TrainConfig, corpus: TrainCorpus, start: StartPoint | None = None
+) -> dict[str, str]:
+    """Lineage of the tokenizer a run uses: the init_from directory's own, else the corpus's.
+
+    A crossling checkpoint keeps the identity (sha256) of the tokenizer it was trained with; its
+    directory holds a copy, which is what the run loads.
+    """
+    known = (start.metadata.get("tokenizer") or {}).get("sha256") if start else None
+    if cfg.init_from and known:
+        return {"path": cfg.init_from, "sha256": known}
     if cfg.init_from and any(
         os.path.exists(os.path.join(cfg.init_from, f))
         for f in ("tokenizer.json", "tokenizer_config.json")
@@ -219,7 +228,7 @@ def prepare_run(cfg: TrainConfig, *, flow_run_id: str | None = None) -> RunPlan:
     objective.check(cfg, corpus)
     if start is not None:
         cfg = cfg.model_copy(update={"init_from": start.path})
-    tokenizer = _tokenizer_for(cfg, corpus)
+    tokenizer = _tokenizer_for(cfg, corpus, start)
     labels = objective.labels(cfg)
     languages = objective.languages(cfg, corpus)
     if not languages:
