@@ -56,7 +56,8 @@ def run_demo(root: str, *, workers: int = 2, train: bool = True) -> dict:
                 run_demo_evaluation = None
             if run_demo_evaluation is not None:
                 print("\nevaluating every checkpoint without results ...")
-                print(run_demo_evaluation(root))
+                out["evaluation"] = run_demo_evaluation(root)
+                print(out["evaluation"]["text"])
     root_abs = os.path.abspath(root)
     print(f"\neverything is under {root_abs}:")
     for sub in ("corpora", "tokenizers", "models", "eval"):

@@ -262,15 +262,17 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_evaluate)
 
 
-def run_demo_evaluation(root: str) -> str:
-    """Evaluate every demo checkpoint under ``root`` that has no results; return the leaderboard.
+def run_demo_evaluation(root: str) -> dict[str, Any]:
+    """Evaluate every demo checkpoint under ``root`` that has no results.
 
-    Called at the end of ``crossling demo``; the caller prints the returned text. Classifier
+    Called at the end of ``crossling demo``, which prints ``text``: each model's leaderboard and
+    its first against its last checkpoint. Returns the flow's summary plus ``text``. Classifier
     checkpoints are scored on the packaged demo labeled set unless their metadata names one.
     """
     from importlib import resources
 
     labeled = resources.files("crossling").joinpath("data/demo/labeled.jsonl")
     cfg = EvalConfig(labeled_path=str(labeled) if labeled.is_file() else None)
-    evaluate_flow(root=root, config=cfg)
-    return report.leaderboard_text(root)
+    summary = evaluate_flow(root=root, config=cfg)
+    summary["text"] = report.leaderboard_text(root) + "\n\n" + report.progress_text(root)
+    return summary

@@ -562,3 +562,29 @@ def leaderboard_text(
         if history:
             blocks.append(format_table(leaderboard(history, margin), f"== {name}"))
     return "\n\n".join(blocks) if blocks else f"no evaluation results under {root}"
+
+
+def progress_text(
+    root: str, model_names: list[str] | None = None, families: list[str] | None = None
+) -> str:
+    """Per model, each headline metric at its first and at its last evaluated checkpoint."""
+    from crossling import registry
+
+    names = model_names if model_names is not None else registry.evaluated_models(root)
+    lines = []
+    for name in names:
+        history = [r for r in registry.load_results(root, name) if r.get("metrics")]
+        if len(history) < 2:
+            continue
+        first, last = history[0], history[-1]
+        parts = []
+        for fam in families or headline_families(history):
+            a, b = (r["metrics"].get(f"{fam}/avg") for r in (first, last))
+            if a is None or b is None:
+                continue
+            better = (b > a) if fam not in LOWER_IS_BETTER else (b < a)
+            parts.append(f"{fam} {_fmt(a)} -> {_fmt(b)}{'' if better else ' (not better)'}")
+        lines.append(
+            f"{name} {checkpoint_label(first)} -> {checkpoint_label(last)}: " + ", ".join(parts)
+        )
+    return "\n".join(lines)

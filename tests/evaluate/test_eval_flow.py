@@ -96,5 +96,5 @@ def test_flow_refuses_contaminated_checkpoint_and_scores_the_rest(prefect_server
 
     # The demo entry point re-raises (the leaky checkpoint is still pending); once fixed it prints.
     write_train_ids(corpus_root, dirty)
-    text = run_demo_evaluation(corpus_root)
+    text = run_demo_evaluation(corpus_root)["text"]
     assert "== clean-mlm" in text and "== leaky-mlm" in text
