@@ -159,10 +159,22 @@ def run_demo_training(root: str, corpus: str, version: str) -> dict[str, str]:
     """Tokenizer, a tiny MLM encoder and a tiny translation model on the demo corpus.
 
     A few minutes on a CPU at most; returns where the tokenizer and the checkpoints are.
+
+    The encoder also saves its untrained weights (checkpoint-0): on a corpus this small and this
+    varied (13 languages, 8 scripts, ~70k tokens), masked-token accuracy of a tiny model stays at
+    the level of always guessing the most frequent piece for thousands of steps, while
+    pseudo-perplexity falls steadily; against the untrained baseline both show what was learned.
     """
     base = {"data_root": root, "corpus": corpus, "version": version, "preset": "tiny"}
     mlm = run_train(
-        TrainConfig(**base, objective="mlm", max_steps=200, save_every=100, log_every=20)
+        TrainConfig(
+            **base,
+            objective="mlm",
+            max_steps=600,
+            save_every=300,
+            save_initial=True,
+            log_every=50,
+        )
     )
     mt = run_train(
         TrainConfig(**base, objective="translation", max_steps=400, save_every=200, log_every=40)

@@ -30,6 +30,7 @@ NOT_HASHED = {
     "model_name",
     "devices",
     "cpu_threads",
+    "save_initial",
 }
 
 
@@ -87,6 +88,11 @@ class TrainConfig(BaseModel):
     adam_beta2: float = Field(0.98, gt=0, lt=1, description="AdamW beta2 (0.98 as in RoBERTa).")
     max_grad_norm: float = Field(1.0, ge=0, description="Gradient clipping; 0 turns it off.")
     save_every: int = Field(100, ge=1, description="Checkpoint every N steps (and at the end).")
+    save_initial: bool = Field(
+        False,
+        description="Also save the untrained weights as checkpoint-0, so the evaluation has a "
+        "baseline to compare the trained checkpoints with (the demo does).",
+    )
     keep_train_state: int = Field(
         2,
         ge=0,

@@ -367,6 +367,7 @@ def execute(
         precision=cfg.precision,
         distributed=cfg.distributed,
         seq_len_for_flops=objective.flops_seq_len(cfg),
+        save_initial=cfg.save_initial,
     )
     acc = make_accelerator(loop_cfg)
     rank, world = acc.process_index, acc.num_processes

@@ -234,3 +234,24 @@ def test_classification_from_the_encoder(mlm_run, corpus_root, out_root, labeled
     labeled = [r for r in ids if r["kind"] == "labeled"]
     assert labeled and all(r["version"] is None for r in labeled) and ids[-1] == labeled[-1]
     assert list_checkpoints(s["run_dir"])
+
+
+def test_save_initial_keeps_the_untrained_weights_as_a_baseline(corpus_root, out_root):
+    from transformers import AutoModelForMaskedLM
+
+    from crossling import registry
+
+    s = run_training(cfg(corpus_root, out_root, max_steps=4, save_every=2, save_initial=True))
+    assert [os.path.basename(p) for p in s["checkpoints"]] == [
+        "checkpoint-0",
+        "checkpoint-2",
+        "checkpoint-4",
+    ]
+    assert [r.step for r in registry.find_checkpoints(out_root)] == [0, 2, 4]
+    a = load_file(os.path.join(s["checkpoints"][0], "model.safetensors"))
+    b = load_file(os.path.join(s["checkpoints"][1], "model.safetensors"))
+    assert any(not torch.equal(a[k], b[k]) for k in a)  # step 0 is before any update
+    AutoModelForMaskedLM.from_pretrained(s["checkpoints"][0], local_files_only=True)
+    # Not part of the run's identity: the same run without it is found finished.
+    again = run_training(cfg(corpus_root, out_root, max_steps=4, save_every=2))
+    assert not again["trained"] and again["run_version"] == s["run_version"]
