@@ -41,6 +41,7 @@ test-fast: install
 	$(VENV)/bin/pytest -q -m "not slow"
 
 bench: install
+	$(PIP) install -q -e ".[dev,bench]"
 	for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 lint: install

@@ -3,8 +3,9 @@
 Same DOCS rows for both (about 90 MB of multilingual text). Ours renames from a temp name and
 computes the sha256 the manifest records; the baseline does neither. Two ways of ours:
 - ``write_shard``: the whole table into one file (what the dedup index and small tables use);
-- ``PartitionedShards``: what ``publish`` does, one shard per language (``lang=xx/``) fed in
-  4096-row batches, languages compressed in parallel threads.
+- ``VersionWriter.part``: what a corpus run's write pass does, one shard per language and split
+  (``docs/<lang>/<split>-NNNNN.parquet``) fed in 4096-row batches, counted as written, files
+  compressed in parallel threads.
 Prints MB/s and ratios.
 
     python benchmarks/shards.py [--rows 50000] [--repeat 3]
@@ -23,8 +24,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from fsspec.implementations.local import LocalFileSystem
 
+from crossling.corpus import VersionWriter
 from crossling.documents import DOCS_SCHEMA, content_hash, make_id
-from crossling.shards import PartitionedShards, write_shard
+from crossling.shards import write_shard
 
 WORDS = {
     "en": "the weather library morning students window quiet table river city train".split(),
@@ -92,10 +94,10 @@ def main() -> None:
         t_ours = best(lambda p: write_shard(fs, p, table, DOCS_SCHEMA))
 
         def partitioned(path: str) -> None:
-            shards = PartitionedShards(fs, path, "part-00000.parquet", DOCS_SCHEMA)
+            part = VersionWriter(path, "bench", "v").part(0)
             for batch in table.to_batches(max_chunksize=4096):
-                shards.write(batch)
-            shards.close()
+                part.docs(batch)
+            part.close()
 
         t_part = best(partitioned)
         ours_size = write_shard(fs, os.path.join(d, "size.parquet"), table, DOCS_SCHEMA)[1]
@@ -112,14 +114,14 @@ def main() -> None:
         f"{ours_size / 1e6:7.1f} MB on disk"
     )
     print("    sha256 while writing)")
-    print(f"  crossling PartitionedShards (by lang,  {mb / t_part:8.1f} MB/s")
+    print(f"  crossling VersionWriter.part (by lang, {mb / t_part:8.1f} MB/s")
     print(f"    4096-row batches, {os.cpu_count()} cores)")
     print(
         f"  write_shard        vs write_table default: {t_plain / t_ours:.3f}x, "
         f"vs write_table zstd: {t_plain_zstd / t_ours:.3f}x"
     )
     print(
-        f"  PartitionedShards  vs write_table default: {t_plain / t_part:.3f}x (target >= 0.8), "
+        f"  VersionWriter.part vs write_table default: {t_plain / t_part:.3f}x (target >= 0.8), "
         f"vs write_table zstd: {t_plain_zstd / t_part:.3f}x"
     )
 

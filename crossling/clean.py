@@ -13,6 +13,8 @@ import unicodedata
 from collections import Counter
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
 from pydantic import BaseModel, Field
 
 from crossling.documents import Reason
@@ -46,12 +48,27 @@ _BOILERPLATE = (
     "accept all",
     "all rights reserved",
 )
-_SYMBOLS = re.compile(r"#|\.\.\.|…|[{}<>\[\]|=;$%^~_\\]")
 
 
-def normalize_text(text: str) -> str:
-    """NFC, control characters removed, whitespace folded, one newline between paragraphs."""
-    text = unicodedata.normalize("NFC", text)
+# Lone UTF-16 surrogates: valid in JSON ("\ud800") and in Python strings, but not UTF-8, so
+# fastText, pyarrow and every file format refuse them.
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+
+
+def strip_surrogates(text: str) -> str:
+    """Lone surrogates replaced by U+FFFD (the replacement character)."""
+    return _SURROGATES.sub("\ufffd", text)
+
+
+def normalize_text(text: str, *, fold: bool = True) -> str:
+    """NFC, lone surrogates replaced, control characters removed, whitespace folded (one space;
+    one newline between paragraphs). ``fold=False`` only makes the text safe to store."""
+    if not text.isascii():  # ASCII has no surrogates and is already NFC
+        text = _SURROGATES.sub("\ufffd", text)
+        if fold and not unicodedata.is_normalized("NFC", text):
+            text = unicodedata.normalize("NFC", text)
+    if not fold:
+        return _CONTROL.sub("", text)
     text = _CONTROL.sub("", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _SPACES.sub(" ", text)
@@ -70,15 +87,48 @@ _LETTERLESS_TOKEN = re.compile(r"(?<!\S)[\d\W_]+(?!\S)")
 _SPACELESS_UNIT = re.compile(r"[^\W_]")
 
 
-def _top_ngram_frac(units: list[str], n: int, total_chars: int) -> float:
-    """Gopher: share of characters covered by the most frequent word n-gram (if it repeats)."""
-    if len(units) < n + 1:
-        return 0.0
-    grams = Counter(zip(*(units[i:] for i in range(n)), strict=False))
-    gram, count = grams.most_common(1)[0]
-    if count < 2:
-        return 0.0
-    return sum(map(len, gram)) * count / max(1, total_chars)
+def _top_ngram_fracs(units: list[str], total_chars: int) -> tuple[float, float, float]:
+    """Gopher: share of characters covered by the most frequent word 2-, 3- and 4-gram (0 when
+    it does not repeat; among equally frequent ones, the first to occur, as Counter.most_common).
+
+    Words become 64-bit hashes, an n-gram a rolling 64-bit code of its words' hashes, and the
+    counting is a numpy sort of the codes: no tuples, no Counter of n-grams. (Collisions of 64-bit
+    codes within one document are negligible; the hashes never leave this function.)
+    """
+    n = len(units)
+    if n < 3:
+        return 0.0, 0.0, 0.0
+    words = np.fromiter(map(hash, units), np.int64, n).view(np.uint64)
+    lengths = np.fromiter(map(len, units), np.int64, n)
+    out = [0.0, 0.0, 0.0]
+    codes = words
+    with np.errstate(over="ignore"):  # the codes wrap around on purpose
+        for j, k in enumerate((2, 3, 4)):
+            if n < k + 1:
+                break
+            codes = codes[:-1] * _GRAM_MULT + words[k - 1 :]
+            srt = np.sort(codes)
+            starts = np.flatnonzero(np.concatenate(([True], srt[1:] != srt[:-1])))
+            counts = np.diff(np.append(starts, len(srt)))
+            top = counts.max()
+            if top < 2:
+                continue
+            ties = srt[starts[counts == top]]
+            first = int(np.argmax(np.isin(codes, ties) if len(ties) > 1 else codes == ties[0]))
+            out[j] = int(lengths[first : first + k].sum()) * int(top) / max(1, total_chars)
+    return out[0], out[1], out[2]
+
+
+_GRAM_MULT = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant (golden ratio)
+_SYMBOL_STRINGS = ("#", "...", "…", *"{}<>[]|=;$%^~_\\")
+
+
+def _boilerplate_lines(lowered: str) -> int:
+    """Lines that mention a C4 boilerplate marker (one pass over the text when none does)."""
+    found = [b for b in _BOILERPLATE if b in lowered]
+    if not found:
+        return 0
+    return sum(1 for ln in lowered.split("\n") if any(b in ln for b in found))
 
 
 def quality_signals(text: str) -> dict[str, Any]:
@@ -101,6 +151,7 @@ def quality_signals(text: str) -> dict[str, Any]:
     dup_line_chars = sum(len(ln) * (c - 1) for ln, c in line_counts.items() if c > 1)
     lowered = text.lower()
     n_lines = max(1, len(lines))
+    top2, top3, top4 = _top_ngram_fracs(units, total_chars)
     return {
         "n_chars": n_chars,
         "n_units": n_units,  # words, or letters for spaceless scripts
@@ -108,22 +159,46 @@ def quality_signals(text: str) -> dict[str, Any]:
         "n_lines": len(lines),
         "dup_line_frac": dup_lines / n_lines,
         "dup_line_char_frac": dup_line_chars / max(1, n_chars),
-        "top_2gram_frac": _top_ngram_frac(units, 2, total_chars),
-        "top_3gram_frac": _top_ngram_frac(units, 3, total_chars),
-        "top_4gram_frac": _top_ngram_frac(units, 4, total_chars),
+        "top_2gram_frac": top2,
+        "top_3gram_frac": top3,
+        "top_4gram_frac": top4,
         "alpha_unit_frac": alpha_units / max(1, n_units),
         "letter_frac": letters / max(1, len(sample)),
-        "symbol_per_unit": len(_SYMBOLS.findall(text)) / max(1, n_units),
+        "symbol_per_unit": sum(map(text.count, _SYMBOL_STRINGS)) / max(1, n_units),
         "bullet_line_frac": sum(1 for ln in lines if ln.lstrip().startswith(_BULLETS)) / n_lines,
         "ellipsis_line_frac": sum(1 for ln in lines if ln.rstrip().endswith(("...", "…")))
         / n_lines,
         "lorem_ipsum": "lorem ipsum" in lowered[:5000],
         "mojibake_per_unit": len(_MOJIBAKE.findall(text)) / max(1, n_units),
-        "boilerplate_line_frac": sum(
-            1 for ln in lowered.split("\n") if any(b in ln for b in _BOILERPLATE)
-        )
-        / n_lines,
+        "boilerplate_line_frac": _boilerplate_lines(lowered) / n_lines,
     }
+
+
+# The signals of quality_signals() as tag columns (prefixed q_), in the order they are measured.
+QUALITY_SIGNALS = [
+    pa.field("q_n_chars", pa.int32()),
+    pa.field("q_n_units", pa.int32()),
+    pa.field("q_spaceless", pa.bool_()),
+    pa.field("q_n_lines", pa.int32()),
+    *(
+        pa.field(f"q_{k}", pa.float32())
+        for k in (
+            "dup_line_frac",
+            "dup_line_char_frac",
+            "top_2gram_frac",
+            "top_3gram_frac",
+            "top_4gram_frac",
+            "alpha_unit_frac",
+            "letter_frac",
+            "symbol_per_unit",
+            "bullet_line_frac",
+            "ellipsis_line_frac",
+        )
+    ),
+    pa.field("q_lorem_ipsum", pa.bool_()),
+    pa.field("q_mojibake_per_unit", pa.float32()),
+    pa.field("q_boilerplate_line_frac", pa.float32()),
+]
 
 
 class Thresholds(BaseModel):

@@ -538,7 +538,7 @@ class PartWriter:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
+        if exc_type is None or self._closed:
             return
         self._closed = True
         self._pool.shutdown(wait=True)

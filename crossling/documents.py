@@ -41,6 +41,29 @@ class Reason(StrEnum):
         "exact_duplicate"  # same content_hash as an earlier document (this or a past version)
     )
     NEAR_DUPLICATE = "near_duplicate"  # MinHash near-duplicate of an earlier document
+    LANG_MISMATCH = "lang_mismatch"  # a side of a parallel pair is not in its declared language
+    URL_BLOCKED = "url_blocked"  # from a blocked domain or URL (config `urls`)
+    INVALID_FIELD = "invalid_field"  # a record field of the wrong type or value (e.g. a language)
+    # Crawl stage (crossling/sources/crawl.py): a discovered URL that did not give a page.
+    TIMEOUT = "timeout"  # connect/read/total timeout, after the retries
+    CONNECT_ERROR = "connect_error"  # DNS failure, connection refused or reset, after the retries
+    REDIRECT = "redirect"  # a 3xx response; its target is a URL (and a row) of its own
+    REDIRECT_LOOP = "redirect_loop"  # redirects back to a URL of its own redirect chain
+    REDIRECT_LIMIT = "redirect_limit"  # more redirects in a row than the configured limit
+    TOO_LARGE = "too_large"  # body (or its decompressed form) over the byte cap
+    NOT_TEXT = "not_text"  # a content type outside the allow-list
+    BLOCKED_ADDRESS = "blocked_address"  # resolves to a private/loopback/... address not allowed
+    OUT_OF_SCOPE = "out_of_scope"  # host or prefix outside the crawl's scope
+    UNSUPPORTED_SCHEME = "unsupported_scheme"  # not http or https (file:, ftp:, mailto:, ...)
+    BAD_URL = "bad_url"  # a link that is not a usable URL
+    TOO_DEEP = "too_deep"  # more links away from a seed than the maximum depth
+    NOT_MODIFIED = "not_modified"  # 304 to a conditional request: unchanged since the last crawl
+    DEFERRED = "deferred"  # left in the frontier when a cap stopped the crawl; the next crawl
+    INTERRUPTED = "interrupted"  # in flight when the crawl was killed; never requested twice
+    SITEMAP = "sitemap"  # a sitemap: its URLs joined the frontier
+    # Alignment of translated pages (crossling/sources/align.py).
+    ALIGN_SCORE_LOW = "align_score_low"  # a sentence pair whose length-based score is too low
+    ALIGN_UNMATCHED = "align_unmatched"  # a sentence with no counterpart in the translation
 
 
 class Stage(StrEnum):
@@ -52,6 +75,10 @@ class Stage(StrEnum):
     LANGID = "langid"
     QUALITY = "quality"
     DEDUP = "dedup"
+    SPLIT = "split"
+    PAIRS = "pairs"
+    CRAWL = "crawl"  # the crawler (fetch, robots, scope, safety)
+    ALIGN = "align"  # sentence alignment of pages that are translations of each other
 
 
 # --- Arrow schemas -------------------------------------------------------------------------------
@@ -122,7 +149,7 @@ TEXT_PREFIX_CHARS = 500
 
 def make_id(source: str, key: str) -> str:
     """Stable document id: xxh3-128 hex of ``source`` and the record key (URL, or file + offset)."""
-    return xxhash.xxh3_128_hexdigest(f"{source}\x1f{key}".encode())
+    return xxhash.xxh3_128_hexdigest(f"{source}\x1f{key}".encode("utf-8", "surrogatepass"))
 
 
 def content_hash(text: str) -> str:
@@ -132,7 +159,8 @@ def content_hash(text: str) -> str:
 
 def split_of(doc_id: str, heldout_fraction: float) -> str:
     """Deterministic split from the id: the same document is always on the same side."""
-    bucket = int(hashlib.blake2b(doc_id.encode(), digest_size=8).hexdigest(), 16) % 1_000_000
+    digest = hashlib.blake2b(doc_id.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+    bucket = int(digest, 16) % 1_000_000
     return "heldout" if bucket < heldout_fraction * 1_000_000 else "train"
 
 
@@ -157,8 +185,10 @@ class Document:
     content_hash: str | None = None
     dup_cluster_size: int = 1
     split: str | None = None
-    # Free-form measurements of the steps (quality signals, hints from the input such as a
-    # declared language); never written to DOCS, shown in REJECTS details.
+    # Measurements of the steps, written as typed columns of the tagged work files (the steps
+    # declare them); read back by the decide pass. Never written to DOCS.
+    signals: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # Hints from the input (such as a declared language); not stored.
     meta: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def to_row(self) -> dict[str, Any]:
@@ -212,4 +242,8 @@ class Reject:
         )
 
     def to_row(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        row = dataclasses.asdict(self)
+        for k in ("detail", "text_prefix", "url", "lang", "source", "id"):
+            if isinstance(row[k], str):  # lone surrogates from JSON cannot be stored as UTF-8
+                row[k] = row[k].encode("utf-8", "replace").decode("utf-8")
+        return row

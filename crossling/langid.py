@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import langcodes
+import pyarrow as pa
 
 from crossling.documents import Document
 
@@ -169,8 +170,12 @@ class LanguageIdentifier:
         min_line_chars: int = 20,
         mixed_min_share: float = 0.2,
         batch_size: int = 512,
+        max_chars: int | None = None,
     ):
         self.model_path = model_path or default_model_path()
+        # Document mode reads the first max_chars characters: fastText's cost grows with the
+        # length, and its label settles within a few hundred words.
+        self.max_chars = max_chars
         self.mode = mode
         self.min_line_chars = min_line_chars  # shorter lines are too noisy to vote
         self.mixed_min_share = mixed_min_share  # second language share that flags a mixed doc
@@ -195,7 +200,8 @@ class LanguageIdentifier:
         return self._predict_docs(texts)
 
     def _predict_docs(self, texts: Sequence[str]) -> list[Prediction]:
-        labels, probs = self.model.predict([self._prep(t) for t in texts], k=1)
+        n = self.max_chars
+        labels, probs = self.model.predict([self._prep(t[:n] if n else t) for t in texts], k=1)
         out = []
         for text, lab, prob in zip(texts, labels, probs, strict=True):
             if not lab:
@@ -270,12 +276,13 @@ class LanguageIdentifier:
         for doc in docs:
             batch.append(doc)
             if len(batch) >= self.batch_size:
-                yield from self._annotate_batch(batch)
+                yield from self.annotate_batch(batch)
                 batch = []
         if batch:
-            yield from self._annotate_batch(batch)
+            yield from self.annotate_batch(batch)
 
-    def _annotate_batch(self, batch: list[Document]) -> list[Document]:
+    def annotate_batch(self, batch: list[Document]) -> list[Document]:
+        """Label one batch in place (lang, script, lang_score and the line-mode fields)."""
         for doc, p in zip(batch, self.predict([d.text for d in batch]), strict=True):
             doc.lang, doc.script, doc.lang_score = p.lang, p.script, p.score
             doc.lang_mixed, doc.lang2, doc.lang2_share = p.mixed, p.lang2, p.lang2_share
@@ -293,3 +300,70 @@ def _load_model(path: str):
     except AttributeError:
         pass
     return fasttext.load_model(path)
+
+
+# --- labelling files (the `crossling langid` command) ----------------------------------------------
+
+LABEL_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),  # crossling's stable record id (source + file offset or row)
+        ("input_id", pa.string()),  # the record's own `id` field, when it has one
+        ("lang", pa.string()),
+        ("script", pa.string()),
+        ("lang_score", pa.float32()),
+        ("lang_mixed", pa.bool_()),
+        ("lang2", pa.string()),
+        ("lang2_share", pa.float32()),
+        ("error", pa.string()),  # why a record has no label (reader's reason and detail)
+    ]
+)
+
+
+def label_files(
+    paths: list[str], identifier: LanguageIdentifier, batch_size: int = 2048
+) -> Iterator[pa.Table]:
+    """Every record of some files (any input the corpus readers read) with its language, in input
+    order, a table per batch; unreadable records get an ``error`` instead of a label."""
+    from crossling.clean import normalize_text
+    from crossling.sources.files import plan_partitions, read_partition
+
+    partitions, errors = plan_partitions(paths)
+    if errors:
+        raise ValueError("; ".join(f"{e.input}: {e.error}" for e in errors))
+    rows: list[dict] = []
+    docs: list[tuple[int, Document]] = []
+
+    def flush() -> pa.Table:
+        preds = identifier.predict([d.text for _, d in docs])
+        for (i, _), p in zip(docs, preds, strict=True):
+            rows[i].update(
+                lang=p.lang,
+                script=p.script,
+                lang_score=round(p.score, 4),
+                lang_mixed=p.mixed,
+                lang2=p.lang2,
+                lang2_share=p.lang2_share,
+            )
+        out = pa.Table.from_pylist(rows, schema=LABEL_SCHEMA)
+        rows.clear()
+        docs.clear()
+        return out
+
+    for part in partitions:
+        for rec in read_partition(part):
+            if isinstance(rec, dict):
+                rows.append({"id": rec["id"], "error": "a parallel pair (not labelled)"})
+            elif isinstance(rec, Document):
+                rec.text = normalize_text(rec.text)
+                rows.append({"id": rec.id, "input_id": rec.meta.get("input_id")})
+                if rec.text:
+                    docs.append((len(rows) - 1, rec))
+                else:
+                    rows[-1]["error"] = "empty: no text after normalization"
+            else:
+                row = rec.to_row()  # made safe to store
+                rows.append({"id": row["id"], "error": f"{row['reason']}: {row['detail']}"})
+            if len(rows) >= batch_size:
+                yield flush()
+    if rows:
+        yield flush()

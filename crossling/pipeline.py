@@ -1,25 +1,35 @@
-"""The corpus pipeline without orchestration: plan a run, process a partition, publish a version.
+"""The corpus run without orchestration: plan, tag, decide, global stages, write, commit.
 
-    plan_run ──▶ process_partition (one per input partition, in parallel, resumable)
-             ──▶ publish (exact dedup across partitions and earlier versions, shards by language,
-                          dedup index, manifest last)
+    plan_run ─▶ tag_partition     per input partition, in parallel; the expensive half (read,
+                                  extract, normalize, fastText, quality signals), kept under
+                                  corpora/<name>/_tags/ and reused by any run with the same input
+                                  partition and measuring config
+             ─▶ decide_partition  per partition: the per-document steps' thresholds (cheap)
+             ─▶ for each global stage (exact dedup, held-out split):
+                    stage_map per partition ─▶ stage_reduce once
+             ─▶ write_partition   per partition: decisions applied, DOCS / PAIRS / REJECTS shards
+                                  written through crossling.corpus.VersionWriter, counted as written
+             ─▶ commit            dataset card and manifest, last
 
-Each partition writes its kept documents, pairs and rejects under ``<version>/_work/p-NNNNN/`` and
-a ``done.json`` marker last; a rerun skips partitions whose marker exists. ``publish`` is
-deterministic (partition order, then row order), so an interrupted and resumed run ends with
-exactly the DOCS ids of an uninterrupted one.
+Every unit leaves a marker (``done.json`` of a tag, ``_work/*.json``) and a rerun skips what is
+marked, so an interrupted run resumes and ends with exactly the rows of an uninterrupted one: every
+decision depends on partition order and row order only, never on which worker finished first.
+
+Adding a per-document step: a :class:`crossling.stages.base.Step` subclass in crossling/stages/,
+its config as a field of :class:`CorpusConfig` and an entry in :data:`STEPS` (this file), and its
+test. Adding a global stage: a :class:`crossling.stages.base.GlobalStage` and an entry in
+:data:`GLOBAL_STAGES`.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import posixpath
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 import pyarrow as pa
@@ -27,41 +37,37 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pydantic import BaseModel, Field
 
-from crossling import __version__
-from crossling.clean import QualityConfig, normalize_text
-from crossling.dedup.exact import ExactDeduplicator, IndexWriter
+from crossling.clean import QualityConfig
+from crossling.corpus import VersionWriter
+from crossling.dedup.minhash import NearDedupConfig
 from crossling.documents import (
     DOCS_SCHEMA,
-    PAIRS_SCHEMA,
     REJECTS_SCHEMA,
     TEXT_PREFIX_CHARS,
-    Reason,
+    Document,
     Reject,
-    Stage,
-    content_hash,
     split_of,
 )
-from crossling.langid import LanguageIdentifier, canonical
-from crossling.shards import PartitionedShards, ShardWriter
+from crossling.langid import LanguageIdentifier
+from crossling.shards import ShardWriter
 from crossling.sources.files import InputError, Partition, plan_partitions, read_partition
-from crossling.steps import LanguageFilter, LanguageID, Normalize, QualityFilter
-from crossling.storage import (
-    MANIFEST,
-    DataRoot,
-    clean_tmp,
-    config_hash,
-    file_sha256,
-    new_version,
-    read_json,
-    write_json,
-)
+from crossling.stages.base import GlobalStage, StageContext, Step
+from crossling.stages.document import LanguageID, Normalize, Quality
+from crossling.stages.exact import ExactDedup
+from crossling.stages.near import MinHashSignatures, NearDedup
+from crossling.stages.pairs import TAG_PAIRS_SCHEMA, PairsConfig, decide_pair, measure_pairs
+from crossling.stages.split import HeldoutSplit
+from crossling.stages.urls import UrlFilter, UrlFilterConfig
+from crossling.storage import DataRoot, clean_tmp, config_hash, new_version, read_json, write_json
 
 WORK = "_work"
+TAGS = "_tags"
 DONE = "done.json"
+TAG_FORMAT = 2  # bump when what the tag pass writes changes: old tags are then not reused
 
 
 class LangIDConfig(BaseModel):
-    """Language identification and its decision."""
+    """Language identification (measured once) and its decision (thresholds)."""
 
     mode: Literal["doc", "line"] = Field(
         "doc",
@@ -78,12 +84,26 @@ class LangIDConfig(BaseModel):
         default_factory=dict, description="Per-language thresholds, e.g. {'hr': 0.3}."
     )
     mixed_min_share: float = Field(0.2, description="Line mode: 2nd-language share flagging a mix.")
+    max_chars: int | None = Field(
+        4000,
+        ge=100,
+        description="Document mode reads the first this many characters (fastText's cost grows "
+        "with length; on 3,300 real manual pages the label at 4,000 characters agreed with the "
+        "whole text's on all of them). None: the whole text.",
+    )
 
 
 class DedupConfig(BaseModel):
     exact: bool = Field(True, description="Drop exact duplicates (same normalized text).")
+    near: NearDedupConfig = Field(
+        default_factory=NearDedupConfig,
+        description="MinHash LSH near-duplicate removal (script-aware shingles; "
+        "crossling/dedup/minhash.py documents the threshold's S-curve).",
+    )
     against_previous: bool = Field(
-        True, description="Also drop documents already published in an earlier version."
+        True,
+        description="Also drop documents already published in an earlier version (versions "
+        "built from the same inputs, i.e. the same inputs filtered anew, excepted).",
     )
 
 
@@ -96,577 +116,812 @@ class CorpusConfig(BaseModel):
     heldout_fraction: float = Field(
         0.02, ge=0.0, lt=1.0, description="Share of documents in the held-out split (by id)."
     )
+    heldout_min: int = Field(
+        10,
+        ge=0,
+        description="At least this many held-out rows per language and per pair direction, "
+        "where heldout_max_share allows it (0 turns the minimum off).",
+    )
+    heldout_max_share: float = Field(
+        0.2,
+        ge=0.0,
+        lt=1.0,
+        description="The minimum never takes more than this share of a language's rows.",
+    )
     max_doc_bytes: int = Field(8 << 20, description="Records larger than this are rejected.")
     partition_bytes: int = Field(
         64 << 20, description="Large JSONL/Parquet inputs are cut into partitions of this size."
     )
     langid: LangIDConfig = Field(default_factory=LangIDConfig)
     quality: QualityConfig = Field(default_factory=QualityConfig)
+    urls: UrlFilterConfig = Field(default_factory=UrlFilterConfig)
+    pairs: PairsConfig = Field(default_factory=PairsConfig)
     dedup: DedupConfig = Field(default_factory=DedupConfig)
+
+
+# The per-document steps, in order, and the global stages, in order.
+STEPS: list[type[Step]] = [UrlFilter, Normalize, LanguageID, Quality, MinHashSignatures]
+GLOBAL_STAGES: list[type[GlobalStage]] = [ExactDedup, NearDedup, HeldoutSplit]
+
+# DOCS columns the tag pass writes (split and dup_cluster_size are decided later).
+_TAG_BASE = [f for f in DOCS_SCHEMA if f.name not in ("split", "dup_cluster_size")]
+
+
+def tag_schema() -> pa.Schema:
+    """Tagged documents: the DOCS columns known after measuring, then every step's signals."""
+    fields = list(_TAG_BASE)
+    for step in STEPS:
+        fields.extend(step.signals)
+    return pa.schema(fields)
+
+
+# --- config ------------------------------------------------------------------------------------
+
+
+def merge_config(base: dict[str, Any], *overrides: dict[str, Any] | None) -> dict[str, Any]:
+    """Deep merge: each override's keys replace the base's, nested dicts key by key (a nested key
+    absent from the override keeps the base's value); ``None`` values in an override are skipped."""
+    out = copy.deepcopy(base)
+    for over in overrides:
+        for k, v in (over or {}).items():
+            if v is None:
+                continue
+            if isinstance(v, dict) and isinstance(out.get(k), dict):
+                out[k] = merge_config(out[k], v)
+            else:
+                out[k] = copy.deepcopy(v)
+    return out
+
+
+def read_config_file(path: str | None) -> dict[str, Any]:
+    """A config file (JSON or YAML) as a dict; {} for None."""
+    if not path:
+        return {}
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    if path.endswith((".yaml", ".yml")):
+        import yaml
+
+        data = yaml.safe_load(text) or {}
+    else:
+        data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: a config must be a mapping, not {type(data).__name__}")
+    return data
+
+
+def load_config(
+    path: str | None = None, overrides: dict[str, Any] | None = None, **flags: Any
+) -> CorpusConfig:
+    """The one config merge: defaults, then the file, then ``overrides`` (the flow's dict from the
+    UI), then command-line ``flags`` (nested with dots: ``**{"langid.mode": "line"}``)."""
+    nested: dict[str, Any] = {}
+    for k, v in flags.items():
+        if v is None:
+            continue
+        node = nested
+        *head, last = k.split(".")
+        for h in head:
+            node = node.setdefault(h, {})
+        node[last] = v
+    data = merge_config(CorpusConfig().model_dump(), read_config_file(path), overrides, nested)
+    return CorpusConfig.model_validate(data)
 
 
 # --- planning ---------------------------------------------------------------------------------
 
 
-@dataclass
-class RunPlan:
+@dataclass(frozen=True)
+class RunContext:
+    """What every task of a run needs: small and picklable (paths and configs, never rows)."""
+
     root: str
     name: str
     version: str
-    partitions: list[Partition]
-    input_errors: list[InputError]
-    inputs: list[str]
     config: dict[str, Any]
-    complete: bool  # a finished version with the same inputs and config exists
-    resumed: bool  # an unfinished version with the same inputs and config is continued
-    pending: list[Partition] = field(default_factory=list)
+    prior_versions: tuple[str, ...] = ()
+
+    @property
+    def data(self) -> DataRoot:
+        return DataRoot(self.root)
 
     @property
     def version_dir(self) -> str:
-        return DataRoot(self.root).version_dir(self.name, self.version)
+        return self.data.version_dir(self.name, self.version)
+
+    @property
+    def work_dir(self) -> str:
+        return posixpath.join(self.version_dir, WORK)
+
+    def corpus_config(self) -> CorpusConfig:
+        return CorpusConfig.model_validate(self.config)
+
+    def stage_context(self) -> StageContext:
+        return StageContext(
+            self.root, self.name, self.version, self.work_dir, list(self.prior_versions)
+        )
+
+    def stages(self) -> list[GlobalStage]:
+        cfg, sctx = self.corpus_config(), self.stage_context()
+        return [cls(cfg, sctx) for cls in GLOBAL_STAGES]
+
+    def stage(self, name: str) -> GlobalStage:
+        return next(s for s in self.stages() if s.name == name)
 
 
-def _input_fingerprint(partitions: list[Partition]) -> list[list[Any]]:
-    seen: dict[str, list[Any]] = {}
-    for p in partitions:
-        for path in p.files or (p.uri,):
-            if path not in seen:
-                st = os.stat(path)
-                seen[path] = [path, st.st_size, st.st_mtime_ns if os.path.isfile(path) else 0]
-    return sorted(seen.values())
+@dataclass
+class RunPlan:
+    ctx: RunContext
+    partitions: list[Partition]
+    tag_dirs: dict[int, str]  # partition index -> its tags folder
+    input_errors: list[InputError]
+    inputs: list[str]
+    inputs_key: str  # hash of the inputs alone: versions of the same inputs share it
+    parent: str | None
+    complete: bool  # a finished version with the same inputs and config exists
+    resumed: bool  # an unfinished version with the same inputs and config is continued
+    tags_reused: int = 0  # partitions whose tags an earlier run left
+    pending: list[Partition] = field(default_factory=list)  # partitions still to tag
+
+    @property
+    def root(self) -> str:
+        return self.ctx.root
+
+    @property
+    def name(self) -> str:
+        return self.ctx.name
+
+    @property
+    def version(self) -> str:
+        return self.ctx.version
+
+    @property
+    def version_dir(self) -> str:
+        return self.ctx.version_dir
+
+
+def _fingerprint(p: Partition) -> list[Any]:
+    out = []
+    for path in p.files or (p.uri,):
+        st = os.stat(path)
+        out.append([path, st.st_size, st.st_mtime_ns if os.path.isfile(path) else 0])
+    return out
+
+
+def measure_key(cfg: CorpusConfig) -> dict[str, Any]:
+    """Everything that changes what the tag pass writes (no thresholds)."""
+    return {
+        "format": TAG_FORMAT,
+        "max_doc_bytes": cfg.max_doc_bytes,
+        "steps": {s.name: s(cfg).measure_config() for s in STEPS},
+        "schema": str(tag_schema()),
+    }
 
 
 def plan_run(sources: list[str], root: str, name: str, config: CorpusConfig) -> RunPlan:
-    """Partition the inputs and find (or name) the version: finished, to resume, or new."""
+    """Partition the inputs, find (or name) the version, and find the tags already measured."""
     partitions, errors = plan_partitions(sources, partition_bytes=config.partition_bytes)
     cfg = config.model_dump(mode="json")
-    digest = config_hash(
+    fingerprints = {p.index: _fingerprint(p) for p in partitions}
+    inputs_key = config_hash(
         {
-            "config": cfg,
-            "inputs": _input_fingerprint(partitions),
-            "input_errors": [e.input for e in errors],
+            "inputs": sorted({tuple(f) for fp in fingerprints.values() for f in fp}),
+            "input_errors": sorted(e.input for e in errors),
         }
     )
+    digest = config_hash({"config": cfg, "inputs_key": inputs_key})
     dr = DataRoot(root)
-    inputs = sorted({p.uri for p in partitions} | {e.input for e in errors})
     same = [v for v in dr.versions(name, complete=False) if v.endswith(digest)]
-    complete = [v for v in same if dr.fs.exists(posixpath.join(dr.version_dir(name, v), MANIFEST))]
+    published = dr.versions(name)
+    complete = [v for v in same if v in published]
     if complete:
         version, is_complete, resumed = complete[-1], True, False
     elif same:
         version, is_complete, resumed = same[-1], False, True
     else:
-        version, is_complete, resumed = new_version(digest), False, False
-    plan = RunPlan(root, name, version, partitions, errors, inputs, cfg, is_complete, resumed)
+        version, is_complete, resumed = (
+            _next_version(dr.versions(name, complete=False), digest),
+            False,
+            False,
+        )
+    # Earlier versions this one follows: every published one before it but those of the same
+    # inputs (siblings: the same inputs filtered anew are not deduplicated against each other).
+    prior = [v for v in published if v < version and _inputs_key(dr, name, v) != inputs_key]
+    ctx = RunContext(
+        root,
+        name,
+        version,
+        cfg,
+        tuple(prior) if config.dedup.against_previous else (),
+    )
+    mkey = measure_key(config)
+    tags_base = posixpath.join(dr.corpus_dir(name), TAGS)
+    tag_dirs = {
+        p.index: posixpath.join(
+            tags_base,
+            config_hash(
+                {
+                    "measure": mkey,
+                    "partition": {**p.to_dict(), "index": 0},
+                    "files": fingerprints[p.index],
+                }
+            ),
+        )
+        for p in partitions
+    }
+    plan = RunPlan(
+        ctx=ctx,
+        partitions=partitions,
+        tag_dirs=tag_dirs,
+        input_errors=errors,
+        inputs=sorted({p.uri for p in partitions} | {e.input for e in errors}),
+        inputs_key=inputs_key,
+        parent=prior[-1] if prior else None,
+        complete=is_complete,
+        resumed=resumed,
+    )
     if not is_complete:
-        plan.pending = [p for p in partitions if not dr.fs.exists(done_marker(plan, p.index))]
+        plan.pending = [
+            p for p in partitions if not dr.fs.exists(posixpath.join(tag_dirs[p.index], DONE))
+        ]
+        plan.tags_reused = len(partitions) - len(plan.pending)
     return plan
 
 
-def work_dir(plan_or_dir: RunPlan | str, index: int) -> str:
-    base = plan_or_dir.version_dir if isinstance(plan_or_dir, RunPlan) else plan_or_dir
-    return posixpath.join(base, WORK, f"p-{index:05d}")
+def _next_version(existing: list[str], digest: str) -> str:
+    """A new version name that sorts after every existing one (names sort by creation time,
+    also for two versions made within the same second)."""
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    if existing:
+        last = datetime.strptime(existing[-1][:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        now = max(now, last + timedelta(seconds=1))
+    return new_version(digest, now)
 
 
-def done_marker(plan: RunPlan, index: int) -> str:
-    return posixpath.join(work_dir(plan, index), DONE)
+def _inputs_key(dr: DataRoot, name: str, version: str) -> str | None:
+    try:
+        return dr.read_manifest(name, version).get("inputs_key")
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
 
 
-# --- one partition --------------------------------------------------------------------------
+# --- tag: the expensive, reusable half -----------------------------------------------------------
 
 
-class _Buffered:
-    """Rows collected in memory a batch at a time, streamed to a shard on demand."""
+class _Columns:
+    """Rows gathered a batch at a time and streamed to one Parquet file."""
 
-    def __init__(self, fs, path: str, schema: pa.Schema, batch_rows: int = 2048):
-        self.fs, self.path, self.schema, self.batch_rows = fs, path, schema, batch_rows
-        self.rows: list[dict[str, Any]] = []
-        self.writer: ShardWriter | None = None
+    def __init__(self, fs, path: str, schema: pa.Schema):
+        self.fs, self.path, self.schema = fs, path, schema
+        self.writer = ShardWriter(fs, path, schema)
         self.count = 0
 
-    def add(self, row: dict[str, Any]) -> None:
-        self.rows.append(row)
-        self.count += 1
-        if len(self.rows) >= self.batch_rows:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.rows:
-            return
-        if self.writer is None:
-            self.writer = ShardWriter(self.fs, self.path, self.schema)
-        self.writer.write(pa.Table.from_pylist(self.rows, schema=self.schema))
-        self.rows = []
+    def write(self, table: pa.Table) -> None:
+        self.count += table.num_rows
+        self.writer.write(table)
 
     def close(self) -> None:
-        self.flush()
-        if self.writer is None:  # always leave a file, so readers need no special case
-            self.writer = ShardWriter(self.fs, self.path, self.schema)
         self.writer.close()
 
 
-def process_partition(
-    root: str, version_dir: str, part: dict[str, Any], config: dict[str, Any]
-) -> dict[str, Any]:
-    """Read, normalize, identify languages and filter one partition; write its work files.
+def _docs_table(docs: list[Document], schema: pa.Schema) -> pa.Table:
+    cols: dict[str, list[Any]] = {
+        "id": [d.id for d in docs],
+        "text": [d.text for d in docs],
+        "lang": [d.lang or "und" for d in docs],
+        "script": [d.script or "Zyyy" for d in docs],
+        "lang_score": [float(d.lang_score) for d in docs],
+        "url": [d.url for d in docs],
+        "source": [d.source for d in docs],
+        "fetched_at": [d.fetched_at for d in docs],
+        "content_hash": [d.content_hash for d in docs],
+        "n_chars": [len(d.text) for d in docs],
+        "lang_mixed": [d.lang_mixed for d in docs],
+        "lang2": [d.lang2 for d in docs],
+        "lang2_share": [d.lang2_share for d in docs],
+    }
+    for f in schema:
+        if f.name not in cols:
+            cols[f.name] = [d.signals.get(f.name) for d in docs]
+    return pa.table(cols, schema=schema)
 
-    Idempotent: returns the recorded stats if the partition's ``done.json`` exists.
+
+def tag_partition(
+    root: str, tag_dir: str, part: dict[str, Any], config: dict[str, Any], batch_size: int = 1024
+) -> dict[str, Any]:
+    """Read one partition and measure every record; write its tagged work files.
+
+    Writes ``docs.parquet`` (tag_schema()), ``pairs.parquet`` (TAG_PAIRS_SCHEMA),
+    ``rejects.parquet`` (records the readers could not read) and ``done.json`` last. Idempotent:
+    returns the recorded result when ``done.json`` exists.
     """
+    from crossling.clean import strip_surrogates
+    from crossling.documents import content_hash
+
     p = Partition.from_dict(part)
     cfg = CorpusConfig.model_validate(config)
     fs = DataRoot(root).fs
-    wdir = work_dir(version_dir, p.index)
-    marker = posixpath.join(wdir, DONE)
+    marker = posixpath.join(tag_dir, DONE)
     if fs.exists(marker):
         return read_json(fs, marker)
     t0 = time.perf_counter()
-    clean_tmp(fs, wdir)
-
-    docs_out = _Buffered(fs, posixpath.join(wdir, "docs.parquet"), DOCS_SCHEMA)
-    rejects_out = _Buffered(fs, posixpath.join(wdir, "rejects.parquet"), REJECTS_SCHEMA)
-    pairs_out = _Buffered(fs, posixpath.join(wdir, "pairs.parquet"), PAIRS_SCHEMA)
+    clean_tmp(fs, tag_dir)
+    steps = [cls(cfg) for cls in STEPS]
+    schema = tag_schema()
+    docs_out = _Columns(fs, posixpath.join(tag_dir, "docs.parquet"), schema)
+    pairs_out = _Columns(fs, posixpath.join(tag_dir, "pairs.parquet"), TAG_PAIRS_SCHEMA)
+    rejects: list[dict[str, Any]] = []
     inputs_by_source: Counter[str] = Counter()
-    pairs_by_source: Counter[str] = Counter()
     stats: Counter[str] = Counter()
-
-    def sink(rej: Reject) -> None:
-        rejects_out.add(rej.to_row())
-
-    def records():
-        for rec in read_partition(p, max_doc_bytes=cfg.max_doc_bytes):
-            if isinstance(rec, Reject):
-                inputs_by_source[rec.source] += 1
-                stats[f"read/dropped:{rec.reason}"] += 1
-                sink(rec)
-            elif isinstance(rec, dict):  # a parallel pair
-                inputs_by_source[rec["source"]] += 1
-                row = _pair_row(rec, cfg.heldout_fraction)
-                if isinstance(row, Reject):
-                    sink(row)
-                else:
-                    pairs_by_source[rec["source"]] += 1
-                    pairs_out.add(row)
-            else:
-                inputs_by_source[rec.source] += 1
-                yield rec
-
     lid = cfg.langid
-    identifier = LanguageIdentifier(
-        lid.model_path, mode=lid.mode, mixed_min_share=lid.mixed_min_share
-    )
-    steps = [
-        Normalize(),
-        LanguageID(identifier),
-        LanguageFilter(lid.min_score, lid.min_score_per_lang, cfg.langs),
-        QualityFilter(cfg.quality),
-    ]
-    stream = records()
-    for step in steps:
-        stream = step(stream, sink)
-    for doc in stream:
-        doc.content_hash = content_hash(doc.text)
-        doc.split = split_of(doc.id, cfg.heldout_fraction)
-        docs_out.add(doc.to_row())
-    for step in steps:
-        stats.update(step.stats)
+    pair_lid = LanguageIdentifier(lid.model_path, mode="doc") if cfg.pairs.check_lang else None
+    docs: list[Document] = []
+    pairs: list[dict[str, Any]] = []
 
-    for out in (docs_out, rejects_out, pairs_out):
-        out.close()
+    def flush_docs() -> None:
+        for step in steps:
+            step.measure(docs)
+        for d in docs:
+            d.content_hash = content_hash(d.text)
+        docs_out.write(_docs_table(docs, schema))
+        docs.clear()
+
+    def flush_pairs() -> None:
+        pairs_out.write(measure_pairs(pairs, pair_lid))
+        pairs.clear()
+
+    for rec in read_partition(p, max_doc_bytes=cfg.max_doc_bytes):
+        inputs_by_source[rec.source if not isinstance(rec, dict) else rec["source"]] += 1
+        if isinstance(rec, Reject):
+            stats[f"{rec.stage}/dropped:{rec.reason}"] += 1
+            rejects.append(rec.to_row())
+        elif isinstance(rec, dict):
+            pairs.append(rec)
+            if len(pairs) >= batch_size:
+                flush_pairs()
+        else:
+            if rec.url is not None:
+                rec.url = strip_surrogates(rec.url)
+            docs.append(rec)
+            if len(docs) >= batch_size:
+                flush_docs()
+    if docs:
+        flush_docs()
+    if pairs:
+        flush_pairs()
+    docs_out.close()
+    pairs_out.close()
+    from crossling.shards import write_shard
+
+    write_shard(
+        fs,
+        posixpath.join(tag_dir, "rejects.parquet"),
+        pa.Table.from_pylist(rejects, schema=REJECTS_SCHEMA),
+        REJECTS_SCHEMA,
+    )
     result = {
         "partition": p.index,
         "label": p.label,
         "inputs": sum(inputs_by_source.values()),
         "inputs_by_source": dict(inputs_by_source),
-        "pairs_by_source": dict(pairs_by_source),
         "docs": docs_out.count,
         "pairs": pairs_out.count,
-        "rejects": rejects_out.count,
+        "read_rejects": len(rejects),
         "stats": dict(stats),
         "seconds": round(time.perf_counter() - t0, 3),
     }
-    write_json(fs, marker, result)  # last: its existence means the partition is finished
+    write_json(fs, marker, result)  # last: its existence means the partition is tagged
     return result
 
 
-def _pair_row(rec: dict[str, Any], heldout_fraction: float) -> dict[str, Any] | Reject:
-    src, tgt = normalize_text(rec["src_text"]), normalize_text(rec["tgt_text"])
-    if not src or not tgt:
-        return Reject(
-            id=rec["id"],
-            source=rec["source"],
-            stage=str(Stage.NORMALIZE),
-            reason=str(Reason.EMPTY),
-            detail="a side of the pair is empty",
-            text_prefix=(rec["src_text"] + " ||| " + rec["tgt_text"])[:TEXT_PREFIX_CHARS],
-        )
-    return {
-        "id": rec["id"],
-        "src_lang": canonical(rec["src_lang"])[0],
-        "tgt_lang": canonical(rec["tgt_lang"])[0],
-        "src_text": src,
-        "tgt_text": tgt,
-        "origin_id": None,
-        "synthetic": False,
-        "method": "parallel",
-        "model": None,
-        "score": None,
-        "split": split_of(rec["id"], heldout_fraction),
-    }
+# --- decide: the cheap per-document thresholds -------------------------------------------------
+
+_DECIDE_SCHEMA = pa.schema(
+    [
+        ("stage", pa.string()),
+        ("reason", pa.string()),
+        ("detail", pa.string()),
+        ("split", pa.string()),
+    ]
+)
 
 
-# --- publishing --------------------------------------------------------------------------------
+def _work(ctx: RunContext, what: str, index: int, ext: str = "parquet") -> str:
+    return posixpath.join(ctx.work_dir, f"{what}-{index:05d}.{ext}")
 
 
-def publish(plan: RunPlan, results: list[dict[str, Any]]) -> dict[str, Any]:
-    """Dedup across partitions and versions, write shards by language, the index, the manifest."""
-    dr = DataRoot(plan.root)
-    fs = dr.fs
-    vdir = plan.version_dir
-    cfg = CorpusConfig.model_validate(plan.config)
-    by_index = {r["partition"]: r for r in results}
-    missing = [p.index for p in plan.partitions if p.index not in by_index]
-    if missing:
-        raise RuntimeError(f"partitions {missing[:10]} have no results; cannot publish")
-    for sub in ("docs", "pairs", "rejects"):  # a resumed publish starts its outputs afresh
-        if fs.exists(posixpath.join(vdir, sub)):
-            fs.rm(posixpath.join(vdir, sub), recursive=True)
+def decide_partition(ctx: RunContext, tag_dir: str, index: int) -> dict[str, Any]:
+    """Apply the per-document steps' thresholds to one tagged partition (no text is read).
 
-    dedup = (
-        ExactDeduplicator.from_index(dr, plan.name, exclude=[plan.version])
-        if cfg.dedup.against_previous
-        else ExactDeduplicator()
+    Writes ``_work/decide-docs-NNNNN.parquet`` and ``decide-pairs-NNNNN.parquet``, aligned row by
+    row with the tagged files: the dropping stage, reason and detail (null: kept) and the split the
+    id gives.
+    """
+    fs = ctx.data.fs
+    marker = _work(ctx, "decide", index, "json")
+    if fs.exists(marker):
+        return read_json(fs, marker)
+    cfg = ctx.corpus_config()
+    steps = [cls(cfg) for cls in STEPS]
+    signal_names = [f.name for s in STEPS for f in s.signals]
+    columns = list(
+        dict.fromkeys(["id", *[c for s in steps for c in s.decide_columns], *signal_names])
     )
-    dup_of: dict[int, dict[str, str]] = {}
-    pair_dup_of: dict[int, dict[str, str]] = {}
-    if cfg.dedup.exact:  # pass 1: decisions only (two small columns per partition)
-        for p in plan.partitions:
-            t = pq.read_table(
-                fs.open(posixpath.join(work_dir(vdir, p.index), "docs.parquet")),
-                columns=["id", "content_hash"],
-            )
-            dups = {}
-            for i, h in zip(t["id"].to_pylist(), t["content_hash"].to_pylist(), strict=True):
-                first = dedup.check(i, h)
-                if first is not None:
-                    dups[i] = first
-            dup_of[p.index] = dups
-            pt = pq.read_table(
-                fs.open(posixpath.join(work_dir(vdir, p.index), "pairs.parquet")),
-                columns=["id", "src_text", "tgt_text"],
-            )
-            pdups = {}
-            for i, s, g in zip(
-                pt["id"].to_pylist(),
-                pt["src_text"].to_pylist(),
-                pt["tgt_text"].to_pylist(),
-                strict=True,
-            ):
-                # Pairs share the index with documents (a pair's key is the hash of both sides),
-                # so a pair published in an earlier version is not published again either.
-                first = dedup.check(i, pair_hash(s, g))
-                if first is not None:
-                    pdups[i] = first
-            pair_dup_of[p.index] = pdups
-
-    files: list[dict[str, Any]] = []
-    index = IndexWriter(dr, plan.name, plan.version)
-    pairs_by_source: Counter[str] = Counter()
-
-    class _Out:
-        """Shards of one partition, opened on first rows, recorded in `files` when closed."""
-
-        def __init__(self) -> None:
-            self.writers: dict[tuple[str, str | None], tuple[str, ShardWriter]] = {}
-
-        def write(self, rel: str, kind: str, lang: str | None, data, schema: pa.Schema) -> None:
-            if not data.num_rows:
-                return
-            if (kind, lang) not in self.writers:
-                self.writers[(kind, lang)] = (
-                    rel,
-                    ShardWriter(fs, posixpath.join(vdir, rel), schema),
+    stats: Counter[str] = Counter()
+    out: dict[str, list[Any]] = {k: [] for k in _DECIDE_SCHEMA.names}
+    with fs.open(posixpath.join(tag_dir, "docs.parquet"), "rb") as f:
+        for batch in pq.ParquetFile(f).iter_batches(batch_size=8192, columns=columns):
+            for row in batch.to_pylist():
+                doc = Document(
+                    id=row["id"],
+                    text="",
+                    source=row.get("source") or "",
+                    url=row.get("url"),
+                    lang=row.get("lang"),
+                    script=row.get("script"),
+                    lang_score=row.get("lang_score") or 0.0,
+                    signals={k: row[k] for k in signal_names},
                 )
-            self.writers[(kind, lang)][1].write(data)
-
-        def close(self) -> None:
-            for (kind, lang), (rel, w) in sorted(self.writers.items(), key=lambda kv: kv[1][0]):
-                rows, nbytes, sha = w.close()
-                files.append(
-                    {
-                        "path": rel,
-                        "kind": kind,
-                        "lang": lang,
-                        "rows": rows,
-                        "bytes": nbytes,
-                        "sha256": sha,
-                    }
-                )
-
-    # pass 2: stream each partition's work files in batches into shards (memory: one batch)
-    for p in plan.partitions:
-        wdir = work_dir(vdir, p.index)
-        out = _Out()
-        rej_rel = f"rejects/part-{p.index:05d}.parquet"
-        docs_out = PartitionedShards(
-            fs, posixpath.join(vdir, "docs"), f"part-{p.index:05d}.parquet", DOCS_SCHEMA
+                verdict, by = None, None
+                for step in steps:
+                    stats[f"{step.name}/total"] += 1
+                    verdict = step.decide(doc)
+                    if verdict is not None:
+                        by = step
+                        stats[f"{step.name}/dropped:{verdict[0]}"] += 1
+                        break
+                    stats[f"{step.name}/kept"] += 1
+                out["stage"].append(str(by.stage) if by else None)
+                out["reason"].append(str(verdict[0]) if verdict else None)
+                out["detail"].append(verdict[1] if verdict else None)
+                out["split"].append(split_of(row["id"], cfg.heldout_fraction))
+    _write(fs, _work(ctx, "decide-docs", index), pa.table(out, schema=_DECIDE_SCHEMA))
+    pout: dict[str, list[Any]] = {k: [] for k in _DECIDE_SCHEMA.names}
+    with fs.open(posixpath.join(tag_dir, "pairs.parquet"), "rb") as f:
+        pt = pq.read_table(
+            f, columns=[c for c in TAG_PAIRS_SCHEMA.names if not c.endswith("_text")]
         )
-        dups = dup_of.get(p.index, {})
-        for batch in _batches(fs, posixpath.join(wdir, "rejects.parquet")):
-            out.write(rej_rel, "rejects", None, batch, REJECTS_SCHEMA)
-        for batch in _batches(fs, posixpath.join(wdir, "docs.parquet")):
-            ids = batch.column("id").to_pylist()
-            if dups:
-                is_dup = pa.array([i in dups for i in ids])
-                out.write(
-                    rej_rel,
-                    "rejects",
-                    None,
-                    _dup_rejects(batch.filter(is_dup), dups),
-                    REJECTS_SCHEMA,
-                )
-                batch = batch.filter(pc.invert(is_dup))
-                ids = batch.column("id").to_pylist()
-            if not batch.num_rows:
-                continue
-            sizes = pa.array([dedup.cluster_size(i) for i in ids], pa.int32())
-            batch = batch.set_column(
-                batch.schema.get_field_index("dup_cluster_size"),
-                DOCS_SCHEMA.field("dup_cluster_size"),
-                sizes,
-            )
-            index.add(batch.column("content_hash"), batch.column("id"))
-            docs_out.write(batch)
-        pdups = pair_dup_of.get(p.index, {})
-        for batch in _batches(fs, posixpath.join(wdir, "pairs.parquet")):
-            if pdups:
-                is_dup = pa.array([i in pdups for i in batch.column("id").to_pylist()])
-                out.write(
-                    rej_rel,
-                    "rejects",
-                    None,
-                    _pair_dup_rejects(batch.filter(is_dup), pdups, p, by_index[p.index]),
-                    REJECTS_SCHEMA,
-                )
-                batch = batch.filter(pc.invert(is_dup))
-            # Pairs carry no source column; a parallel partition has exactly one source.
-            pairs_by_source[_pair_source(p, by_index[p.index])] += batch.num_rows
-            if batch.num_rows:
-                src, tgt = (
-                    batch.column("src_text").to_pylist(),
-                    batch.column("tgt_text").to_pylist(),
-                )
-                index.add(
-                    pa.array([pair_hash(a, b) for a, b in zip(src, tgt, strict=True)]),
-                    batch.column("id"),
-                )
-            out.write(f"pairs/part-{p.index:05d}.parquet", "pairs", None, batch, PAIRS_SCHEMA)
-        for lang, (rows, nbytes, sha) in docs_out.close().items():
-            rel = posixpath.relpath(docs_out.path_of(lang), vdir)
-            files.append(
-                {
-                    "path": rel,
-                    "kind": "docs",
-                    "lang": lang,
-                    "rows": rows,
-                    "bytes": nbytes,
-                    "sha256": sha,
-                }
-            )
-        out.close()
+    for row in pt.to_pylist():
+        stats["pairs/total"] += 1
+        verdict = decide_pair(row, cfg.pairs)
+        if verdict is None:
+            stats["pairs/kept"] += 1
+        else:
+            stats[f"pairs/dropped:{verdict[1]}"] += 1
+        pout["stage"].append(str(verdict[0]) if verdict else None)
+        pout["reason"].append(str(verdict[1]) if verdict else None)
+        pout["detail"].append(verdict[2] if verdict else None)
+        # A pair may name its split key (crawled pairs: their source sentence), so that pairs
+        # sharing a sentence fall on the same side of the split.
+        pout["split"].append(split_of(row.get("split_key") or row["id"], cfg.heldout_fraction))
+    _write(fs, _work(ctx, "decide-pairs", index), pa.table(pout, schema=_DECIDE_SCHEMA))
+    result = {"partition": index, "stats": dict(stats)}
+    write_json(fs, marker, result)
+    return result
 
-    index.close()
-    manifest = _manifest(plan, dr, files, results, dedup, pairs_by_source)
-    write_json(fs, posixpath.join(vdir, MANIFEST), manifest)  # last: the version is complete
-    fs.rm(posixpath.join(vdir, WORK), recursive=True)
+
+def _write(fs, path: str, table: pa.Table) -> None:
+    from crossling.shards import write_shard
+
+    write_shard(fs, path, table, table.schema)
+
+
+def _read(fs, path: str, columns: list[str] | None = None) -> pa.Table:
+    with fs.open(path, "rb") as f:
+        return pq.read_table(f, columns=columns)
+
+
+# --- global stages: map per partition, reduce once ---------------------------------------------
+
+
+def _merged_decisions(ctx: RunContext, index: int, kind: str, upto: int | None) -> pa.Table | None:
+    """The decisions of the enabled global stages before ``upto`` (all when None) for one
+    partition, one row per id: the first drop, the last cluster size, the last split."""
+    stages = [s for s in ctx.stages()[:upto] if s.enabled() and kind in s.kinds]
+    merged: dict[str, list[Any]] = {}
+    for s in stages:
+        d = s.decisions(index, kind)
+        if d is None:
+            continue
+        for i, reason, detail, dup, size, split in zip(
+            *(d.column(c).to_pylist() for c in d.column_names), strict=True
+        ):
+            cur = merged.get(i)
+            if cur is None:
+                merged[i] = [s.stage, s.name, reason, detail, dup, size, split]
+                continue
+            if cur[2] is None and reason is not None:
+                cur[0], cur[1], cur[2], cur[3], cur[4] = s.stage, s.name, reason, detail, dup
+            if size is not None:
+                cur[5] = size
+            if split is not None:
+                cur[6] = split
+    if not merged:
+        return None
+    ids = list(merged)
+    vals = list(zip(*merged.values(), strict=True))
+    return pa.table(
+        {
+            "id": ids,
+            "d_stage": [str(x) for x in vals[0]],
+            "d_reason": list(vals[2]),
+            "d_detail": list(vals[3]),
+            "d_duplicate_of": list(vals[4]),
+            "d_dup_cluster_size": pa.array(vals[5], pa.int32()),
+            "d_split": pa.array(vals[6], pa.string()),
+        }
+    )
+
+
+def _with_decisions(t: pa.Table, decided: pa.Table | None) -> pa.Table:
+    """Add the global stages' decision columns (d_*) to rows, by id (null where none)."""
+    names = ["d_stage", "d_reason", "d_detail", "d_duplicate_of", "d_dup_cluster_size", "d_split"]
+    if decided is None:
+        for n in names:
+            typ = pa.int32() if n == "d_dup_cluster_size" else pa.string()
+            t = t.append_column(n, pa.nulls(t.num_rows, typ))
+        return t
+    pos = pc.index_in(t.column("id"), value_set=decided.column("id"))
+    for n in names:
+        t = t.append_column(n, pc.take(decided.column(n), pos))
+    return t
+
+
+def _current_rows(
+    ctx: RunContext, tag_dir: str, index: int, kind: str, columns: list[str], upto: int
+) -> pa.Table:
+    """Rows still kept before global stage ``upto``, with ``columns`` plus ``id``, ``split`` and
+    ``dup_cluster_size`` as they stand."""
+    fs = ctx.data.fs
+    cols = list(dict.fromkeys(["id", *columns]))
+    t = _read(fs, posixpath.join(tag_dir, f"{kind}.parquet"), cols)
+    dec = _read(fs, _work(ctx, f"decide-{kind}", index), ["reason", "split"])
+    t = t.append_column("split", dec.column("split")).append_column(
+        "dup_cluster_size", pa.array([1] * t.num_rows, pa.int32())
+    )
+    t = t.filter(pc.is_null(dec.column("reason")))
+    t = _with_decisions(t, _merged_decisions(ctx, index, kind, upto))
+    t = t.filter(pc.is_null(t.column("d_reason")))
+    t = t.set_column(
+        t.schema.get_field_index("split"), "split", pc.coalesce(t["d_split"], t["split"])
+    )
+    t = t.set_column(
+        t.schema.get_field_index("dup_cluster_size"),
+        "dup_cluster_size",
+        pc.coalesce(t["d_dup_cluster_size"], t["dup_cluster_size"]),
+    )
+    return t.select([*cols, "split", "dup_cluster_size"])
+
+
+def stage_map(ctx: RunContext, stage_name: str, tag_dir: str, index: int) -> list[dict[str, Any]]:
+    """Run a global stage's map over one partition's kept rows (every kind it handles)."""
+    fs = ctx.data.fs
+    marker = posixpath.join(ctx.stage_context().stage_dir(stage_name), f"map-{index:05d}.json")
+    if fs.exists(marker):
+        return read_json(fs, marker)
+    stages = ctx.stages()
+    k = next(i for i, s in enumerate(stages) if s.name == stage_name)
+    stage = stages[k]
+    out = []
+    for kind in stage.kinds:
+        rows = _current_rows(ctx, tag_dir, index, kind, stage.columns.get(kind, []), k)
+        # what the reduce gets: the map's result, with where its partition's tags are
+        out.append(
+            {"part": index, "kind": kind, **stage.map(index, kind, rows), "tag_dir": tag_dir}
+        )
+    write_json(fs, marker, out)
+    return out
+
+
+def stage_reduce(ctx: RunContext, stage_name: str, maps: list[dict[str, Any]]) -> dict[str, Any]:
+    """Run a global stage's reduce once, over every partition's map results."""
+    fs = ctx.data.fs
+    marker = posixpath.join(ctx.stage_context().stage_dir(stage_name), "reduce.json")
+    if fs.exists(marker):
+        return read_json(fs, marker)
+    result = ctx.stage(stage_name).reduce(maps)
+    write_json(fs, marker, result)
+    return result
+
+
+def enabled_stages(ctx: RunContext) -> list[str]:
+    return [s.name for s in ctx.stages() if s.enabled()]
+
+
+def process_partition(ctx: RunContext, tag_dir: str, part: dict[str, Any]) -> dict[str, Any]:
+    """One partition's per-document work in one go: tag (unless an earlier run measured it),
+    decide, and the first global stage's map (which needs nothing else)."""
+    index = part["index"]
+    tagged = tag_partition(ctx.root, tag_dir, part, ctx.config)
+    decided = decide_partition(ctx, tag_dir, index)
+    stages = enabled_stages(ctx)
+    maps = stage_map(ctx, stages[0], tag_dir, index) if stages else []
+    return {"partition": index, "tag": tagged, "decide": decided, "maps": maps}
+
+
+def stage_maps(ctx: RunContext, stage_name: str, items: list[tuple[int, str]]) -> list[dict]:
+    """A global stage's map over several partitions ``(index, tag_dir)``: maps are cheap, so a
+    task takes a share of the partitions rather than one each."""
+    return [m for index, tag_dir in items for m in stage_map(ctx, stage_name, tag_dir, index)]
+
+
+# --- write: decisions applied, shards written ----------------------------------------------------
+
+
+def write_partition(ctx: RunContext, tag_dir: str, index: int) -> dict[str, Any]:
+    """Write one partition's DOCS, PAIRS and REJECTS rows into the version (through the one
+    writer), with every decision applied; returns what the writer counted."""
+    fs = ctx.data.fs
+    marker = _work(ctx, "write", index, "json")
+    if fs.exists(marker):
+        return read_json(fs, marker)
+    writer = VersionWriter(ctx.root, ctx.name, ctx.version)
+    writer.remove_part(index)  # what an interrupted attempt left
+    stages = ctx.stages()
+    part = writer.part(index)
+    with part:
+        part.rejects(_read(fs, posixpath.join(tag_dir, "rejects.parquet")))
+        for kind in ("docs", "pairs"):
+            decided = _merged_decisions(ctx, index, kind, None)
+            dec = _read(fs, _work(ctx, f"decide-{kind}", index))
+            kept_keys: list[pa.Table] = []
+            offset = 0
+            with fs.open(posixpath.join(tag_dir, f"{kind}.parquet"), "rb") as f:
+                for batch in pq.ParquetFile(f).iter_batches(batch_size=4096):
+                    t = pa.Table.from_batches([batch])
+                    d = dec.slice(offset, t.num_rows)
+                    offset += t.num_rows
+                    for c in ("stage", "reason", "detail", "split"):
+                        t = t.append_column(f"x_{c}", d.column(c))
+                    t = _with_decisions(t, decided)
+                    kept, rejected = _split_rows(t, kind)
+                    if rejected.num_rows:
+                        part.rejects(rejected)
+                    if kept.num_rows:
+                        kept_keys.append(kept.select(["id", "content_hash"]))
+                        if kind == "docs":
+                            part.docs(kept.select(DOCS_SCHEMA.names))
+                        else:
+                            part.pairs(_pairs_rows(kept))
+            keys = (
+                pa.concat_tables(kept_keys)
+                if kept_keys
+                else pa.table(
+                    {"id": pa.array([], pa.string()), "content_hash": pa.array([], pa.string())}
+                )
+            )
+            for s in stages:
+                if kind in s.kinds:
+                    s.index(index, kind, keys)
+        result = part.close()
+    write_json(fs, marker, result)
+    return result
+
+
+def _split_rows(t: pa.Table, kind: str) -> tuple[pa.Table, pa.Table]:
+    """Kept rows (with split and dup_cluster_size set) and REJECTS rows of a decided batch."""
+    dropped_early = pc.is_valid(t.column("x_reason"))
+    dropped_late = pc.is_valid(t.column("d_reason"))
+    dropped = pc.or_(dropped_early, dropped_late)
+    kept = t.filter(pc.invert(dropped))
+    kept = kept.append_column("split", pc.coalesce(kept["d_split"], kept["x_split"]))
+    kept = kept.append_column(
+        "dup_cluster_size",
+        pc.coalesce(kept["d_dup_cluster_size"], pa.scalar(1, pa.int32())).cast(pa.int32()),
+    )
+    r = t.filter(dropped)
+    early = pc.is_valid(r.column("x_reason"))
+    if kind == "docs":
+        prefix = pc.utf8_slice_codeunits(r.column("text"), 0, TEXT_PREFIX_CHARS)
+        lang = r.column("lang")
+    else:
+        prefix = pc.utf8_slice_codeunits(
+            pc.binary_join_element_wise(r.column("src_text"), r.column("tgt_text"), " ||| "),
+            0,
+            TEXT_PREFIX_CHARS,
+        )
+        lang = r.column("src_lang")
+    rejects = pa.table(
+        {
+            "id": r.column("id"),
+            "source": r.column("source"),
+            "url": r.column("url"),
+            "stage": pc.if_else(early, r.column("x_stage"), r.column("d_stage")),
+            "reason": pc.if_else(early, r.column("x_reason"), r.column("d_reason")),
+            "detail": pc.if_else(early, r.column("x_detail"), r.column("d_detail")),
+            "duplicate_of": pc.if_else(
+                early, pa.scalar(None, pa.string()), r.column("d_duplicate_of")
+            ),
+            "text_prefix": prefix,
+            "lang": lang,
+        },
+        schema=REJECTS_SCHEMA,
+    )
+    return kept, rejects
+
+
+def _pairs_rows(kept: pa.Table) -> pa.Table:
+    from crossling.documents import PAIRS_SCHEMA
+
+    return kept.select(PAIRS_SCHEMA.names).cast(PAIRS_SCHEMA)
+
+
+# --- commit --------------------------------------------------------------------------------------
+
+
+def commit(
+    plan: RunPlan,
+    tag_results: list[dict[str, Any]],
+    decide_results: list[dict[str, Any]],
+    stage_results: dict[str, dict[str, Any]],
+    write_results: list[dict[str, Any]],
+    timings: dict[str, float] | None = None,
+) -> dict[str, Any]:
+    """The dataset card and the manifest (last): the version is complete."""
+    inputs_by_source: Counter[str] = Counter()
+    stats: Counter[str] = Counter()
+    for r in tag_results:
+        inputs_by_source.update(r["inputs_by_source"])
+        stats.update(r["stats"])
+    for r in decide_results:
+        stats.update(r["stats"])
+    writer = VersionWriter(plan.root, plan.name, plan.version)
+    manifest = writer.commit(
+        write_results,
+        parent=plan.parent,
+        config=plan.ctx.config,
+        inputs=plan.inputs,
+        inputs_by_source=dict(inputs_by_source),
+        inputs_key=plan.inputs_key,
+        extra={
+            "partitions": len(plan.partitions),
+            "errors": [{"input": e.input, "error": e.error} for e in plan.input_errors],
+            "stats": dict(sorted(stats.items())),
+            "stages": stage_results,
+            "deduplicated_against": list(plan.ctx.prior_versions),
+            "tags_reused": plan.tags_reused,
+            "timings": {k: round(v, 3) for k, v in (timings or {}).items()},
+        },
+    )
+    fs = plan.ctx.data.fs
+    if fs.exists(plan.ctx.work_dir):
+        fs.rm(plan.ctx.work_dir, recursive=True)
     return manifest
 
 
-def pair_hash(src_text: str, tgt_text: str) -> str:
-    """Exact-duplicate key of a parallel pair (both sides, in order)."""
-    return content_hash(src_text + "\x1f" + tgt_text)
-
-
-def _batches(fs, path: str, batch_size: int = 4096) -> Iterator[pa.RecordBatch]:
-    with fs.open(path, "rb") as f:
-        yield from pq.ParquetFile(f).iter_batches(batch_size=batch_size)
-
-
-def _dup_rejects(dropped: pa.Table, dups: dict[str, str]) -> pa.Table:
-    ids = dropped["id"].to_pylist()
-    prefixes = pc.utf8_slice_codeunits(dropped["text"], 0, TEXT_PREFIX_CHARS)
-    return pa.table(
-        {
-            "id": ids,
-            "source": dropped["source"],
-            "url": dropped["url"],
-            "stage": [str(Stage.DEDUP)] * len(ids),
-            "reason": [str(Reason.EXACT_DUPLICATE)] * len(ids),
-            "detail": ["same normalized text as an earlier document"] * len(ids),
-            "duplicate_of": [dups[i] for i in ids],
-            "text_prefix": prefixes,
-            "lang": dropped["lang"],
-        },
-        schema=REJECTS_SCHEMA,
-    )
-
-
-def _pair_source(p: Partition, result: dict[str, Any]) -> str:
-    return next(iter(result["pairs_by_source"]), f"file:{os.path.basename(p.uri)}")
-
-
-def _pair_dup_rejects(
-    dropped: pa.Table, dups: dict[str, str], p: Partition, result: dict[str, Any]
-) -> pa.Table:
-    ids = dropped["id"].to_pylist()
-    source = _pair_source(p, result)
-    src = dropped["src_text"].to_pylist()
-    tgt = dropped["tgt_text"].to_pylist()
-    return pa.table(
-        {
-            "id": ids,
-            "source": [source] * len(ids),
-            "url": [None] * len(ids),
-            "stage": [str(Stage.DEDUP)] * len(ids),
-            "reason": [str(Reason.EXACT_DUPLICATE)] * len(ids),
-            "detail": ["same parallel pair as an earlier one"] * len(ids),
-            "duplicate_of": [dups[i] for i in ids],
-            "text_prefix": [
-                (s + " ||| " + t)[:TEXT_PREFIX_CHARS] for s, t in zip(src, tgt, strict=True)
-            ],
-            "lang": dropped["src_lang"],
-        },
-        schema=REJECTS_SCHEMA,
-    )
-
-
-def _manifest(
-    plan: RunPlan,
-    dr: DataRoot,
-    files: list[dict[str, Any]],
-    results: list[dict[str, Any]],
-    dedup: ExactDeduplicator,
-    pairs_by_source: Counter[str],
-) -> dict[str, Any]:
-    fs, vdir = dr.fs, plan.version_dir
-    by_lang: dict[str, dict[str, Any]] = {}
-    by_reason: Counter[str] = Counter()
-    out_by_source: Counter[str] = Counter()
-    pairs_by_direction: Counter[str] = Counter()
-    for f in files:
-        path = posixpath.join(vdir, f["path"])
-        if f["kind"] == "docs":
-            t = pq.read_table(fs.open(path), columns=["source", "n_chars", "split", "lang_score"])
-            d = by_lang.setdefault(
-                f["lang"], {"docs": 0, "chars": 0, "train": 0, "heldout": 0, "_score": 0.0}
-            )
-            d["docs"] += t.num_rows
-            d["chars"] += int(pc.sum(t["n_chars"]).as_py() or 0)
-            n_held = int(pc.sum(pc.equal(t["split"], "heldout")).as_py() or 0)
-            d["heldout"] += n_held
-            d["train"] += t.num_rows - n_held
-            d["_score"] += float(pc.sum(t["lang_score"]).as_py() or 0.0)
-            out_by_source.update(Counter(t["source"].to_pylist()))
-        elif f["kind"] == "rejects":
-            t = pq.read_table(fs.open(path), columns=["source", "stage", "reason"])
-            out_by_source.update(Counter(t["source"].to_pylist()))
-            by_reason.update(
-                f"{s}/{r}"
-                for s, r in zip(t["stage"].to_pylist(), t["reason"].to_pylist(), strict=True)
-            )
-        else:
-            t = pq.read_table(fs.open(path), columns=["src_lang", "tgt_lang"])
-            pairs_by_direction.update(
-                f"{s}-{g}"
-                for s, g in zip(t["src_lang"].to_pylist(), t["tgt_lang"].to_pylist(), strict=True)
-            )
-    for d in by_lang.values():
-        d["mean_lang_score"] = round(d.pop("_score") / max(1, d["docs"]), 4)
-    in_by_source: Counter[str] = Counter()
-    for r in results:
-        in_by_source.update(r["inputs_by_source"])
-    n_docs = sum(d["docs"] for d in by_lang.values())
-    n_pairs = sum(pairs_by_direction.values())
-    n_rejects = sum(by_reason.values())
-    out_by_source.update(pairs_by_source)
-    by_source = {
-        s: {"inputs": in_by_source[s], "outputs": out_by_source[s]}
-        for s in sorted(set(in_by_source) | set(out_by_source))
-    }
-    n_inputs = sum(in_by_source.values())
-    balanced = n_inputs == n_docs + n_pairs + n_rejects and all(
-        v["inputs"] == v["outputs"] for v in by_source.values()
-    )
-    versions = [
-        v for v in dr.versions(plan.name) if v != plan.version
-    ]  # all older: we publish last
-    return {
-        "name": plan.name,
-        "version": plan.version,
-        "parent": versions[-1] if versions else None,
-        "created_at": datetime.now(UTC).isoformat(),
-        "code_version": __version__,
-        "config": plan.config,
-        "inputs": plan.inputs,
-        "partitions": len(plan.partitions),
-        "files": files,
-        "counts": {
-            "docs": n_docs,
-            "pairs": n_pairs,
-            "rejects": n_rejects,
-            "by_lang": dict(sorted(by_lang.items())),
-            "by_reason": dict(sorted(by_reason.items())),
-            "pairs_by_direction": dict(sorted(pairs_by_direction.items())),
-            "dedup_prior_hashes": dedup.n_prior,
-        },
-        "conservation": {
-            "inputs": n_inputs,
-            "docs": n_docs,
-            "pairs": n_pairs,
-            "rejects": n_rejects,
-            "balanced": balanced,
-            "by_source": by_source,
-        },
-        "errors": [{"input": e.input, "error": e.error} for e in plan.input_errors],
-        "stats": _merged_stats(results),
-    }
-
-
-def _merged_stats(results: list[dict[str, Any]]) -> dict[str, int]:
-    total: Counter[str] = Counter()
-    for r in results:
-        total.update(r["stats"])
-    return dict(sorted(total.items()))
-
-
 def manifest_sha256(root: str, name: str, version: str) -> str:
-    dr = DataRoot(root)
-    return file_sha256(dr.fs, posixpath.join(dr.version_dir(name, version), MANIFEST))
+    from crossling.corpus import CorpusVersion
+
+    return CorpusVersion.open(root, name, version).manifest_sha256
 
 
 def run_local(
     sources: list[str], root: str, name: str, config: CorpusConfig | None = None
 ) -> dict[str, Any]:
-    """The whole pipeline in this process, without Prefect (for tests and library use)."""
+    """The whole run in this process, without Prefect (for tests and library use)."""
     plan = plan_run(sources, root, name, config or CorpusConfig())
     if plan.complete:
         return DataRoot(root).read_manifest(name, plan.version)
-    results = [
-        process_partition(root, plan.version_dir, p.to_dict(), plan.config) for p in plan.partitions
-    ]
-    return publish(plan, results)
-
-
-def load_config(path: str | None, **overrides: Any) -> CorpusConfig:
-    """A CorpusConfig from a JSON or YAML file, with command-line overrides on top."""
-    data: dict[str, Any] = {}
-    if path:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-        if path.endswith((".yaml", ".yml")):
-            import yaml
-
-            data = yaml.safe_load(text) or {}
+    ctx, timings = plan.ctx, {}
+    t0 = time.perf_counter()
+    done = [process_partition(ctx, plan.tag_dirs[p.index], p.to_dict()) for p in plan.partitions]
+    timings["tag+decide"] = time.perf_counter() - t0
+    stages = enabled_stages(ctx)
+    stage_results = {}
+    for k, name_ in enumerate(stages):
+        t0 = time.perf_counter()
+        if k == 0:
+            maps = [m for d in done for m in d["maps"]]
         else:
-            data = json.loads(text)
-    data.update({k: v for k, v in overrides.items() if v is not None})
-    return CorpusConfig.model_validate(data)
+            maps = stage_maps(
+                ctx, name_, [(p.index, plan.tag_dirs[p.index]) for p in plan.partitions]
+            )
+        stage_results[name_] = stage_reduce(ctx, name_, maps)
+        timings[f"stage-{name_}"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    written = [write_partition(ctx, plan.tag_dirs[p.index], p.index) for p in plan.partitions]
+    timings["write"] = time.perf_counter() - t0
+    tags, decided = [d["tag"] for d in done], [d["decide"] for d in done]
+    return commit(plan, tags, decided, stage_results, written, timings)

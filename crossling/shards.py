@@ -5,19 +5,14 @@ from __future__ import annotations
 import hashlib
 import os
 import posixpath
-from collections import deque
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 import fsspec
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 from fsspec.implementations.local import LocalFileSystem
 
-from crossling.storage import DataRoot, _tmp_name
+from crossling.storage import _tmp_name
 
 COMPRESSION = "zstd"
 COMPRESSION_LEVEL = 1  # ~35% smaller than snappy on text; level 3 gains ~4% more at ~2x the time
@@ -149,57 +144,6 @@ class ShardWriter:
                 self.fs.rm(self._tmp)
 
 
-class PartitionedShards:
-    """One shard per value of a column (``lang=<value>/<name>``), written in background threads.
-
-    pyarrow encodes and compresses without holding the GIL, so the shards of different languages
-    are written in parallel. Each shard has its own single-thread queue (its rows stay in order);
-    at most ``max_pending`` batches wait in the queues, so memory stays bounded.
-    """
-
-    def __init__(
-        self,
-        fs: fsspec.AbstractFileSystem,
-        base: str,
-        name: str,
-        schema: pa.Schema,
-        column: str = "lang",
-        max_pending: int = 32,
-    ):
-        self.fs, self.base, self.name, self.schema, self.column = fs, base, name, schema, column
-        self.writers: dict[str, ShardWriter] = {}
-        self._queues: dict[str, ThreadPoolExecutor] = {}
-        self._pending: deque = deque()
-        self.max_pending = max_pending
-
-    def path_of(self, value: str) -> str:
-        return posixpath.join(self.base, f"{self.column}={value}", self.name)
-
-    def write(self, batch: pa.RecordBatch | pa.Table) -> None:
-        if not batch.num_rows:
-            return
-        col = batch.column(self.column)
-        for value in pc.unique(col).to_pylist():
-            if value not in self.writers:
-                self.writers[value] = ShardWriter(self.fs, self.path_of(value), self.schema)
-                self._queues[value] = ThreadPoolExecutor(max_workers=1)
-            part = batch.filter(pc.equal(col, value))
-            self._pending.append(self._queues[value].submit(self.writers[value].write, part))
-        while len(self._pending) > self.max_pending or (self._pending and self._pending[0].done()):
-            self._pending.popleft().result()  # re-raises a writer's error here
-
-    def close(self) -> dict[str, tuple[int, int, str]]:
-        """Close every shard (in parallel); returns value -> (rows, bytes, sha256)."""
-        try:
-            while self._pending:
-                self._pending.popleft().result()
-            futures = {v: self._queues[v].submit(w.close) for v, w in self.writers.items()}
-            return {v: f.result() for v, f in sorted(futures.items())}
-        finally:
-            for q in self._queues.values():
-                q.shutdown()
-
-
 def write_shard(
     fs: fsspec.AbstractFileSystem, path: str, table: pa.Table, schema: pa.Schema | None = None
 ) -> tuple[int, int, str]:
@@ -211,35 +155,3 @@ def write_shard(
         w.abort()
         raise
     return w.close()
-
-
-# --- readers -----------------------------------------------------------------------------------
-
-
-def docs_dataset(root: DataRoot, name: str, version: str) -> pads.Dataset:
-    """All DOCS shards of a version as one dataset, with `lang` from the hive partitioning."""
-    base = posixpath.join(root.version_dir(name, version), "docs")
-    return pads.dataset(
-        base, format="parquet", filesystem=root.fs, partitioning="hive", exclude_invalid_files=True
-    )
-
-
-def iter_docs(
-    root: DataRoot,
-    name: str,
-    version: str,
-    *,
-    split: str | None = None,
-    langs: list[str] | None = None,
-    columns: list[str] | None = None,
-    batch_size: int = 4096,
-) -> Iterator[pa.RecordBatch]:
-    """Stream DOCS rows of a corpus version, optionally one split and some languages only."""
-    ds = docs_dataset(root, name, version)
-    flt = None
-    if split is not None:
-        flt = pads.field("split") == split
-    if langs:
-        cond = pads.field("lang").isin(langs)
-        flt = cond if flt is None else flt & cond
-    yield from ds.to_batches(columns=columns, filter=flt, batch_size=batch_size)

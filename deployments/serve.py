@@ -9,15 +9,21 @@
 3. creates the work pools listed under ``definitions.work_pools`` in ``deployments/prefect.yaml``
    (``cpu``; ``gpu`` with a concurrency limit of 1);
 4. ``prefect deploy --all`` with that file, from the repository (entrypoints are relative to it);
-5. starts a process worker on ``cpu`` (and on ``gpu`` when asked);
-6. records every process in ``<root>/.serve/serve.json`` and prints the UI address.
+5. starts the read-only file server of the root's outputs (``deployments/files.py``) on the next
+   port, which the artifacts' links point to;
+6. starts a process worker on ``cpu`` (and on ``gpu`` when asked);
+7. records every process in ``<root>/.serve/serve.json`` (read by ``flows/service.py``: the CLI
+   then runs against this server, flows link to this file server) and prints the UI address.
 
 ``stop`` stops what the state file lists (workers first, each with its process group, so flow
 runs in progress stop too), after checking that each PID is still the process it started.
 
 Binding beyond loopback is refused unless ``PREFECT_SERVER_API_AUTH_STRING`` is set (the
 server's basic auth, ``user:password``); workers and deploys then get it as
-``PREFECT_API_AUTH_STRING``.
+``PREFECT_API_AUTH_STRING``, and the file server asks for the same credentials.
+
+The ``crossling serve`` and ``crossling stop`` commands (flows/serve.py) call this module; it
+imports only ``flows.service`` (the state file's format) from flows/, never the CLI.
 """
 
 from __future__ import annotations
@@ -39,10 +45,12 @@ from typing import Any
 
 import yaml
 
+from flows import service
+
 REPO = Path(__file__).resolve().parents[1]
 PREFECT_FILE = REPO / "deployments" / "prefect.yaml"
-STATE_DIR = ".serve"
-STATE_FILE = "serve.json"
+STATE_DIR = service.STATE_DIR
+STATE_FILE = service.STATE_FILE
 DEFAULT_PORT = 4200
 LOOPBACK_NAMES = {"localhost", "ip6-localhost", "ip6-loopback"}
 
@@ -63,6 +71,8 @@ class ServeOptions:
     prefect_home: str | None = None  # default: <root>/.prefect
     database_url: str | None = None  # default: $PREFECT_SERVER_DATABASE_CONNECTION_URL or SQLite
     ui_api_url: str | None = None  # default: $PREFECT_UI_API_URL or http://<host>:<port>/api
+    files_port: int | None = None  # default: port + 1 when free, else any free port
+    files_url: str | None = None  # default: $CROSSLING_FILES_URL or http://<host>:<files_port>
     worker_query_seconds: float | None = None  # how often workers poll (Prefect's default: 10)
     startup_timeout: float = 180.0
     env: dict[str, str] = field(default_factory=dict)  # extra environment for every process
@@ -119,13 +129,11 @@ def state_dir(root: str) -> Path:
 
 
 def read_state(root: str) -> dict[str, Any] | None:
-    path = state_dir(root) / STATE_FILE
+    state_dir(root)  # refuses a remote root
     try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        return None
-    except json.JSONDecodeError as e:
-        raise ServeError(f"{path} is not readable JSON ({e}); remove it after checking") from None
+        return service.read_state(root)
+    except service.ServiceStateError as e:
+        raise ServeError(str(e)) from None
 
 
 def work_pools(prefect_file: Path) -> list[dict[str, Any]]:
@@ -242,6 +250,38 @@ def wait_healthy(
     )
 
 
+def wait_answering(url: str, proc: subprocess.Popen, timeout: float, log: Path, what: str) -> float:
+    """Poll ``url`` until an HTTP server answers (any status: 401 too); return the seconds."""
+    t0 = time.monotonic()
+    last = ""
+    while time.monotonic() - t0 < timeout:
+        if proc.poll() is not None:
+            raise ServeError(f"{what} exited with status {proc.returncode}:\n{_tail(log)}")
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return time.monotonic() - t0
+        except urllib.error.HTTPError:
+            return time.monotonic() - t0
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as e:
+            last = str(e)
+        time.sleep(0.2)
+    raise ServeError(f"{what} at {url} did not answer after {timeout:.0f}s ({last}):\n{_tail(log)}")
+
+
+def files_port_for(opts: ServeOptions) -> int:
+    """The file server's port: the one asked for, else the server's port + 1 when free."""
+    if opts.files_port:
+        if opts.files_port == opts.port or port_in_use(opts.host, opts.files_port):
+            raise ServeError(
+                f"port {opts.files_port} on {opts.host} is in use (choose another: --files-port)"
+            )
+        return opts.files_port
+    nxt = opts.port + 1
+    if nxt < 65536 and not port_in_use(opts.host, nxt):
+        return nxt
+    return free_port(opts.host)
+
+
 # --- environment ----------------------------------------------------------------------------------
 
 
@@ -279,13 +319,7 @@ def service_env(opts: ServeOptions, api_url: str, ui_api_url: str) -> dict[str, 
     return env
 
 
-def redacted_db(url: str) -> str:
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        user = creds.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}" if ":" in creds else url
-    return url
+redacted_db = service.redacted_db
 
 
 # --- pools and deployments ------------------------------------------------------------------------
@@ -407,6 +441,7 @@ def start(opts: ServeOptions) -> dict[str, Any]:
         )
     if port_in_use(opts.host, opts.port):
         raise ServeError(f"port {opts.port} on {opts.host} is in use (choose another: --port)")
+    files_port = files_port_for(opts)
     sdir.mkdir(parents=True, exist_ok=True)
     logs = sdir / "logs"
     logs.mkdir(exist_ok=True)
@@ -433,6 +468,7 @@ def start(opts: ServeOptions) -> dict[str, Any]:
         "database": redacted_db(env["PREFECT_SERVER_DATABASE_CONNECTION_URL"]),
         "repo": str(opts.repo),
         "prefect_file": str(prefect_file),
+        "auth": bool(os.environ.get("PREFECT_SERVER_API_AUTH_STRING")),
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "processes": processes,
     }
@@ -476,6 +512,35 @@ def start(opts: ServeOptions) -> dict[str, Any]:
         save()
         secs = wait_healthy(api_url, server["_popen"], opts.startup_timeout, logs / "server.log")
         _log(opts, f"  healthy after {secs:.1f}s")
+        files = _spawn(
+            "files",
+            [
+                sys.executable,
+                "-m",
+                "deployments.files",
+                "--root",
+                state["root"],
+                "--host",
+                opts.host,
+                "--port",
+                str(files_port),
+            ],
+            env,
+            opts.repo,
+            logs / "files.log",
+        )
+        processes.append(files)
+        files_local = f"http://{url_host(connect_host(opts.host))}:{files_port}"
+        state["files_local_url"] = files_local
+        state["files_url"] = (
+            opts.files_url
+            or os.environ.get("CROSSLING_FILES_URL")
+            or f"http://{url_host(opts.host if is_loopback(opts.host) else socket.getfqdn())}"
+            f":{files_port}"
+        ).rstrip("/")
+        save()
+        wait_answering(f"{files_local}/", files["_popen"], 60, logs / "files.log", "file server")
+        _log(opts, f"outputs served read-only at {state['files_url']}/")
         pools = work_pools(prefect_file)
         ensure_work_pools(api_url, pools, env.get("PREFECT_API_AUTH_STRING"))
         _log(opts, f"work pools: {', '.join(p['name'] for p in pools)}")
@@ -511,7 +576,9 @@ def start(opts: ServeOptions) -> dict[str, Any]:
         opts,
         f"\ncrossling is served: UI {base} (deployments at {base}/deployments)\n"
         f"  API {api_url}; data root {state['root']}; logs {logs}\n"
-        f"  runs from the CLI reach it with: export PREFECT_API_URL={api_url}\n"
+        f"  outputs (read-only, linked from the artifacts): {state['files_url']}/\n"
+        f"  crossling commands on this root use this server; other clients: "
+        f"export PREFECT_API_URL={api_url}\n"
         f"  stop with: crossling stop --root {opts.root}",
     )
     return {
@@ -542,25 +609,3 @@ def status(root: str) -> dict[str, Any] | None:
     for p in state.get("processes", []):
         p["alive"] = _proc_alive(p)
     return state
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m deployments.serve [start|stop|status] ...`` (the same as ``crossling serve``)."""
-    from flows.cli import main as cli_main
-
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in ("stop", "status"):
-        return cli_main(
-            [
-                "stop" if argv[0] == "stop" else "serve",
-                *argv[1:],
-                *(["--status"] if argv[0] == "status" else []),
-            ]
-        )
-    if argv and argv[0] == "start":
-        argv = argv[1:]
-    return cli_main(["serve", *argv])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -10,7 +10,9 @@ import sys
 # Modules that define ``register_cli(subparsers)``; a subcommand sets ``func(args) -> int``.
 _COMMAND_MODULES = [
     "flows.corpus",
+    "flows.crawl",
     "flows.langid",
+    "flows.dedup",
     "flows.demo",
     "flows.train",
     "flows.evaluate",
@@ -22,7 +24,9 @@ _COMMAND_MODULES = [
 # hundreds of MB that a corpus run should not carry).
 _COMMANDS = {
     "corpus": "flows.corpus",
+    "crawl": "flows.crawl",
     "langid": "flows.langid",
+    "dedup": "flows.dedup",
     "demo": "flows.demo",
     "train": "flows.train",
     "evaluate": "flows.evaluate",
@@ -30,6 +34,19 @@ _COMMANDS = {
     "stop": "flows.serve",
     "pipeline": "flows.pipeline",
     "trace": "flows.trace",
+}
+
+
+# The option that names a command's data root, where it is not `--root`. A command's runs go to
+# the Prefect server `crossling serve` runs for that root (ROOT/.serve/serve.json), if any;
+# commands without one (langid) look for the service of $CROSSLING_ROOT, else ./data.
+_ROOT_OPTIONS = {
+    "corpus": "out",
+    "crawl": "out",
+    "pipeline": "out",
+    "demo": "out",
+    "train": "data",
+    "evaluate": "data",
 }
 
 
@@ -55,6 +72,14 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def command_root(args: argparse.Namespace) -> str:
+    """The data root a parsed command works on (whose service its runs should go to)."""
+    value = getattr(args, _ROOT_OPTIONS.get(args.command, "root"), None)
+    if isinstance(value, str) and value:
+        return value
+    return os.environ.get("CROSSLING_ROOT", "./data")
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -62,19 +87,33 @@ def main(argv: list[str] | None = None) -> int:
     command = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser(command)
     args = parser.parse_args(argv)
+    note = None
     try:
-        if getattr(args, "needs_prefect", True):
-            from flows.common import prefect_api  # imports prefect: only for commands that use it
+        if not getattr(args, "needs_prefect", True):
+            return int(args.func(args) or 0)
+        # Imports prefect: only the commands that run flows pay for it (`trace` does not).
+        from flows.common import ServiceAuthMissing, prefect_api
 
-            with prefect_api():
-                return int(args.func(args) or 0)
-        return int(args.func(args) or 0)
+        root = command_root(args)
+        try:
+            with prefect_api(root) as api:
+                try:
+                    return int(args.func(args) or 0)
+                finally:
+                    note = api.closing_note(root)
+        except ServiceAuthMissing as e:
+            raise UsageError(str(e)) from e
     except UsageError as e:
+        note = None  # nothing ran
         print(f"crossling {args.command}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"crossling {args.command}: interrupted", file=sys.stderr)
         return 130
+    finally:
+        sys.stdout.flush()
+        if note:  # the last line, after the temporary server's own shutdown messages
+            print(f"crossling {args.command}: {note}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

@@ -10,13 +10,14 @@ partitions.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
 import time
 from typing import Any, Literal
 
-from prefect import flow, get_run_logger
+from prefect import get_run_logger
 from prefect.artifacts import (
     create_link_artifact,
     create_markdown_artifact,
@@ -25,14 +26,21 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 from prefect.futures import as_completed
+from prefect.task_runners import ThreadPoolTaskRunner
 from pydantic import BaseModel, Field, ValidationError
 
 from crossling import pipeline
 from crossling.sources.files import InputNotFound
-from crossling.storage import MANIFEST, DataRoot, read_json
-from flows.common import artifact_key, emit, make_task_runner
-from tasks.corpus import process_partition, publish_version
-from tasks.events import CORPUS_PUBLISHED
+from crossling.storage import MANIFEST, DataRoot
+from flows.common import artifact_key, deployment_flow, emit, make_task_runner, output_link
+from tasks.corpus import (
+    commit,
+    process_partition,
+    stage_maps,
+    stage_reduce,
+    write_partition,
+)
+from tasks.events import CORPUS_PUBLISHED, corpus_resource
 
 
 class CorpusParams(BaseModel):
@@ -65,20 +73,16 @@ class CorpusParams(BaseModel):
     )
 
     def resolve_config(self) -> pipeline.CorpusConfig:
-        cfg = pipeline.load_config(self.config_file)
-        data = cfg.model_dump()
-        for k, v in (self.config or {}).items():
-            data[k] = (
-                {**data[k], **v} if isinstance(data.get(k), dict) and isinstance(v, dict) else v
-            )
-        if self.langs:
-            data["langs"] = self.langs
-        if self.langid_mode:
-            data["langid"]["mode"] = self.langid_mode
-        return pipeline.CorpusConfig.model_validate(data)
+        """Defaults, then the config file, then ``config`` (the UI's dict), then the flags."""
+        return pipeline.load_config(
+            self.config_file,
+            self.config,
+            langs=self.langs or None,
+            **{"langid.mode": self.langid_mode},
+        )
 
 
-@flow(name="corpus", log_prints=True, validate_parameters=True)
+@deployment_flow(name="corpus", log_prints=True, validate_parameters=True)
 def corpus_flow(params: CorpusParams) -> dict[str, Any]:
     """Build (or find, or resume) the corpus version for these inputs and this config."""
     logger = get_run_logger()
@@ -90,67 +94,30 @@ def corpus_flow(params: CorpusParams) -> dict[str, Any]:
     if plan.complete:
         print(f"corpus {params.name} version {plan.version} is already complete: nothing to do")
         manifest = dr.read_manifest(params.name, plan.version)
+        link = output_link(manifest_path)
         create_link_artifact(
             key=f"{key}-manifest",
-            link=dr.uri(manifest_path),
-            link_text=f"{params.name} {plan.version} (unchanged)",
+            link=link.url,
+            link_text=link.label(f"{params.name} {plan.version} (unchanged)"),
             description="The finished version for these inputs and config.",
         )
         return _summary(plan, manifest, new=False, seconds=0.0)
 
     t0 = time.perf_counter()
-    n = len(plan.partitions)
-    done = n - len(plan.pending)
-    verb = "resuming" if plan.resumed else "building"
-    print(
-        f"{verb} corpus {params.name} version {plan.version}: {n} partitions "
-        f"({done} already finished), {len(plan.input_errors)} input errors"
-    )
-    progress_id = create_progress_artifact(
-        progress=100.0 * done / max(1, n),
-        key=f"{key}-progress",
-        description=f"Partitions finished for {params.name} {plan.version}",
-    )
-    # The runner comes from the parameters, so a run started from a deployment or the UI gets
-    # the same process pool (or Dask cluster) as one started from the command line.
-    with make_task_runner(params.workers, params.dask_address) as runner:
-        futures = [
-            runner.submit(
-                process_partition,
-                parameters={
-                    "root": plan.root,
-                    "version_dir": plan.version_dir,
-                    "part": p.to_dict(),
-                    "config": plan.config,
-                    "label": p.label,
-                },
-            )
-            for p in plan.pending
-        ]
-        for fut in as_completed(futures):
-            r = fut.result()
-            done += 1
-            update_progress_artifact(progress_id, progress=100.0 * done / max(1, n))
-            print(
-                f"[{done}/{n}] {r['label']}: {r['inputs']} records -> {r['docs']} docs, "
-                f"{r['pairs']} pairs, {r['rejects']} rejects ({r['seconds']:.1f}s)"
-            )
-    results = [read_json(dr.fs, pipeline.done_marker(plan, p.index)) for p in plan.partitions]
-    manifest = publish_version(plan, results)
+    manifest, timings = _run(plan, params)
     seconds = time.perf_counter() - t0
-    _publish_artifacts(params.name, plan, manifest, dr.uri(manifest_path), seconds)
+    _publish_artifacts(params.name, plan, manifest, manifest_path, seconds)
     if not manifest["conservation"]["balanced"]:
         logger.error("conservation check failed: %s", manifest["conservation"])
-    sha = pipeline.manifest_sha256(plan.root, plan.name, plan.version)
     emit(
         CORPUS_PUBLISHED,
-        f"crossling.corpus.{params.name}",
+        corpus_resource(params.name),
         {
             "root": os.path.abspath(plan.root) if "://" not in plan.root else plan.root,
             "name": plan.name,
             "version": plan.version,
             "manifest_uri": dr.uri(manifest_path),
-            "manifest_sha256": sha,
+            "manifest_sha256": pipeline.manifest_sha256(plan.root, plan.name, plan.version),
             "counts": {k: manifest["counts"][k] for k in ("docs", "pairs", "rejects")},
         },
         name=params.name,
@@ -158,8 +125,121 @@ def corpus_flow(params: CorpusParams) -> dict[str, Any]:
     return _summary(plan, manifest, new=True, seconds=seconds)
 
 
+def _run(plan: pipeline.RunPlan, params: CorpusParams) -> tuple[dict[str, Any], dict[str, float]]:
+    """Tag, decide, global stages, write, commit: each pass mapped over the partitions."""
+    ctx, n = plan.ctx, len(plan.partitions)
+    verb = "resuming" if plan.resumed else "building"
+    print(
+        f"{verb} corpus {params.name} version {plan.version}: {n} partitions "
+        f"({plan.tags_reused} already measured), {len(plan.input_errors)} input errors"
+    )
+    stages = pipeline.enabled_stages(ctx)
+    units = n * (2 + len(stages)) + len(stages) + 1
+    done = 0
+    progress_id = create_progress_artifact(
+        progress=0.0,
+        key=f"{artifact_key('corpus', params.name)}-progress",
+        description=f"Units of work finished for {params.name} {plan.version}",
+    )
+
+    def tick(k: int = 1) -> None:
+        nonlocal done
+        done += k
+        update_progress_artifact(progress_id, progress=min(100.0, 100.0 * done / units))
+
+    tag_dir = plan.tag_dirs
+    indices = [p.index for p in plan.partitions]
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    pending = {p.index for p in plan.pending}
+    # Measuring is the heavy work: worker processes (or the Dask cluster). Everything else is
+    # light (thresholds, stage maps and reduces over small columns, writing shards, where pyarrow
+    # works without the GIL) and runs in threads of this process, so a rerun with new thresholds
+    # starts no worker process at all. On a Dask cluster, everything runs on the cluster.
+    if params.dask_address:
+        heavy = light = make_task_runner(params.workers, params.dask_address)
+    else:
+        light = ThreadPoolTaskRunner(max_workers=max(1, params.workers))
+        heavy = make_task_runner(params.workers) if pending else light
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(light)
+        if heavy is not light:
+            stack.enter_context(heavy)
+        runner = light
+        futures = [
+            (heavy if p.index in pending else light).submit(
+                process_partition,
+                parameters={
+                    "ctx": ctx,
+                    "tag_dir": tag_dir[p.index],
+                    "part": p.to_dict(),
+                    "label": p.label,
+                },
+            )
+            for p in plan.partitions
+        ]
+        done_parts = []
+        for fut in as_completed(futures):
+            r = fut.result()
+            done_parts.append(r)
+            tick()
+            t, d = r["tag"], r["decide"]["stats"]
+            kept = sum(v for k, v in d.items() if k.endswith("/kept") and k.startswith("quality"))
+            print(
+                f"[{len(done_parts)}/{n}] {t['label']}: {t['inputs']} records -> {t['docs']} "
+                f"documents ({kept} pass the thresholds), {t['pairs']} pairs, "
+                f"{t['read_rejects']} unreadable ({t['seconds']:.1f}s to measure)"
+            )
+        done_parts.sort(key=lambda r: r["partition"])
+        timings["tag+decide"] = time.perf_counter() - t0
+        stage_results: dict[str, Any] = {}
+        shares = max(1, params.workers)
+        for k, stage in enumerate(stages):
+            t1 = time.perf_counter()
+            if k == 0:
+                maps = [m for r in done_parts for m in r["maps"]]
+            else:
+                chunks = [indices[j::shares] for j in range(shares) if indices[j::shares]]
+                futs = [
+                    runner.submit(
+                        stage_maps,
+                        parameters={
+                            "ctx": ctx,
+                            "stage": stage,
+                            "items": [(i, tag_dir[i]) for i in chunk],
+                            "first": chunk[0],
+                        },
+                    )
+                    for chunk in chunks
+                ]
+                maps = [m for f in futs for m in f.result()]
+            tick(n)
+            stage_results[stage] = runner.submit(
+                stage_reduce, parameters={"ctx": ctx, "stage": stage, "maps": maps}
+            ).result()
+            tick()
+            timings[f"stage-{stage}"] = time.perf_counter() - t1
+        t1 = time.perf_counter()
+        writes = [
+            runner.submit(
+                write_partition, parameters={"ctx": ctx, "tag_dir": tag_dir[i], "index": i}
+            )
+            for i in indices
+        ]
+        written = []
+        for f in writes:
+            written.append(f.result())
+            tick()
+        timings["write"] = time.perf_counter() - t1
+    tags = [r["tag"] for r in done_parts]
+    decided = [r["decide"] for r in done_parts]
+    manifest = commit(plan, tags, decided, stage_results, written, timings)
+    tick()
+    return manifest, timings
+
+
 def _publish_artifacts(
-    name: str, plan: pipeline.RunPlan, manifest: dict[str, Any], manifest_uri: str, seconds: float
+    name: str, plan: pipeline.RunPlan, manifest: dict[str, Any], manifest_path: str, seconds: float
 ) -> None:
     key = artifact_key("corpus", name)
     counts = manifest["counts"]
@@ -180,10 +260,11 @@ def _publish_artifacts(
         table=drop_rows or [{"stage": "-", "reason": "-", "count": 0}],
         description=f"Rows dropped by stage and reason, {name} {plan.version}",
     )
+    link = output_link(manifest_path)
     create_link_artifact(
         key=f"{key}-manifest",
-        link=manifest_uri,
-        link_text=f"{name} {plan.version} manifest",
+        link=link.url,
+        link_text=link.label(f"{name} {plan.version} manifest"),
         description="Files with rows, bytes and sha256; counts; config.",
     )
     cons = manifest["conservation"]
@@ -199,7 +280,10 @@ def _publish_artifacts(
             f"- conservation: {cons['inputs']} inputs = {cons['docs']} docs + {cons['pairs']} pairs "
             f"+ {cons['rejects']} rejects: **{'balanced' if cons['balanced'] else 'NOT BALANCED'}**\n"
             f"- exact duplicates dropped: {counts['by_reason'].get('dedup/exact_duplicate', 0)} "
-            f"(against {counts['dedup_prior_hashes']} hashes of earlier versions)\n"
+            f"(against {manifest['stages'].get('exact', {}).get('prior_hashes', 0)} hashes of "
+            f"{len(manifest['deduplicated_against'])} earlier versions)\n"
+            f"- measured partitions reused from earlier runs: {manifest['tags_reused']} of "
+            f"{manifest['partitions']}\n"
             f"- wall time: {seconds:.1f}s over {manifest['partitions']} partitions\n"
             f"- input errors:{errors}\n"
         ),

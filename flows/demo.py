@@ -13,6 +13,10 @@ DEMO_NAME = "demo"
 # The demo corpus is small (a few hundred documents over 12+ languages): a larger held-out share
 # leaves every language a few evaluation documents.
 DEMO_CONFIG = {"heldout_fraction": 0.15}
+DEMO_SITE_CRAWL = "demo-site"
+# The demo website is ours and on loopback: no delay. Its translations are aligned for the two
+# directions the demo's translation model trains on.
+DEMO_CRAWL_CONFIG = {"per_host_concurrency": 8, "align": {"directions": ["en-de", "en-fr"]}}
 
 
 def demo_dir() -> str:
@@ -30,13 +34,57 @@ def demo_sources() -> list[str]:
     return [os.path.join(d, n) for n in names]
 
 
+def site_dir() -> str:
+    return os.path.join(demo_dir(), "site")
+
+
+def crawl_demo_site(root: str, *, workers: int = 2) -> dict:
+    """Serve the demo website on 127.0.0.1, crawl it over HTTP and build the demo corpus version
+    from the crawl plus the demo files. A root that already holds a finished demo crawl reuses
+    it, so a second ``crossling demo`` finds its version complete, as the corpus flow does."""
+    from crossling.sources import crawl as crawler
+    from crossling.sources.site import LoopbackSite, pages_from_folder
+    from flows.crawl import CrawlParams, run_crawl
+
+    finished = [r for r in crawler.runs(root, DEMO_SITE_CRAWL) if r["status"] == "finished"]
+    if finished and all(os.path.exists(f) for f in finished[-1]["files"]):
+        print(f"reusing the demo site crawl {finished[-1]['run']} under {root}/crawls/")
+        return run_corpus(
+            CorpusParams(
+                sources=demo_sources() + finished[-1]["files"],
+                root=root,
+                name=DEMO_NAME,
+                config=DEMO_CONFIG,
+                workers=workers,
+            )
+        )
+    with LoopbackSite(pages_from_folder(site_dir())) as site:
+        print(f"serving the demo website at {site.url}/ and crawling it ...")
+        out = run_crawl(
+            CrawlParams(
+                seeds=[site.url + "/"],
+                root=root,
+                name=DEMO_SITE_CRAWL,
+                corpus=DEMO_NAME,
+                allow_hosts=[f"127.0.0.1:{site.port}"],
+                delay=0.0,
+                concurrency=8,
+                config=DEMO_CRAWL_CONFIG,
+                corpus_config=DEMO_CONFIG,
+                workers=workers,
+                extra_sources=demo_sources(),
+            )
+        )
+    from flows.crawl import print_summary as print_crawl
+
+    print()
+    print_crawl(out)
+    return out["builds"][-1]
+
+
 def run_demo(root: str, *, workers: int = 2, train: bool = True) -> dict:
     t0 = time.perf_counter()
-    summary = run_corpus(
-        CorpusParams(
-            sources=demo_sources(), root=root, name=DEMO_NAME, config=DEMO_CONFIG, workers=workers
-        )
-    )
+    summary = crawl_demo_site(root, workers=workers)
     print()
     print_summary(summary)
     out = {"corpus": summary}
@@ -60,13 +108,13 @@ def run_demo(root: str, *, workers: int = 2, train: bool = True) -> dict:
                 print(out["evaluation"]["text"])
     root_abs = os.path.abspath(root)
     print(f"\neverything is under {root_abs}:")
-    for sub in ("corpora", "tokenizers", "models", "eval"):
+    for sub in ("crawls", "corpora", "tokenizers", "models", "eval"):
         path = os.path.join(root_abs, sub)
         if os.path.exists(path):
             print(f"  {path}/")
     print(
-        f"done in {time.perf_counter() - t0:.0f}s. Runs and artifacts: `prefect server start`, "
-        "then open http://127.0.0.1:4200 (see README, 'Inspecting runs')."
+        f"done in {time.perf_counter() - t0:.0f}s. Runs and artifacts are in the Prefect UI when "
+        f"`crossling serve --root {root}` runs (see README, 'Inspecting runs')."
     )
     return out
 
@@ -75,8 +123,9 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "demo",
         help="run the pipeline on the bundled demo data",
-        description="Build the demo corpus (12+ languages; JSONL, WARC and "
-        "parallel data), train a tokenizer and tiny models, evaluate them.",
+        description="Serve the demo website on 127.0.0.1 and crawl it, build the demo corpus "
+        "(12+ languages; the crawl plus JSONL, WARC and parallel data), train a tokenizer and "
+        "tiny models, evaluate them.",
     )
     p.add_argument("--out", default="./data", metavar="ROOT", help="data root (default ./data)")
     p.add_argument("--workers", type=int, default=2)

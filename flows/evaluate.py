@@ -26,14 +26,14 @@ import os
 from collections import defaultdict
 from typing import Any
 
-from prefect import flow, get_run_logger
+from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from crossling.evaluate import report
 from crossling.evaluate.select import select_checkpoints
 from crossling.evaluate.suite import ContaminationError, EvalConfig
 from crossling.storage import DataRoot
-from flows.common import artifact_key, emit
+from flows.common import artifact_key, deployment_flow, emit, output_link
 from tasks.evaluate import evaluate_checkpoint_task
 from tasks.events import EVAL_COMPLETED, model_resource
 
@@ -47,8 +47,14 @@ class EvaluationFailed(RuntimeError):
 def publish_model(
     root: str, model_name: str, new_steps: set[tuple[str, int]], margin: float
 ) -> dict[str, Any]:
-    """Leaderboard and report artifacts of one model; an event per newly evaluated checkpoint."""
-    rep = report.model_report(root, model_name, new_steps, margin)
+    """Leaderboard and report artifacts of one model; an event per newly evaluated checkpoint.
+
+    Links (report, plots, results) go to the service's file server when ``crossling serve``
+    serves the root (``output_link``), else ``file://``.
+    """
+    rep = report.model_report(
+        root, model_name, new_steps, margin, link=lambda path: output_link(path).url
+    )
     key = artifact_key("eval", model_name)
     create_table_artifact(
         table=rep.leaderboard,
@@ -89,7 +95,7 @@ def publish_model(
     }
 
 
-@flow(name="crossling-evaluate", log_prints=True)
+@deployment_flow(name="crossling-evaluate", log_prints=True)
 def evaluate_flow(
     root: str = DEFAULT_ROOT,
     checkpoints: list[str] | None = None,

@@ -16,13 +16,13 @@ import argparse
 import json
 from typing import Any
 
-from prefect import flow, get_run_logger
+from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from pydantic import BaseModel, Field, create_model
 
 from crossling.evaluate.suite import EvalConfig
 from crossling.train.config import TrainConfig
-from flows.common import artifact_key, make_task_runner
+from flows.common import artifact_key, deployment_flow, make_task_runner, output_link
 from flows.corpus import CorpusParams, corpus_flow
 from flows.evaluate import evaluate_flow
 from flows.train import train_flow
@@ -68,7 +68,7 @@ def child_run_name(parent: str | None, step: str) -> str:
     return f"{CHILD_PREFIX}{parent or 'local'}-{step}"
 
 
-@flow(name="crossling-pipeline", log_prints=True, validate_parameters=True)
+@deployment_flow(name="crossling-pipeline", log_prints=True, validate_parameters=True)
 def pipeline_flow(params: PipelineParams) -> dict[str, Any]:
     """Corpus -> train -> evaluate, each a child flow run; returns the three summaries."""
     from prefect.runtime import flow_run
@@ -96,21 +96,29 @@ def pipeline_flow(params: PipelineParams) -> dict[str, Any]:
     )
 
     models = evaluation.get("models", {})
+    manifest = output_link(corpus["manifest"])
     lines = [
         f"# Pipeline {parent or ''}",
         "",
         f"- corpus **{corpus['name']}** `{corpus['version']}` "
         f"({'new' if corpus['new'] else 'unchanged'}): {corpus['counts']['docs']} documents, "
         f"{corpus['counts']['pairs']} pairs, {corpus['counts']['rejects']} rejects; "
-        f"manifest `{corpus['manifest']}`",
-        f"- model **{train['model_name']}** `{train['run_version']}` step {train['step']} "
-        f"({'trained' if train['trained'] else 'already complete'}): `{train['checkpoint']}`",
-        f"- evaluated: {', '.join(evaluation['evaluated']) or 'nothing new'}",
+        f"[{manifest.label('manifest')}]({manifest.url})",
     ]
+    line = (
+        f"- model **{train['model_name']}** `{train['run_version']}` step {train['step']} "
+        f"({'trained' if train['trained'] else 'already complete'})"
+    )
+    if train.get("checkpoint"):
+        ckpt = output_link(train["checkpoint"])
+        line += f": [{ckpt.label('checkpoint')}]({ckpt.url})"
+    lines += [line, f"- evaluated: {', '.join(evaluation['evaluated']) or 'nothing new'}"]
     for model, info in models.items():
         regs = [r["metric"] for rs in info["regressions"].values() for r in rs]
+        report = output_link(info["report"])
         lines.append(
-            f"- {model}: report {info['report']}; regressions: {', '.join(regs) or 'none'}"
+            f"- {model}: [{report.label('report')}]({report.url}); "
+            f"regressions: {', '.join(regs) or 'none'}"
         )
     create_markdown_artifact(
         key=artifact_key("pipeline", corpus["name"]),

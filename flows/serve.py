@@ -1,7 +1,9 @@
-"""``crossling serve`` / ``crossling stop``: run crossling as a service (server, deployments, workers).
+"""``crossling serve`` / ``crossling stop``: run crossling as a service (server, deployments,
+workers, the outputs' file server).
 
-The work is done by the launcher in ``deployments/serve.py`` (imported when the command runs);
-see README.md ("Running crossling as a service").
+The work is done by the launcher in ``deployments/serve.py`` (imported when the command runs); it
+imports nothing of this module or of the CLI, so the two never import each other. See README.md
+("Running crossling as a service").
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
         "serve",
         help="start the Prefect server, deployments and workers (the UI)",
         description="Start `prefect server start` on loopback (SQLite under ROOT/.prefect, or "
-        "PostgreSQL when PREFECT_SERVER_DATABASE_CONNECTION_URL is set), create the work pools, "
-        "deploy deployments/prefect.yaml, start the workers and print the UI address. "
-        "Stop with `crossling stop`.",
+        "PostgreSQL when PREFECT_SERVER_DATABASE_CONNECTION_URL is set), a read-only file server "
+        "of ROOT's outputs (which the artifacts link to), create the work pools, deploy "
+        "deployments/prefect.yaml, start the workers and print the UI address. crossling "
+        "commands on ROOT then run against this server. Stop with `crossling stop`.",
     )
     p.add_argument(
         "--root",
@@ -37,6 +40,11 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
         "PREFECT_SERVER_API_AUTH_STRING)",
     )
     p.add_argument("--port", type=int, default=4200, help="server port (default 4200)")
+    p.add_argument(
+        "--files-port",
+        type=int,
+        help="port of the outputs' file server (default: --port + 1, else any free port)",
+    )
     p.add_argument("--gpu", action="store_true", help="also start a worker on the gpu pool here")
     p.add_argument(
         "--no-worker", action="store_true", help="start no cpu worker (workers run elsewhere)"
@@ -72,18 +80,22 @@ def _serve(args: argparse.Namespace) -> int:
                 print(json.dumps(state, indent=2))
             else:
                 print(f"UI {state['ui_url']} (root {state['root']}, database {state['database']})")
+                if state.get("files_url"):
+                    print(f"outputs {state['files_url']}/")
                 for p in state["processes"]:
                     print(
                         f"  {p['name']}: pid {p['pid']} "
                         f"{'running' if p['alive'] else 'NOT RUNNING'} (log {p['log']})"
                     )
             return 0 if all(p["alive"] for p in state["processes"]) else 1
-        if not 0 < args.port < 65536:
-            raise UsageError(f"invalid port {args.port}")
+        for port in (args.port, args.files_port):
+            if port is not None and not 0 < port < 65536:
+                raise UsageError(f"invalid port {port}")
         opts = launcher.ServeOptions(
             root=args.root,
             host=args.host,
             port=args.port,
+            files_port=args.files_port,
             gpu=args.gpu,
             cpu_worker=not args.no_worker,
             quiet=args.json,

@@ -21,7 +21,7 @@ import json
 import os
 from typing import Any
 
-from prefect import flow, get_run_logger
+from prefect import get_run_logger
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from pydantic import ValidationError
 
@@ -30,7 +30,7 @@ from crossling.storage import DataRoot
 from crossling.train.config import TrainConfig, resolve
 from crossling.train.plots import plot_losses
 from crossling.train.run import run_training, starting_point, validate
-from flows.common import artifact_key, flow_run_id
+from flows.common import artifact_key, deployment_flow, flow_run_id, output_link
 from tasks.train import prepare_training_task, train_model_task, train_tokenizer_task
 
 # Markdown artifacts live in Prefect's database: embed the PNG only while it stays small.
@@ -93,30 +93,32 @@ def publish_artifacts(summary: dict[str, Any]) -> dict[str, str]:
             os.path.join(summary["run_dir"], "loss.png"),
             f"{model} {summary['run_version']}",
         )
-        uri = DataRoot(summary["run_dir"]).uri(png)
+        link = output_link(png)
         out["plot"] = png
-        lines += ["", f"Loss curve: [{os.path.basename(png)}]({uri})", ""]
+        lines += ["", f"Loss curve: [{link.label(os.path.basename(png))}]({link.url})", ""]
         data = open(png, "rb").read()
         if len(data) <= MAX_EMBEDDED_PNG_BYTES:
             lines.append(f"![loss curve](data:image/png;base64,{base64.b64encode(data).decode()})")
+        elif link.served:
+            lines.append(f"![loss curve]({link.url})")
     create_markdown_artifact(
         markdown="\n".join(lines),
         key=f"{key}-curve",
         description=f"Loss curve and lineage of {model} {summary['run_version']}",
     )
     if summary.get("checkpoint"):
-        link = DataRoot(summary["checkpoint"]).uri(summary["checkpoint"])
+        link = output_link(summary["checkpoint"])
         create_link_artifact(
-            link=link,
-            link_text=f"{model} {summary['run_version']} step {summary['step']}",
+            link=link.url,
+            link_text=link.label(f"{model} {summary['run_version']} step {summary['step']}"),
             key=f"{key}-checkpoint",
             description="The newest checkpoint of this run.",
         )
-        out["checkpoint"] = link
+        out["checkpoint"] = link.url
     return out
 
 
-@flow(name="crossling-train", log_prints=True, validate_parameters=True)
+@deployment_flow(name="crossling-train", log_prints=True, validate_parameters=True)
 def train_flow(params: TrainConfig) -> dict[str, Any]:
     """Train the tokenizer of the corpus version (if needed), then the model, and publish the run."""
     logger = get_run_logger()

@@ -19,6 +19,9 @@ Outputs (see docs/CONTRACTS.md, "Demo data"):
 - ``parallel.jsonl``  en-de and en-fr pairs from a small compositional grammar (agreement, gender,
                       case, conjugation, word order), so a tiny seq2seq model can learn it.
 - ``labeled.jsonl``   topic classification (sport, food, tech, weather) in en, de, fr, es, ru.
+- ``site/``           a small website (home and topic pages in 13 languages, translations linked
+                      with hreflang, a robots.txt) that ``crossling demo`` serves on 127.0.0.1 and
+                      crawls over HTTP.
 
 Deterministic: a fixed seed, fixed WARC dates and record ids (uuid5), so two runs are
 byte-identical. Standard library and warcio only. All text was written for this project.
@@ -2240,6 +2243,96 @@ def write_warc(path: Path, seed: int = SEED) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
+# The demo website (served on 127.0.0.1 by `crossling demo` and crawled over HTTP)
+# ---------------------------------------------------------------------------------------------
+
+SITE_LANGS = DOC_LANGS
+
+
+def _site_page(lang: str, title: str, nav: str, body: str, alternates: str) -> str:
+    dir_attr = ' dir="rtl"' if lang == "ar" else ""
+    return f"""<!DOCTYPE html>
+<html lang="{lang}"{dir_attr}>
+<head>
+<meta charset="utf-8">
+<title>{html.escape(title)}</title>
+{alternates}
+</head>
+<body>
+<header><nav>
+{nav}
+</nav></header>
+<main>
+{body}
+</main>
+<footer><p>&copy; 2024 crossling demo. {html.escape(FOOTER[lang])}</p>
+<p><a href="/private/drafts.html">drafts</a></p></footer>
+</body>
+</html>
+"""
+
+
+def make_site() -> dict[str, str]:
+    """A small multilingual website: per language a home page and one page per topic whose
+    six sentences are translations of each other across languages; every page names its
+    translations with <link rel="alternate" hreflang>. robots.txt disallows /private/."""
+    pools = load_pools()
+    files: dict[str, str] = {
+        "robots.txt": "User-agent: *\nDisallow: /private/\n",
+        "index.html": _site_page(
+            "en",
+            "crossling demo",
+            "",
+            "<h1>crossling demo</h1>\n<ul>\n"
+            + "".join(f'<li><a href="/{lang}/">{lang}</a></li>\n' for lang in SITE_LANGS)
+            + "</ul>",
+            "",
+        ),
+    }
+    for lang in SITE_LANGS:
+        names = TOPIC_NAMES[lang].split("|")
+        nav_items = [f'<a href="/{lang}/">{html.escape(NAV[lang].split("|")[0])}</a>'] + [
+            f'<a href="/{lang}/{topic}.html">{html.escape(names[i])}</a>'
+            for i, topic in enumerate(TOPICS)
+        ]
+        nav = "\n".join(nav_items)
+        home_alts = "\n".join(
+            f'<link rel="alternate" hreflang="{other}" href="/{other}/">' for other in SITE_LANGS
+        )
+        items = "".join(
+            f'<li><a href="/{lang}/{topic}.html">{html.escape(names[i])}</a></li>\n'
+            for i, topic in enumerate(TOPICS)
+        )
+        files[f"{lang}/index.html"] = _site_page(
+            lang, NAV[lang].split("|")[0], nav, f"<ul>\n{items}</ul>", home_alts
+        )
+        for i, topic in enumerate(TOPICS):
+            sentences = pools[lang][topic]
+            paras = "\n".join(
+                f"<p>{html.escape(_join(lang, sentences[k : k + 2]))}</p>"
+                for k in range(0, len(sentences), 2)
+            )
+            alts = "\n".join(
+                f'<link rel="alternate" hreflang="{other}" href="/{other}/{topic}.html">'
+                for other in SITE_LANGS
+            )
+            body = f"<article>\n<h1>{html.escape(names[i])}</h1>\n{paras}\n</article>"
+            files[f"{lang}/{topic}.html"] = _site_page(lang, names[i], nav, body, alts)
+    return files
+
+
+def write_site(out: Path) -> int:
+    if out.exists():
+        for f in sorted(out.rglob("*"), reverse=True):
+            f.unlink() if f.is_file() else f.rmdir()
+    for rel, text in make_site().items():
+        path = out / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8", newline="\n")
+    return len(list(out.rglob("*.html")))
+
+
+# ---------------------------------------------------------------------------------------------
 # Main
 # ---------------------------------------------------------------------------------------------
 
@@ -2264,9 +2357,13 @@ def main(argv: list[str] | None = None) -> None:
     write_jsonl(out / "parallel.jsonl", pairs)
     labeled = make_labeled()
     write_jsonl(out / "labeled.jsonl", labeled)
+    n_site = write_site(out / "site")
     for name in ("docs.jsonl", "pages.warc.gz", "parallel.jsonl", "labeled.jsonl"):
         print(f"{out / name}: {(out / name).stat().st_size:,} bytes")
-    print(f"{len(docs)} docs, {n_pages} responses, {len(pairs)} pairs, {len(labeled)} labeled")
+    print(
+        f"{len(docs)} docs, {n_pages} responses, {len(pairs)} pairs, {len(labeled)} labeled, "
+        f"{n_site} site pages"
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,9 @@
-"""Prefect tasks of the corpus flow: one per input partition, and the publish step."""
+"""Prefect tasks of the corpus flow: per partition (measure and decide; write), per share of the
+partitions (a global stage's map), once (a global stage's reduce; the commit).
+
+Resume is by the markers crossling.pipeline writes (a tag's ``done.json``, ``_work/*.json``), not
+by Prefect's cache: a rerun of a task whose marker exists returns the recorded result at once.
+"""
 
 from __future__ import annotations
 
@@ -8,24 +13,47 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from crossling import pipeline
+from crossling.pipeline import RunContext
+
+_COMMON = {"cache_policy": NO_CACHE, "tags": ["corpus"]}
 
 
-@task(
-    name="process-partition",
-    task_run_name="partition-{label}",
-    retries=2,
-    retry_delay_seconds=5,
-    cache_policy=NO_CACHE,  # resume is by the partition's done.json marker, not Prefect's cache
-    tags=["corpus"],
-)
+@task(name="process", task_run_name="process-{label}", retries=2, retry_delay_seconds=5, **_COMMON)
 def process_partition(
-    root: str, version_dir: str, part: dict[str, Any], config: dict[str, Any], label: str
+    ctx: RunContext, tag_dir: str, part: dict[str, Any], label: str
 ) -> dict[str, Any]:
-    """Read, normalize, identify languages, filter one partition (idempotent)."""
-    return pipeline.process_partition(root, version_dir, part, config)
+    """Measure one partition (unless measured before), decide, and map the first global stage."""
+    return pipeline.process_partition(ctx, tag_dir, part)
 
 
-@task(name="publish-version", cache_policy=NO_CACHE, tags=["corpus"])
-def publish_version(plan: pipeline.RunPlan, results: list[dict[str, Any]]) -> dict[str, Any]:
-    """Exact dedup, shards by language, dedup index, manifest (last)."""
-    return pipeline.publish(plan, results)
+@task(name="stage-map", task_run_name="{stage}-map-{first}", retries=1, **_COMMON)
+def stage_maps(
+    ctx: RunContext, stage: str, items: list[tuple[int, str]], first: int
+) -> list[dict[str, Any]]:
+    """A global stage's map over a share of the partitions."""
+    return pipeline.stage_maps(ctx, stage, items)
+
+
+@task(name="stage-reduce", task_run_name="{stage}-reduce", retries=1, **_COMMON)
+def stage_reduce(ctx: RunContext, stage: str, maps: list[dict[str, Any]]) -> dict[str, Any]:
+    """A global stage's corpus-wide decision."""
+    return pipeline.stage_reduce(ctx, stage, maps)
+
+
+@task(name="write", task_run_name="write-{index}", retries=2, retry_delay_seconds=5, **_COMMON)
+def write_partition(ctx: RunContext, tag_dir: str, index: int) -> dict[str, Any]:
+    """One partition's DOCS, PAIRS and REJECTS shards, every decision applied."""
+    return pipeline.write_partition(ctx, tag_dir, index)
+
+
+@task(name="commit", **_COMMON)
+def commit(
+    plan: pipeline.RunPlan,
+    tags: list[dict[str, Any]],
+    decided: list[dict[str, Any]],
+    stages: dict[str, dict[str, Any]],
+    written: list[dict[str, Any]],
+    timings: dict[str, float],
+) -> dict[str, Any]:
+    """Dataset card and manifest, last."""
+    return pipeline.commit(plan, tags, decided, stages, written, timings)

@@ -136,3 +136,20 @@ def test_generator_reproduces_committed_files(tmp_path):
     mod.main(["--out", str(tmp_path)])
     for name in FILES:
         assert (tmp_path / name).read_bytes() == (DEMO / name).read_bytes(), name
+    site = sorted(p.relative_to(DEMO / "site") for p in (DEMO / "site").rglob("*") if p.is_file())
+    assert site == sorted(
+        p.relative_to(tmp_path / "site") for p in (tmp_path / "site").rglob("*") if p.is_file()
+    )
+    for rel in site:
+        assert (tmp_path / "site" / rel).read_bytes() == (DEMO / "site" / rel).read_bytes(), rel
+
+
+def test_site_pages_name_their_translations():
+    import re
+
+    pages = sorted((DEMO / "site").rglob("*.html"))
+    assert len(pages) == 1 + 13 * 9  # the root, and per language a home page and 8 topics
+    weather = (DEMO / "site" / "de" / "weather.html").read_text(encoding="utf-8")
+    alternates = re.findall(r'hreflang="([a-z]+)" href="(/[a-z]+/weather.html)"', weather)
+    assert len(alternates) == 13 and ("en", "/en/weather.html") in alternates
+    assert "Disallow: /private/" in (DEMO / "site" / "robots.txt").read_text()

@@ -42,3 +42,18 @@ def paragraphs(lang: str, n: int) -> str:
         k = i % len(sentences)
         out.append(" ".join(sentences[k:] + sentences[:k]) + f" ({i})")
     return "\n".join(out)
+
+
+def distinct(lang: str, i: int, words: int = 40) -> str:
+    """One paragraph of ``lang`` plus a second one made of its own words (or characters, for
+    scripts without spaces) in a shuffled order seeded by ``i``: documents that share a paragraph
+    but are far from near-duplicates of each other (MinHash Jaccard well under 0.5)."""
+    import random
+
+    rng = random.Random(f"{lang}-{i}")
+    base = PARAGRAPHS[lang]
+    spaceless = lang in ("zh", "ja")
+    units = [c for c in base if c.strip() and c not in "，。、"] if spaceless else base.split()
+    salad = [rng.choice(units) for _ in range(words)]
+    second = ("" if spaceless else " ").join(salad)
+    return f"{base}\n{second} ({i})"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import math
 import posixpath
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -454,7 +455,7 @@ class NewResult:
     """A newly evaluated checkpoint of a model and what the report says about it."""
 
     result: dict[str, Any]
-    results_uri: str
+    results_uri: str  # file:// (or fsspec URL) of its results.json, for events
     regressions: list[dict[str, Any]]
 
     @property
@@ -505,19 +506,26 @@ def model_report(
     model_name: str,
     new_steps: set[tuple[str, int]],
     margin: float = DEFAULT_REGRESSION_MARGIN,
+    *,
+    link: Callable[[str], str] | None = None,
 ) -> ModelReport:
     """Write the plots and ``report.md`` of a model next to its newest results and return what to
     publish: leaderboard rows, the markdown report and, per newly evaluated checkpoint, its
-    regressions (``new_steps``: ``(run_version, step)`` pairs evaluated just now)."""
+    regressions (``new_steps``: ``(run_version, step)`` pairs evaluated just now).
+
+    Args:
+        link: turns a path under the root into the URL artifacts show (default: ``file://``).
+    """
     from crossling import registry
     from crossling.storage import DataRoot
 
     data = DataRoot(root)
+    link = link or data.uri
     history = registry.load_results(root, model_name)
     newest = history[-1]
     out_dir = data.eval_dir(model_name, newest["run_version"], newest["step"])
     plots = write_plots(history, out_dir)
-    links = {fam: data.uri(path) for fam, path in plots.items()}
+    links = {fam: link(path) for fam, path in plots.items()}
     markdown = markdown_report(history, plots, margin, plot_links=links)
     report_path = posixpath.join(out_dir, "report.md")
     with atomic_open(data.fs, report_path, "w", encoding="utf-8") as f:
@@ -540,7 +548,7 @@ def model_report(
         newest=checkpoint_label(newest),
         leaderboard=leaderboard(history, margin),
         markdown=markdown,
-        report_uri=data.uri(report_path),
+        report_uri=link(report_path),
         plots=links,
         new=new,
         margin=margin,

@@ -19,7 +19,7 @@ import zlib
 from collections.abc import Iterator
 from typing import Any
 
-from crossling.documents import Document, Reason, Reject, Stage, make_id
+from crossling.documents import REJECTS_SCHEMA, Document, Reason, Reject, Stage, make_id
 from crossling.sources.extract import DecodeError, decode_bytes, looks_binary
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
@@ -28,6 +28,7 @@ WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
 PARQUET_SUFFIXES = (".parquet",)
 TEXT_SUFFIXES = (".txt",)
 TEXT_FIELDS = ("text", "content", "raw_content")
+REJECTS_COLUMNS = {"id", "source", "stage", "reason"}  # a Parquet file of REJECTS rows
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,6 +59,14 @@ class Partition:
 class InputError:
     input: str
     error: str
+
+
+def display_name(path: str) -> str:
+    """A file's name as it is stored in ``source`` columns: undecodable bytes in file names
+    (surrogate escapes) become U+FFFD, since Parquet strings must be valid UTF-8."""
+    from crossling.clean import strip_surrogates
+
+    return strip_surrogates(os.path.basename(path))
 
 
 class InputNotFound(FileNotFoundError):
@@ -268,7 +277,7 @@ def _skip_line(f, chunk: int = 1 << 20) -> int:
 
 
 def _read_jsonl(part: Partition, max_doc_bytes: int) -> Iterator[Any]:
-    name = os.path.basename(part.uri)
+    name = display_name(part.uri)
     source = f"file:{name}"
     lines = _iter_lines(part, max_doc_bytes)
     while True:
@@ -354,6 +363,8 @@ def _read_jsonl(part: Partition, max_doc_bytes: int) -> Iterator[Any]:
         )
         if isinstance(obj.get("lang"), str):
             doc.meta["declared_lang"] = obj["lang"]
+        if obj.get("id") is not None and not isinstance(obj["id"], dict | list):
+            doc.meta["input_id"] = str(obj["id"])  # the record's own id: kept apart, never `id`
         yield doc
 
 
@@ -366,14 +377,21 @@ def _pair_record(obj: dict, source: str, key: str, uri: str, offset: int) -> dic
         return _read_error(
             source, rec_key, f"{uri} at byte {offset}: parallel row without {', '.join(missing)}"
         )
-    return {"id": make_id(source, rec_key), "source": source, **{k: obj[k] for k in need}}
+    rec = {"id": make_id(source, rec_key), "source": source, **{k: obj[k] for k in need}}
+    # Optional: the aligner's score and the DOCS id of the source side (crawled translations).
+    if isinstance(obj.get("score"), int | float) and not isinstance(obj["score"], bool):
+        rec["score"] = float(obj["score"])
+    for key in ("origin_id", "split_key"):  # split_key: pairs sharing it share the split
+        if isinstance(obj.get(key), str):
+            rec[key] = obj[key]
+    return rec
 
 
 def _read_txt(part: Partition, max_doc_bytes: int) -> Iterator[Document | Reject]:
     base = part.uri
     for path in part.files:
         rel = os.path.relpath(path, os.path.dirname(base))
-        source = f"file:{os.path.basename(base)}"
+        source = f"file:{display_name(base)}"
         key = rel
         size = os.path.getsize(path)
         if size > max_doc_bytes:
@@ -400,7 +418,7 @@ def _read_txt(part: Partition, max_doc_bytes: int) -> Iterator[Document | Reject
 def _read_parquet(part: Partition, max_doc_bytes: int) -> Iterator[Document | Reject]:
     import pyarrow.parquet as pq
 
-    name = os.path.basename(part.uri)
+    name = display_name(part.uri)
     source = f"file:{name}"
     try:
         pf = pq.ParquetFile(part.uri)
@@ -408,6 +426,10 @@ def _read_parquet(part: Partition, max_doc_bytes: int) -> Iterator[Document | Re
         yield _read_error(source, f"{name}:file", f"{part.uri}: not a readable Parquet file: {e}")
         return
     columns = pf.schema_arrow.names
+    if REJECTS_COLUMNS <= set(columns) and "text" not in columns:
+        # A REJECTS file (e.g. a crawl's): each row passes through as a Reject of its source.
+        yield from _read_rejects(pf, part)
+        return
     text_col = next((c for c in TEXT_FIELDS if c in columns), None)
     if text_col is None:
         # A file with the wrong columns: one row for the whole file (its rows are not documents).
@@ -419,7 +441,7 @@ def _read_parquet(part: Partition, max_doc_bytes: int) -> Iterator[Document | Re
             "rows not read",
         )
         return
-    cols = [c for c in (text_col, "url", "lang") if c in columns]
+    cols = [c for c in (text_col, "url", "lang", "id") if c in columns]
     row = sum(pf.metadata.row_group(i).num_rows for i in range(part.start))
     groups = list(range(part.start, part.end))
     if not groups:
@@ -438,7 +460,29 @@ def _read_parquet(part: Partition, max_doc_bytes: int) -> Iterator[Document | Re
             doc = Document(id=make_id(source, str(rid)), text=text, source=source, url=url)
             if "lang" in d and d["lang"][i]:
                 doc.meta["declared_lang"] = d["lang"][i]
+            if "id" in d and d["id"][i] is not None:
+                doc.meta["input_id"] = str(d["id"][i])
             yield doc
+
+
+def _read_rejects(pf, part: Partition) -> Iterator[Reject]:
+    cols = [c for c in REJECTS_SCHEMA.names if c in pf.schema_arrow.names]
+    groups = list(range(part.start, part.end))
+    if not groups:
+        return
+    name = os.path.basename(part.uri)
+    n = 0
+    for batch in pf.iter_batches(batch_size=4096, row_groups=groups, columns=cols):
+        for row in batch.to_pylist():
+            rec = Reject(**{k: row.get(k) for k in cols})
+            # Required fields missing in a hand-made file: still one row, never a failed run.
+            rec.source = rec.source if isinstance(rec.source, str) else f"file:{name}"
+            rec.id = rec.id if isinstance(rec.id, str) else make_id(rec.source, f"{name}:{n}")
+            rec.stage = rec.stage if isinstance(rec.stage, str) else str(Stage.READ)
+            rec.reason = rec.reason if isinstance(rec.reason, str) else str(Reason.READ_ERROR)
+            rec.detail = rec.detail if isinstance(rec.detail, str) else ""
+            n += 1
+            yield rec
 
 
 def _read_hf(part: Partition, max_doc_bytes: int) -> Iterator[Document | Reject]:
@@ -451,7 +495,7 @@ def _read_hf(part: Partition, max_doc_bytes: int) -> Iterator[Document | Reject]
     ds = datasets.load_from_disk(root)
     if split:
         ds = ds[split]
-    name = os.path.basename(root.rstrip("/")) + (f"/{split}" if split else "")
+    name = display_name(root.rstrip("/")) + (f"/{split}" if split else "")
     source = f"hf:{name}"
     text_col = next((c for c in TEXT_FIELDS if c in ds.column_names), None)
     if text_col is None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -15,6 +14,7 @@ from crossling.sources.extract import (
     extract_main_text,
     looks_binary,
 )
+from crossling.sources.files import display_name
 
 _TEXT_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 
@@ -36,7 +36,7 @@ def read_warc(path: str, *, max_doc_bytes: int, fs=None) -> Iterator[Document | 
     next gzip member of a .warc.gz, the next ``WARC/1.`` line of a plain WARC), so one bad record
     does not cost the rest of the file.
     """
-    name = os.path.basename(path)
+    name = display_name(path)
     source = f"warc:{name}"
     opener = fs.open if fs is not None else open
     state = {"n": 0}
@@ -71,7 +71,7 @@ def _read_segment(stream, start: int, path: str, source: str, max_doc_bytes: int
     good record or None, error) when a record cannot be read."""
     from warcio.archiveiterator import ArchiveIterator
 
-    name = os.path.basename(path)
+    name = display_name(path)
     it = ArchiveIterator(stream, arc2warc=True, check_digests=True)
     last_good = None
     while True:
@@ -81,11 +81,15 @@ def _read_segment(stream, start: int, path: str, source: str, max_doc_bytes: int
             return None
         except Exception as e:  # warcio raises several types for broken input
             return last_good, f"{type(e).__name__}: {e}"
+        if record.rec_type == "warcinfo":
+            state["crawl"] = _is_crossling_crawl(record)
         if record.rec_type != "response":
             last_good = start + it.get_record_offset()
             continue
         state["n"] += 1
         url = record.rec_headers.get_header("WARC-Target-URI")
+        if state.get("crawl") and url:
+            source = f"crawl:{_netloc(url)}"  # crossling's own crawls: DOCS source per host
         rec_id = record.rec_headers.get_header("WARC-Record-ID") or f"{name}#{state['n']}"
         doc_id = make_id(source, rec_id)  # WARC-Record-ID: unique, stable (a URL may repeat)
         fetched = _fetched_at(record.rec_headers.get_header("WARC-Date"))
@@ -96,6 +100,24 @@ def _read_segment(stream, start: int, path: str, source: str, max_doc_bytes: int
         except Exception as e:  # a body that cannot be read: this record is the broken one
             return last_good, f"{type(e).__name__}: {e}"
         yield out
+
+
+def _is_crossling_crawl(record) -> bool:
+    """A warcinfo record written by crossling's crawler (``software: crossling-crawl/...``)."""
+    try:
+        fields = record.content_stream().read(1 << 16).decode("utf-8", "replace")
+    except Exception:
+        return False
+    return any(
+        line.lower().startswith("software:") and "crossling-crawl/" in line
+        for line in fields.splitlines()
+    )
+
+
+def _netloc(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).netloc.lower() or "-"
 
 
 def _next_boundary(stream, pos: int, gz: bool, chunk: int = 1 << 20) -> int | None:

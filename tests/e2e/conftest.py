@@ -120,6 +120,7 @@ class Service:
     root: str
     api_url: str
     ui_url: str
+    files_url: str
     state: dict[str, Any]
 
     def client_settings(self):
@@ -140,8 +141,8 @@ BACKENDS = ["sqlite", "postgres"]
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def service(request, tmp_path_factory) -> Iterator[Service]:
-    """crossling served from a temporary root and PREFECT_HOME: server, pools, the four
-    deployments of deployments/prefect.yaml (lean), a cpu and a gpu-pool worker."""
+    """crossling served from a temporary root and PREFECT_HOME: server, the outputs' file server,
+    pools, the deployments of deployments/prefect.yaml (lean), a cpu and a gpu-pool worker."""
     backend = request.param
     if backend == "postgres" and os.environ.get("CROSSLING_TEST_POSTGRES") != "1":
         pytest.skip("PostgreSQL backend: set CROSSLING_TEST_POSTGRES=1 (CI does)")
@@ -153,6 +154,7 @@ def service(request, tmp_path_factory) -> Iterator[Service]:
         opts = serve.ServeOptions(
             root=str(root),
             port=serve.free_port(),
+            files_port=serve.free_port(),
             prefect_home=str(base / "prefect-home"),
             database_url=db_url,
             prefect_file=lean_prefect_file(base / "prefect.yaml"),
@@ -174,6 +176,7 @@ def service(request, tmp_path_factory) -> Iterator[Service]:
             root=str(root),
             api_url=state["api_url"],
             ui_url=state["ui_url"],
+            files_url=state["files_url"],
             state=state,
         )
 

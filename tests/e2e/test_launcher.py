@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from deployments import serve
+from flows.common import DeploymentFlow
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -30,7 +31,7 @@ def test_prefect_yaml_is_valid_for_prefect_deploy(prefect_yaml, monkeypatch) -> 
 
     model = PrefectYamlModel.model_validate(prefect_yaml)
     names = {d.name: d for d in model.deployments}
-    assert set(names) == {"corpus", "train", "evaluate", "pipeline"}
+    assert set(names) == {"corpus", "crawl", "train", "evaluate", "pipeline"}
     assert model.pull == [
         {"prefect.deployments.steps.set_working_directory": {"directory": "{{ $CROSSLING_REPO }}"}}
     ]
@@ -38,6 +39,8 @@ def test_prefect_yaml_is_valid_for_prefect_deploy(prefect_yaml, monkeypatch) -> 
     monkeypatch.setenv("CROSSLING_ROOT", "/srv/crossling")
     for name, d in names.items():
         flow = load_flow_from_entrypoint(d.entrypoint)
+        # Partial parameter objects keep the deployment's defaults (this one and any added later).
+        assert isinstance(flow, DeploymentFlow), (name, type(flow))
         # Deploy-time templating as `prefect deploy` does it, then the flow's own validation.
         params = apply_values(d.parameters, dict(__import__("os").environ), remove_notset=False)
         flow.validate_parameters(params)
@@ -50,8 +53,13 @@ def test_prefect_yaml_is_valid_for_prefect_deploy(prefect_yaml, monkeypatch) -> 
                     "prefect.resource.name": "!pipeline-*",
                 }
     assert names["corpus"].parameters["params"]["root"] == "{{ $CROSSLING_ROOT }}"
-    for d in ("corpus", "evaluate"):
+    for d in ("corpus", "evaluate", "crawl"):
         assert names[d].schedules and names[d].schedules[0].cron
+    crawl = names["crawl"]
+    assert crawl.work_pool.name == "cpu" and crawl.parameters["params"]["root"] == (
+        "{{ $CROSSLING_ROOT }}"
+    )
+    assert crawl.schedules[0].cron == "0 3 * * 1"  # weekly; off until seeds are set
     trig = names["train"].triggers[0]
     assert trig["expect"] == ["crossling.corpus.published"]
     assert trig["parameters"]["params"]["version"] == "{{ event.payload.version }}"
@@ -168,3 +176,21 @@ def test_cli_serve_refuses_public_bind_without_auth(monkeypatch, tmp_path, capsy
     assert "refusing to serve on 0.0.0.0" in err and len(err.strip().splitlines()) == 1
     assert main(["stop", "--root", str(tmp_path)]) == 0
     assert "nothing was served" in capsys.readouterr().out
+
+
+def test_files_port_is_the_next_one_or_the_one_asked_for(tmp_path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        with pytest.raises(serve.ServeError, match="--files-port"):
+            serve.files_port_for(serve.ServeOptions(root=str(tmp_path), files_port=busy))
+        # The server's port + 1 when free; any free port when it is not.
+        port = busy - 1
+        got = serve.files_port_for(serve.ServeOptions(root=str(tmp_path), port=port))
+        assert got != busy and not serve.port_in_use("127.0.0.1", got)
+    free = serve.free_port()
+    opts = serve.ServeOptions(root=str(tmp_path), port=free - 1)
+    assert serve.files_port_for(opts) == free

@@ -9,11 +9,15 @@ Then the UI (headless Chromium) lists the four deployments and shows a run's art
 
 from __future__ import annotations
 
-import copy
 import glob
+import html
 import json
+import os
 import re
+import subprocess
+import sys
 import time
+import urllib.request
 from typing import Any
 
 import pytest
@@ -22,6 +26,7 @@ from crossling.storage import DataRoot
 from deployments import serve
 from tests.e2e.conftest import (
     EVAL_OVERRIDES,
+    REPO,
     TEST_OUTPUT,
     TRAIN_OVERRIDES,
     Service,
@@ -33,6 +38,7 @@ pytestmark = pytest.mark.slow
 
 DEPLOYMENTS = {
     "corpus": "corpus",
+    "crawl": "crawl",
     "train": "crossling-train",
     "evaluate": "crossling-evaluate",
     "pipeline": "crossling-pipeline",
@@ -193,7 +199,11 @@ def test_corpus_run_triggers_train_then_evaluate(service: Service, chain: dict[s
         } <= set(arts)
         langs = {row["lang"] for row in table_rows(arts["corpus-demo-languages"])}
         assert {"en", "de", "zh", "ja", "ar", "ru"} <= langs
-        assert link_target(arts["corpus-demo-manifest"]).endswith(f"{version}/manifest.json")
+        # The manifest link goes to the service's file server, and opens the manifest.
+        manifest_url = link_target(arts["corpus-demo-manifest"])
+        assert manifest_url == f"{service.files_url}/corpora/demo/{version}/manifest.json"
+        with urllib.request.urlopen(manifest_url, timeout=30) as r:
+            assert json.load(r) == dr.read_manifest("demo", version)
 
         # Exactly one training run, started by the automation, with the event's parameters.
         assert len(chain["train"]) == 1, [(r.name, r.parameters) for r in chain["train"]]
@@ -210,7 +220,8 @@ def test_corpus_run_triggers_train_then_evaluate(service: Service, chain: dict[s
         losses = table_rows(tarts[f"train-{MODEL}-loss"])
         assert losses and losses[-1]["step"] == TRAIN_OVERRIDES["max_steps"]
         ckpt_link = link_target(tarts[f"train-{MODEL}-checkpoint"])
-        assert ckpt_link.endswith(f"checkpoint-{TRAIN_OVERRIDES['max_steps']}")
+        assert ckpt_link.startswith(f"{service.files_url}/models/{MODEL}/")
+        assert ckpt_link.endswith(f"checkpoint-{TRAIN_OVERRIDES['max_steps']}/")
         assert re.search(r"data:image/png;base64,|loss\.png", tarts[f"train-{MODEL}-curve"].data)
 
         # One evaluation per saved checkpoint, started by the checkpoint event.
@@ -220,10 +231,18 @@ def test_corpus_run_triggers_train_then_evaluate(service: Service, chain: dict[s
         assert ev.created_by and ev.created_by.type == "AUTOMATION"
         assert ev.parameters["root"] == service.root
         assert len(ev.parameters["checkpoints"]) == 1
-        assert ckpt_link.endswith(ev.parameters["checkpoints"][0])
+        assert ckpt_link.rstrip("/").endswith(
+            os.path.relpath(ev.parameters["checkpoints"][0], service.root)
+        )
         assert ev.parameters["config"] == EVAL_OVERRIDES
         earts = artifacts_of(ev.id)
         assert {f"eval-{MODEL}", f"eval-{MODEL}-report"} <= set(earts)
+        # Plots (when the checkpoint has metrics to plot) inline as data: URIs, and linked on
+        # the file server.
+        report_md = earts[f"eval-{MODEL}-report"].data
+        if "## Over checkpoints" in report_md:
+            assert "](data:image/png;base64," in report_md
+            assert f"]({service.files_url}/eval/{MODEL}/" in report_md
         board = table_rows(earts[f"eval-{MODEL}"])
         assert len(board) == 1 and str(board[0]["step"]) == str(TRAIN_OVERRIDES["max_steps"])
     assert glob.glob(f"{service.root}/eval/{MODEL}/*/{TRAIN_OVERRIDES['max_steps']}/results.json")
@@ -239,14 +258,20 @@ def test_pipeline_runs_children_without_waking_the_triggers(
     from prefect.deployments import run_deployment
 
     with service.client_settings():
-        with _client() as c:
-            dep = c.read_deployment_by_name("crossling-pipeline/pipeline")
-        params = copy.deepcopy(dep.parameters)
-        params["params"]["corpus"]["name"] = "pipe"
-        params["params"]["corpus"]["sources"] = [
-            "crossling/data/demo/docs.jsonl",
-            "crossling/data/demo/parallel.jsonl",
-        ]
+        # A partial parameter object, as `prefect deployment run ... --param params={...}`
+        # sends it: the server replaces the deployment's whole `params` with it, and the flow
+        # fills the rest (the served root, the lean training settings) from the deployment.
+        params = {
+            "params": {
+                "corpus": {
+                    "name": "pipe",
+                    "sources": [
+                        "crossling/data/demo/docs.jsonl",
+                        "crossling/data/demo/parallel.jsonl",
+                    ],
+                }
+            }
+        }
         t0 = time.monotonic()
         run = run_deployment(
             "crossling-pipeline/pipeline", parameters=params, timeout=900, poll_interval=2
@@ -265,10 +290,21 @@ def test_pipeline_runs_children_without_waking_the_triggers(
         assert all(r.state.is_completed() for r in children)
         assert len(runs_of("train")) == len(chain["train"])
         assert len(runs_of("evaluate")) == len(chain["evaluate"])
+        with _client() as c:
+            used = c.read_flow_run(run.id).parameters["params"]
+        assert used["corpus"]["root"] == service.root
+        assert used["train"]["max_steps"] == TRAIN_OVERRIDES["max_steps"]
+        assert used["evaluate"] == EVAL_OVERRIDES
+        train_child = next(r for r in children if r.name.endswith("-train"))
+        assert train_child.parameters["params"]["max_steps"] == TRAIN_OVERRIDES["max_steps"]
         arts = artifacts_of(run.id)
         assert "pipeline-pipe" in arts
-        assert "pipe-mlm-tiny" in arts["pipeline-pipe"].data
+        summary = arts["pipeline-pipe"].data
+        assert "pipe-mlm-tiny" in summary
+        assert f"]({service.files_url}/corpora/pipe/" in summary
+        assert f"]({service.files_url}/models/pipe-mlm-tiny/" in summary
     assert DataRoot(service.root).latest_version("pipe")
+    assert not (REPO / "data" / "corpora" / "pipe").exists()  # not ./data of the worker's checkout
 
 
 # --- the UI -------------------------------------------------------------------------------------
@@ -319,8 +355,68 @@ def test_ui_lists_deployments_and_shows_run_artifacts(
     url = f"{base}/v2/runs/flow-run/{ev.id}?tab=Artifacts"
     _dom_until(url, [ev.name, f"eval-{MODEL}-report"])
     chromium(url, screenshot=TEST_OUTPUT / "evaluate-run-artifacts.png")
-    for png in ("deployments.png", "corpus-run-artifacts.png", "evaluate-run-artifacts.png"):
+    # The manifest's link artifact, as the UI shows it, opens the manifest from the service.
+    with service.client_settings():
+        arts = artifacts_of(run.id)
+        tarts = artifacts_of(chain["train"][0].id)
+    art = arts["corpus-demo-manifest"]
+    dom = _dom_until(f"{base}/v2/artifacts/artifact/{art.id}", [service.files_url])
+    href = html.unescape(re.search(rf'href="({re.escape(service.files_url)}/[^"]+)"', dom)[1])
+    assert href == link_target(art)
+    page = chromium(href)
+    shown = json.loads(html.unescape(re.search(r"<pre[^>]*>(.*?)</pre>", page, re.S)[1]))
+    version = DataRoot(service.root).latest_version("demo")
+    assert shown == DataRoot(service.root).read_manifest("demo", version)
+    chromium(href, screenshot=TEST_OUTPUT / "manifest-from-artifact-link.png")
+    # The checkpoint link opens a listing of the checkpoint's files.
+    listing = chromium(link_target(tarts[f"train-{MODEL}-checkpoint"]))
+    assert "config.json" in listing and ".prefect" not in listing
+    # The loss curve is drawn in the artifact itself.
+    curve = tarts[f"train-{MODEL}-curve"]
+    url = f"{base}/v2/artifacts/artifact/{curve.id}"
+    _dom_until(url, ['<img alt="loss curve" src="data:image/png;base64,'])
+    chromium(url, screenshot=TEST_OUTPUT / "train-curve-artifact.png")
+    for png in (
+        "deployments.png",
+        "corpus-run-artifacts.png",
+        "evaluate-run-artifacts.png",
+        "manifest-from-artifact-link.png",
+        "train-curve-artifact.png",
+    ):
         assert (TEST_OUTPUT / png).stat().st_size > 10_000, png
+
+
+@pytest.mark.parametrize("service", ["sqlite"], indirect=True)  # once is enough
+def test_cli_runs_go_to_the_service_of_their_root(service: Service, tmp_path) -> None:
+    """A command on a served root (here `crossling langid`, whose root is $CROSSLING_ROOT) runs
+    against that service, without PREFECT_API_URL: no temporary server, the run in the UI."""
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+
+    src = tmp_path / "one.jsonl"
+    src.write_text('{"id": 1, "text": "Das ist ein kurzer deutscher Satz über das Wetter."}\n')
+    env = {**os.environ, "CROSSLING_ROOT": service.root, "PYTHONPATH": str(REPO)}
+    env.pop("PREFECT_API_URL", None)
+    cmd = [
+        sys.executable,
+        "-m",
+        "flows.cli",
+        "langid",
+        str(src),
+        "--out",
+        str(tmp_path / "o.jsonl"),
+    ]
+    t0 = time.monotonic()
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    print(
+        f"[{service.backend}] crossling langid on one line, served root: {time.monotonic() - t0:.1f}s"
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "temporary server" not in r.stdout + r.stderr and "note:" not in r.stderr
+    with service.client_settings():
+        with _client() as c:
+            runs = c.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["langid"])))
+        assert len(runs) == 1 and runs[0].state.is_completed(), runs
+        assert "langid-one-jsonl" in artifacts_of(runs[0].id)
 
 
 def test_launcher_refuses_a_second_start_on_the_same_root(service: Service) -> None:
@@ -328,4 +424,47 @@ def test_launcher_refuses_a_second_start_on_the_same_root(service: Service) -> N
         serve.start(serve.ServeOptions(root=service.root, port=serve.free_port()))
     st = serve.status(service.root)
     assert st and all(p["alive"] for p in st["processes"])
-    assert {p["name"] for p in st["processes"]} == {"server", "worker-cpu", "worker-gpu"}
+    assert {p["name"] for p in st["processes"]} == {"server", "files", "worker-cpu", "worker-gpu"}
+
+
+def test_crawl_deployment_builds_a_version_that_starts_training(service: Service) -> None:
+    """The `crawl` deployment on the demo website (served here on loopback): its corpus version
+    starts training through the same `retrain-on-new-corpus` automation as a corpus run."""
+    if service.backend != "sqlite":
+        pytest.skip("the trigger is the corpus one, tested on both backends; one crawl suffices")
+    from prefect.deployments import run_deployment
+
+    from crossling.sources.site import LoopbackSite, pages_from_folder
+    from flows.demo import site_dir
+
+    with LoopbackSite(pages_from_folder(site_dir())) as site, service.client_settings():
+        params = {
+            "seeds": [site.url + "/"],
+            "root": service.root,
+            "name": "site",
+            "allow_hosts": [f"127.0.0.1:{site.port}"],
+            "delay": 0.0,
+            "max_depth": 2,
+            "workers": 1,
+            # Enough held-out pairs per direction that the split stage tops up none (it moves
+            # single rows, which would split the groups of pairs sharing an English sentence).
+            "corpus_config": {"heldout_fraction": 0.15},
+        }
+        run = run_deployment(
+            "crawl/crawl", parameters={"params": params}, timeout=600, poll_interval=2
+        )
+        assert_completed(service, run)
+        assert site.counts["/en/weather.html"] == 1
+        keys = set(artifacts_of(run.id))
+        assert {"crawl-site-outcomes", "crawl-site-hosts", "crawl-site-summary"} <= keys
+        deadline = time.monotonic() + 900
+        trained = []
+        while time.monotonic() < deadline and not trained:
+            trained = [
+                r
+                for r in runs_of("train")
+                if r.parameters["params"]["corpus"] == "site" and r.state and r.state.is_final()
+            ]
+            time.sleep(2)
+    assert trained, f"no training run on the crawl's version\n{service.logs()}"
+    assert_completed(service, trained[0])

@@ -73,11 +73,11 @@ def test_langid_cli_writes_parquet_and_jsonl(tmp_path, capsys):
     out = tmp_path / "out.parquet"
     assert main(["langid", str(src), "--out", str(out)]) == 0
     t = pq.read_table(out).to_pylist()
-    labelled = {r["id"]: r["lang"] for r in t if r["error"] is None}
+    labelled = {r["input_id"]: r["lang"] for r in t if r["error"] is None}
     assert labelled == {f"r{i}": lang for i, lang in enumerate(PARAGRAPHS)}
     assert sum(1 for r in t if r["error"]) == 1
     out2 = tmp_path / "out.jsonl"
     assert main(["langid", str(src), "--out", str(out2), "--mode", "line"]) == 0
     first = json.loads(out2.read_text().splitlines()[0])
-    assert first["id"] == "r0" and first["lang"] == "en" and first["script"] == "Latn"
+    assert first["input_id"] == "r0" and first["lang"] == "en" and first["script"] == "Latn"
     assert os.path.exists(out2)

@@ -1,14 +1,16 @@
 """Scale-out: the corpus flow's partitions on a real Dask LocalCluster (prefect-dask)."""
 
+import json
 import os
 import subprocess
 import sys
 
 import pytest
 
+from crossling.corpus import CorpusVersion
 from crossling.pipeline import run_local
 from crossling.storage import DataRoot
-from tests.texts import PARAGRAPHS
+from tests.texts import PARAGRAPHS, distinct
 
 pytestmark = pytest.mark.slow
 
@@ -16,12 +18,13 @@ pytestmark = pytest.mark.slow
 def test_corpus_on_a_dask_local_cluster_matches_the_process_pool(tmp_path):
     src = tmp_path / "in"
     src.mkdir()
-    for k in range(3):
+    for k in range(3):  # 60 distinct documents, and near-copies of 5 of them in every file
+        rows = [
+            distinct(lang, f"{k}-{i}") for i, lang in enumerate(["en", "de", "fr", "es", "el"] * 4)
+        ]
+        rows += [f"{PARAGRAPHS[lang]} ({k})" for lang in ["en", "de", "fr", "es", "el"]]
         (src / f"f{k}.jsonl").write_text(
-            "".join(
-                f'{{"text": "{PARAGRAPHS[lang]} ({k}-{i})"}}\n'
-                for i, lang in enumerate(["en", "de", "fr", "es", "el"] * 4)
-            ),
+            "".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in rows),
             encoding="utf-8",
         )
     env = {**os.environ, "PREFECT_HOME": str(tmp_path / "ph"), "PYTHONPATH": os.getcwd()}
@@ -49,8 +52,24 @@ def test_corpus_on_a_dask_local_cluster_matches_the_process_pool(tmp_path):
         timeout=600,
     )
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    # No service for this root: a temporary server, and the last line says where the runs went.
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith("crossling corpus: note: no Prefect server runs for"), last
+    assert f"`crossling serve --root {root}`" in last and "temporary server" in last
     dr = DataRoot(str(root))
     m = dr.read_manifest("d", dr.latest_version("d"))
     assert m["conservation"]["balanced"]
     local = run_local([str(src)], str(tmp_path / "local"), "d")  # same pipeline, no Prefect
-    assert m["counts"] == local["counts"] and m["counts"]["docs"] == 60
+    assert m["counts"] == local["counts"] and m["counts"]["docs"] == 65
+    assert m["counts"]["by_reason"]["dedup/near_duplicate"] == 10  # same stages, same result
+
+    def rows(root, kind, cols):
+        t = CorpusVersion.open(str(root), "d").table(kind, columns=cols)
+        return sorted(map(tuple, zip(*(t[c].to_pylist() for c in cols), strict=True)))
+
+    assert rows(root, "docs", ["id", "dup_cluster_size", "split"]) == rows(
+        tmp_path / "local", "docs", ["id", "dup_cluster_size", "split"]
+    )
+    assert rows(root, "rejects", ["id", "reason", "duplicate_of"]) == rows(
+        tmp_path / "local", "rejects", ["id", "reason", "duplicate_of"]
+    )

@@ -9,9 +9,8 @@ import time
 
 import pytest
 
-from crossling.shards import iter_docs
-from crossling.storage import DataRoot
-from tests.texts import PARAGRAPHS
+from crossling.corpus import CorpusVersion
+from tests.texts import PARAGRAPHS, distinct
 
 pytestmark = pytest.mark.slow
 
@@ -23,18 +22,13 @@ def _make_inputs(d, n_files=8, rows=300):
         with open(d / f"part{k}.jsonl", "w", encoding="utf-8") as f:
             for i in range(rows):
                 lang = langs[(i + k) % len(langs)]
-                f.write(
-                    json.dumps({"text": f"{PARAGRAPHS[lang]} ({k}-{i})"}, ensure_ascii=False) + "\n"
-                )
-            f.write(json.dumps({"text": f"{PARAGRAPHS['en']} (0-0)"}) + "\n")  # cross-file dup
+                f.write(json.dumps({"text": distinct(lang, f"{k}-{i}")}, ensure_ascii=False) + "\n")
+            f.write(json.dumps({"text": distinct("en", "0-0")}) + "\n")  # cross-file dup
 
 
 def _ids(root):
-    dr = DataRoot(root)
-    v = dr.latest_version("k")
-    return v, sorted(
-        i for b in iter_docs(dr, "k", v, columns=["id"]) for i in b.column("id").to_pylist()
-    )
+    v = CorpusVersion.open(str(root), "k")
+    return v, sorted(v.table("docs", columns=["id"])["id"].to_pylist())
 
 
 def _cmd(src, root):
@@ -69,26 +63,27 @@ def test_sigkill_midway_then_rerun_matches_uninterrupted(tmp_path):
         start_new_session=True,
     )
     deadline = time.time() + 300
-    work = None
-    while time.time() < deadline:  # kill once some, but not all, partitions are finished
-        markers = [
-            os.path.join(dp, f)
+    measured = 0
+    while time.time() < deadline:  # kill once some, but not all, partitions are measured
+        measured = sum(
+            1
             for dp, _, fs in os.walk(killed_root)
             for f in fs
-            if f == "done.json"
-        ]
-        if len(markers) >= 2:
-            work = markers[0].split(os.sep)[-4]  # <root>/corpora/k/<version>/_work/p-N/done.json
+            if f == "done.json" and "_tags" in dp
+        )
+        if measured >= 2:
             break
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert work is not None, "the run never finished a partition"
+    assert measured >= 2, "the run never finished a partition"
     assert not any(f == "manifest.json" for _, _, fs in os.walk(killed_root) for f in fs)
 
     subprocess.run(_cmd(src, killed_root), env=env, check=True, capture_output=True, timeout=600)
     v_full, ids_full = _ids(full_root)
     v_killed, ids_killed = _ids(killed_root)
     assert ids_killed == ids_full and len(ids_full) > 2000
-    assert v_killed == work  # the unfinished version was resumed, not started afresh
-    assert v_full.split("-")[1] == v_killed.split("-")[1]  # same config+inputs hash
+    # The partitions measured before the kill were not measured again.
+    assert v_killed.manifest["tags_reused"] >= measured
+    assert v_full.version.split("-")[1] == v_killed.version.split("-")[1]  # same config+inputs
+    assert v_killed.manifest["counts"] == v_full.manifest["counts"]

@@ -1,0 +1,220 @@
+"""The corpus run against datatrove's usual filtering pipeline, on the same real multilingual text.
+
+Input: the manual pages installed on this machine (``/usr/share/man``: English and about 30
+translations: Chinese, Japanese, Korean, Russian, Ukrainian, Polish, German, French, ...), roff
+markup stripped, one JSONL document per page, written into ``--files`` JSONL files so both sides
+get the same parallelism. Both runs use ``--workers`` processes.
+
+- datatrove: JsonlReader, LanguageFilter (fastText lid.176: the same ``lid.176.ftz`` crossling
+  uses; datatrove would download lid.176.bin, so its URL is pointed at the local file), Gopher
+  repetition, Gopher quality, C4 quality, ParquetWriter; LocalPipelineExecutor.
+- crossling: the ``corpus`` flow (read, normalize, fastText LID, quality signals and thresholds,
+  exact dedup, held-out split, shards, manifest) against a Prefect server started beforehand
+  (its start is a fixed cost, not per document; printed apart).
+
+Then the "measure, then decide" check: the same inputs again with a stricter LID threshold and
+quality threshold reuse the tagged work files, so the rerun runs neither extraction nor fastText
+(target: at most 25% of the first run's time).
+
+    python benchmarks/pipeline.py [--max-mb 92] [--workers 2] [--files 8] [--skip-datatrove]
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import gzip
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+MAN = "/usr/share/man"
+_ESCAPES = re.compile(r"\\f[BIRPC]|\\f\[[A-Z]*\]|\\\(..|\\\[[^\]]*\]|\\[&|^%]|\\s[-+]?\d")
+
+
+def roff_to_text(src: str) -> str:
+    """Manual-page source to plain text: macro lines dropped (their arguments kept for headings
+    and font macros), font and character escapes removed."""
+    out = []
+    for line in src.splitlines():
+        if line.startswith(('.\\"', "'\\\"", '.\\"')):
+            continue
+        if line.startswith((".", "'")):
+            m = re.match(r"[.'](SH|SS|B|I|BI|BR|IR|RB|RI|IP|TP|NM|Nm|Sh|Nd)\s+(.*)", line)
+            if not m:
+                continue
+            line = m.group(2).replace('"', "")
+        line = _ESCAPES.sub("", line).replace("\\-", "-").replace("\\e", "\\")
+        out.append(line)
+    return "\n".join(out)
+
+
+def build_inputs(out_dir: str, max_mb: float, files: int) -> tuple[list[str], int, int]:
+    """JSONL files of manual pages (``max_mb`` MB of text at most); returns paths, docs, bytes."""
+    pages = sorted(glob.glob(os.path.join(MAN, "*", "*", "*.gz")))
+    pages += sorted(glob.glob(os.path.join(MAN, "man*", "*.gz")))
+    os.makedirs(out_dir, exist_ok=True)
+    paths = [os.path.join(out_dir, f"man-{i:02d}.jsonl") for i in range(files)]
+    outs = [open(p, "w", encoding="utf-8") for p in paths]  # noqa: SIM115
+    n = size = 0
+    try:
+        for path in pages:
+            try:
+                with gzip.open(path, "rb") as f:
+                    raw = f.read()
+            except (OSError, EOFError):
+                continue
+            text = roff_to_text(raw.decode("utf-8", "replace"))
+            if not text.strip():
+                continue
+            line = json.dumps({"text": text, "url": "file://" + path}, ensure_ascii=False) + "\n"
+            outs[n % files].write(line)
+            n += 1
+            size += len(line.encode())
+            if size >= max_mb * 1e6:
+                break
+    finally:
+        for f in outs:
+            f.close()
+    return paths, n, size
+
+
+_DATATROVE = r"""
+import sys, time
+from datatrove.executor import LocalPipelineExecutor
+from datatrove.pipeline.readers import JsonlReader
+from datatrove.pipeline.filters import (
+    LanguageFilter, GopherRepetitionFilter, GopherQualityFilter, C4QualityFilter)
+from datatrove.pipeline.writers import ParquetWriter
+from datatrove.utils import lid
+lid.FT176LID.MODEL_URL = "file://" + sys.argv[4]
+# fasttext 0.9.3 with numpy 2 fails on single strings (the fix datatrove asks for is the
+# fasttext-numpy2-wheel distribution; the same thing, done here): predict through the list API.
+import fasttext.FastText as _ft
+_predict = _ft._FastText.predict
+def _predict_one(self, text, k=1, threshold=0.0, on_unicode_error="strict"):
+    if isinstance(text, str):
+        labels, probs = _predict(self, [text], k, threshold, on_unicode_error)
+        return labels[0], probs[0]
+    return _predict(self, text, k, threshold, on_unicode_error)
+_ft._FastText.predict = _predict_one
+import datatrove.utils._import_utils as _iu
+_iu._is_distribution_available = lambda name: True
+if __name__ == "__main__":  # its workers are started by a forkserver: they import this file
+    inp, out, workers, files = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[5])
+    t0 = time.perf_counter()
+    LocalPipelineExecutor(
+        pipeline=[
+            JsonlReader(inp, glob_pattern="*.jsonl"),
+            LanguageFilter(),
+            GopherRepetitionFilter(),
+            GopherQualityFilter(),
+            C4QualityFilter(),
+            ParquetWriter(out),
+        ],
+        tasks=files, workers=workers, logging_dir=out + "-logs",
+    ).run()
+    print("SECONDS", time.perf_counter() - t0)
+"""
+
+
+def run_datatrove(inp: str, out: str, workers: int, files: int, model: str) -> float:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "DATATROVE_COLORIZE_LOGS": "0"}
+    env["XDG_CACHE_HOME"] = out + "-cache"  # its model cache, not the user's
+    script = out + "-run.py"
+    with open(script, "w", encoding="utf-8") as f:
+        f.write(_DATATROVE)
+    proc = subprocess.run(
+        [sys.executable, script, inp, out, str(workers), model, str(files)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=7200,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"datatrove failed:\n{proc.stderr[-3000:]}")
+    return float(proc.stdout.strip().split("SECONDS")[-1])
+
+
+def count_parquet_rows(folder: str) -> int:
+    import pyarrow.parquet as pq
+
+    return sum(
+        pq.read_metadata(p).num_rows
+        for p in glob.glob(os.path.join(folder, "**", "*.parquet"), recursive=True)
+    )
+
+
+def run_crossling(inp: str, root: str, workers: int, config: dict) -> tuple[float, dict]:
+    from flows.corpus import CorpusParams, run_corpus
+
+    t0 = time.perf_counter()
+    summary = run_corpus(
+        CorpusParams(sources=[inp], root=root, name="man", config=config, workers=workers)
+    )
+    return time.perf_counter() - t0, summary
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--max-mb", type=float, default=92.0)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--files", type=int, default=8)
+    ap.add_argument("--skip-datatrove", action="store_true")
+    ap.add_argument("--keep", metavar="DIR", help="work in DIR and keep it")
+    args = ap.parse_args()
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    work = args.keep or tempfile.mkdtemp(prefix="crossling-bench-pipeline-")
+    try:
+        inp = os.path.join(work, "in")
+        _, n_docs, n_bytes = build_inputs(inp, args.max_mb, args.files)
+        print(
+            f"input: {n_docs} manual pages, {n_bytes / 1e6:.1f} MB of JSONL in {args.files} "
+            f"files; {args.workers} workers; load {os.getloadavg()[0]:.1f}"
+        )
+        from crossling.langid import default_model_path
+
+        results = {}
+        if not args.skip_datatrove:
+            t_dt = run_datatrove(
+                inp, os.path.join(work, "dt"), args.workers, args.files, default_model_path()
+            )
+            kept = count_parquet_rows(os.path.join(work, "dt"))
+            results["datatrove"] = t_dt
+            print(
+                f"datatrove   {t_dt:8.1f} s  {n_docs / t_dt:8.1f} docs/s  "
+                f"({n_docs / t_dt / args.workers:.1f} per worker)  kept {kept}"
+            )
+        from flows.common import prefect_api
+
+        t_server = time.perf_counter()
+        with prefect_api():
+            t_server = time.perf_counter() - t_server
+            root = os.path.join(work, "root")
+            t1, s1 = run_crossling(inp, root, args.workers, {})
+            print(
+                f"crossling   {t1:8.1f} s  {n_docs / t1:8.1f} docs/s  "
+                f"({n_docs / t1 / args.workers:.1f} per worker)  kept {s1['counts']['docs']} in "
+                f"{len(s1['languages'])} languages (Prefect server start {t_server:.1f} s, apart)"
+            )
+            if "datatrove" in results:
+                print(f"ratio crossling / datatrove: {results['datatrove'] / t1:.2f}x (target 10x)")
+            stricter = {"langid": {"min_score": 0.7}, "quality": {"defaults": {"min_chars": 200}}}
+            t2, s2 = run_crossling(inp, root, args.workers, stricter)
+            print(
+                f"rerun, new thresholds: {t2:8.1f} s = {100 * t2 / t1:.0f}% of the first run "
+                f"(target <= 25%); kept {s2['counts']['docs']} (sibling version {s2['version']})"
+            )
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

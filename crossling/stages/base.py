@@ -1,0 +1,153 @@
+"""The two kinds of stage a corpus run is made of.
+
+A :class:`Step` works on one document at a time, in two halves (dolma's tagger and mixer,
+datatrove's ``label_only``):
+
+- ``measure`` runs in the *tag* pass, once per document and per measuring config: it may rewrite
+  the text (normalization), fill Document fields (language) or write *signals*, typed columns of
+  the tagged work files. It never drops anything. Measuring is the expensive half (fastText, regex
+  statistics), so its outputs are kept and reused by later runs whose thresholds differ.
+- ``decide`` runs in the cheap *decide* pass over the tagged rows (without their text): keep the
+  document (``None``) or drop it with a reason and a detail. Changing a threshold reruns only this.
+
+A :class:`GlobalStage` decides across the whole corpus in three parts (datatrove's MinHash stages,
+NeMo Curator's fuzzy dedup): ``map`` per partition (in parallel) writes what it measured, one
+``reduce`` decides, and the decisions are applied per partition while the shards are written
+(``decisions``). ``index`` lets a stage keep what later versions need (e.g. the hashes of what
+this version published).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import pyarrow as pa
+
+from crossling.documents import Document, Reason, Stage
+
+if TYPE_CHECKING:
+    from crossling.pipeline import CorpusConfig
+    from crossling.storage import DataRoot
+
+Verdict = tuple[Reason | str, str] | None  # None: keep; else (reason, detail)
+
+
+class Step:
+    """A per-document step: ``measure`` (tag pass) then ``decide`` (decide pass).
+
+    Subclasses set ``name`` (also the prefix of their counters), ``stage`` (written to REJECTS),
+    ``signals`` (the tag columns they write into ``doc.signals``; names must be unique across
+    steps) and implement what they need of :meth:`measure`, :meth:`measure_config` and
+    :meth:`decide`.
+    """
+
+    name: ClassVar[str] = "step"
+    stage: ClassVar[Stage] = Stage.NORMALIZE
+    signals: ClassVar[list[pa.Field]] = []
+    # Tagged columns `decide` reads besides the signals (text is never read by decide).
+    decide_columns: ClassVar[list[str]] = []
+
+    def __init__(self, config: CorpusConfig):
+        self.config = config
+
+    def measure_config(self) -> dict[str, Any]:
+        """The part of the config that changes what :meth:`measure` writes (hashed into the tags'
+        key: change it and the tag pass runs again). Thresholds do not belong here."""
+        return {}
+
+    def measure(self, docs: list[Document]) -> None:
+        """Measure a batch of documents in place (fields and ``doc.signals``). Never drops."""
+
+    def decide(self, doc: Document) -> Verdict:
+        """Keep (None) or drop (reason, detail). ``doc.text`` is empty here; signals are set."""
+        return None
+
+
+@dataclass
+class StageContext:
+    """Where a run's global stages keep their work, and what came before this version."""
+
+    root: str
+    name: str  # corpus name
+    version: str
+    work_dir: str  # <version>/_work
+    # Published versions this one is deduplicated against (oldest first; not its siblings).
+    prior_versions: list[str] = field(default_factory=list)
+
+    @property
+    def data(self) -> DataRoot:
+        from crossling.storage import DataRoot
+
+        return DataRoot(self.root)
+
+    def stage_dir(self, stage: str) -> str:
+        return posixpath.join(self.work_dir, f"stage-{stage}")
+
+
+# The columns of a stage's decisions for one partition and one kind (docs | pairs): one row per
+# row it drops or changes. ``reason`` null = kept; ``dup_cluster_size`` / ``split`` null = unchanged.
+DECISIONS_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("reason", pa.string()),
+        ("detail", pa.string()),
+        ("duplicate_of", pa.string()),
+        ("dup_cluster_size", pa.int32()),
+        ("split", pa.string()),
+    ]
+)
+
+
+class GlobalStage:
+    """A corpus-wide decision: ``map`` per partition, one ``reduce``, then ``decisions`` applied
+    per partition as the shards are written.
+
+    ``map`` is given the rows still kept (after every per-document step and every earlier global
+    stage), with the columns it asks for in ``columns[kind]`` plus ``id``, ``dup_cluster_size`` and
+    ``split`` as they stand. Everything a stage writes goes under ``ctx.stage_dir(name)``.
+    """
+
+    name: ClassVar[str] = "global"
+    stage: ClassVar[Stage] = Stage.DEDUP
+    kinds: ClassVar[tuple[str, ...]] = ("docs",)
+    columns: ClassVar[dict[str, list[str]]] = {}
+
+    def __init__(self, config: CorpusConfig, ctx: StageContext):
+        self.config, self.ctx = config, ctx
+
+    @property
+    def fs(self):
+        return self.ctx.data.fs
+
+    @property
+    def dir(self) -> str:
+        return self.ctx.stage_dir(self.name)
+
+    def enabled(self) -> bool:
+        return True
+
+    def map(self, part: int, kind: str, rows: pa.Table) -> dict[str, Any]:
+        """Measure one partition's kept rows; write what the reduce needs; return small stats."""
+        return {}
+
+    def reduce(self, maps: list[dict[str, Any]]) -> dict[str, Any]:
+        """Decide across the corpus from every partition's map output; return statistics."""
+        raise NotImplementedError
+
+    def decisions(self, part: int, kind: str) -> pa.Table | None:
+        """This stage's decisions for one partition (DECISIONS_SCHEMA), or None for none."""
+        return None
+
+    def index(self, part: int, kind: str, kept: pa.Table) -> None:
+        """Called with each partition's final kept rows (all tag columns) as they are written."""
+
+
+def count(stats: Counter, name: str, verdict: Verdict) -> None:
+    stats[f"{name}/total"] += 1
+    if verdict is None:
+        stats[f"{name}/kept"] += 1
+    else:
+        stats[f"{name}/dropped:{verdict[0]}"] += 1

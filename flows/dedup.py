@@ -1,0 +1,267 @@
+"""``crossling dedup IN... --out OUT``: near-duplicate (and line) removal over files, as a flow.
+
+The steps of :mod:`crossling.dedup.job` as Prefect tasks on the flow's task runner (a process
+pool, or a Dask cluster with ``--dask-address``): signatures mapped over input partitions, the
+bucket reduce mapped over band groups, shingle sets for exact verification mapped over the
+partitions that need them, one clustering task, and the filter mapped over partitions. Publishes a
+table of rejects by reason and a summary artifact.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from typing import Any
+
+from prefect import flow
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.futures import wait
+from pydantic import BaseModel, Field, ValidationError
+
+from crossling.dedup import job as dedup_job
+from crossling.dedup.lines import LineDedupConfig
+from crossling.dedup.minhash import NearDedupConfig, band_group_list
+from crossling.sources.files import InputNotFound
+from flows.common import artifact_key, make_task_runner
+from tasks import dedup as dedup_tasks
+
+
+class DedupParams(BaseModel):
+    """Parameters of a dedup run (rendered as a form in the Prefect UI)."""
+
+    inputs: list[str] = Field(
+        ..., description="JSONL files (fields `id`, `text`, any others) or Parquet (`text`)."
+    )
+    out: str = Field(..., description="Output folder: kept/ and rejects/ Parquet folders.")
+    near: NearDedupConfig = Field(default_factory=NearDedupConfig)
+    lines: LineDedupConfig = Field(default_factory=LineDedupConfig)
+    partition_bytes: int = Field(64 << 20, description="Inputs are cut into parts of this size.")
+    keep_work: bool = Field(False, description="Keep OUT/.work for inspection.")
+    workers: int = Field(2, ge=1, le=256, description="Worker processes (or Dask workers).")
+    dask_address: str | None = Field(
+        None, description="tcp://host:8786 to run on a Dask cluster; 'local' for a LocalCluster."
+    )
+
+    def job_config(self) -> dedup_job.DedupJobConfig:
+        return dedup_job.DedupJobConfig(
+            near=self.near,
+            lines=self.lines,
+            partition_bytes=self.partition_bytes,
+            keep_work=self.keep_work,
+        )
+
+
+def _results(futures: list) -> list[dict[str, Any]]:
+    wait(futures)
+    return [f.result() for f in futures]
+
+
+@flow(name="dedup", log_prints=True, validate_parameters=True)
+def dedup_flow(params: DedupParams) -> dict[str, Any]:
+    """Remove near-duplicates (and, if enabled, repeated lines) from the inputs."""
+    t0 = time.perf_counter()
+    config = params.job_config()
+    job = dedup_job.plan(params.inputs, params.out, config)
+    dedup_job.prepare(job)
+    n = len(job["partitions"])
+    print(f"dedup {n} partitions of {len(params.inputs)} inputs -> {job['out']}")
+    stages: dict[str, list[dict[str, Any]]] = {}
+    with make_task_runner(params.workers, params.dask_address) as runner:
+
+        def run_all(task, calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return _results([runner.submit(task, parameters=c) for c in calls])
+
+        if config.lines.enabled:
+            stages["line-map"] = run_all(
+                dedup_tasks.line_counts, [{"job": job, "index": i} for i in range(n)]
+            )
+            stages["line-reduce"] = run_all(
+                dedup_tasks.frequent_lines,
+                [{"job": job, "shard": s} for s in range(config.lines.hash_shards)],
+            )
+            print(
+                f"line dedup: {sum(r['frequent'] for r in stages['line-reduce'])} units to remove"
+            )
+        stages["map"] = run_all(
+            dedup_tasks.signatures, [{"job": job, "index": i} for i in range(n)]
+        )
+        print(f"signatures: {sum(r['hashed'] for r in stages['map'])} documents hashed")
+        plan = dedup_job.plan_reduce(job)
+        groups = range(len(band_group_list(config.near)))
+        stages["reduce"] = run_all(
+            dedup_tasks.buckets, [{"job": job, "plan": plan, "group": g} for g in groups]
+        )
+        merged = dedup_job.merge_edges(job, plan, [r["path"] for r in stages["reduce"]])
+        stages["shingle"] = run_all(
+            dedup_tasks.shingles,
+            [
+                {"job": job, "plan": plan, "index": int(p), "nodes": nodes}
+                for p, nodes in merged["need"].items()
+            ],
+        )
+        stages["finish"] = run_all(
+            dedup_tasks.clusters,
+            [
+                {
+                    "job": job,
+                    "plan": plan,
+                    "edges_path": merged["path"],
+                    "set_paths": [r["path"] for r in stages["shingle"]],
+                }
+            ],
+        )
+        f = stages["finish"][0]
+        print(
+            f"clusters: {f['candidate_pairs']} candidate pairs, {f['verified_pairs']} verified, "
+            f"{f['dropped']} near-duplicates in {f['clusters']} clusters"
+        )
+        schema = dedup_job.kept_schema(stages["map"])
+        stages["filter"] = run_all(
+            dedup_tasks.filter_partition,
+            [{"job": job, "index": i, "schema": schema} for i in range(n)],
+        )
+    summary = dedup_job.summarize(job, stages, time.perf_counter() - t0)
+    _artifacts(summary)
+    return summary
+
+
+def _artifacts(s: dict[str, Any]) -> None:
+    key = artifact_key("dedup", os.path.basename(s["out"].rstrip("/")) or "out")
+    rows = [{"reason": k, "rows": v} for k, v in sorted(s["by_reason"].items())]
+    create_table_artifact(
+        key=f"{key}-rejects",
+        table=rows or [{"reason": "-", "rows": 0}],
+        description=f"Rejected records by reason, {s['out']}",
+    )
+    stage_rows = [{"stage": k, **v} for k, v in s["stages"].items()]
+    create_table_artifact(
+        key=f"{key}-stages",
+        table=stage_rows,
+        description="Tasks, seconds (summed over tasks) and peak worker memory per stage",
+    )
+    near = s["near"]
+    create_markdown_artifact(
+        key=f"{key}-summary",
+        description=f"What the dedup run into {s['out']} kept and removed",
+        markdown=(
+            f"# Dedup into `{s['out']}`\n\n"
+            f"- records: {s['records']} -> kept **{s['kept']}**, rejects {s['rejects']} "
+            f"({'balanced' if s['balanced'] else 'NOT BALANCED'})\n"
+            f"- near-duplicates: {s['by_reason'].get('near_duplicate', 0)} in {s['clusters']} "
+            f"clusters; {s['candidate_pairs']} candidate pairs, {s['verified_pairs']} verified "
+            f"({near['verify']})\n"
+            f"- MinHash: threshold {near['threshold']}, {near['bands']} bands x {near['rows']} "
+            f"rows of {near['num_perm']}, word {near['ngram']}-grams, character "
+            f"{near['char_ngram']}-grams\n"
+            f"- units removed by line dedup: {s['units_removed'] or 'none'}\n"
+            f"- wall time {s['seconds']:.1f}s; errors: {s['errors'] or 'none'}\n"
+        ),
+    )
+
+
+# --- CLI ------------------------------------------------------------------------------------------
+
+
+def register_cli(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "dedup",
+        help="remove near-duplicates (MinHash LSH) from JSONL or Parquet files",
+        description="Near-duplicate removal over JSONL (`id`, `text`) or Parquet files. Writes "
+        "OUT/kept (id, the input's columns, dup_cluster_size) and OUT/rejects (id, duplicate_of, "
+        "reason, detail) as Parquet folders.",
+    )
+    p.add_argument("inputs", nargs="+", metavar="IN", help="JSONL(.gz) or Parquet files, folders")
+    p.add_argument("--out", required=True, metavar="OUT", help="output folder")
+    p.add_argument("--threshold", type=float, help="Jaccard threshold (default 0.8)")
+    p.add_argument("--ngram", type=int, help="words per shingle (default 5)")
+    p.add_argument("--char-ngram", type=int, help="characters per shingle, CJK/Thai (default 5)")
+    p.add_argument("--bands", type=int, help="LSH bands (default: from the threshold)")
+    p.add_argument("--rows", type=int, help="min-hashes per band (default: from the threshold)")
+    p.add_argument("--num-perm", type=int, help="min-hashes per signature (default 128)")
+    p.add_argument(
+        "--verify",
+        choices=["exact", "signature", "none"],
+        help="check candidate pairs (default exact)",
+    )
+    p.add_argument(
+        "--lines",
+        type=int,
+        metavar="N",
+        help="also remove lines found in more than N documents (cc_net-style line dedup)",
+    )
+    p.add_argument("--paragraphs", action="store_true", help="with --lines: paragraphs, not lines")
+    p.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1))
+    p.add_argument("--dask-address", help="tcp://host:8786, or 'local' for a LocalCluster")
+    p.add_argument("--keep-work", action="store_true", help="keep OUT/.work")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=_cli)
+
+
+def _cli(args: argparse.Namespace) -> int:
+    from flows.cli import UsageError
+
+    near = {
+        k: v
+        for k, v in {
+            "threshold": args.threshold,
+            "ngram": args.ngram,
+            "char_ngram": args.char_ngram,
+            "bands": args.bands,
+            "rows": args.rows,
+            "num_perm": args.num_perm,
+            "verify": args.verify,
+        }.items()
+        if v is not None
+    }
+    lines = {}
+    if args.lines is not None:
+        lines = {"enabled": True, "min_count": args.lines}
+        if args.paragraphs:
+            lines["unit"] = "paragraph"
+    elif args.paragraphs:
+        raise UsageError("--paragraphs needs --lines N")
+    for s in args.inputs:
+        if not any(c in s for c in "*?[") and not os.path.exists(s):
+            raise UsageError(f"{s}: no such file or directory")
+    try:
+        params = DedupParams(
+            inputs=args.inputs,
+            out=args.out,
+            near=NearDedupConfig(**near),
+            lines=LineDedupConfig(**lines),
+            workers=args.workers,
+            dask_address=args.dask_address,
+            keep_work=args.keep_work,
+        )
+    except ValidationError as e:
+        err = e.errors()[0]
+        where = ".".join(map(str, err["loc"])) or "options"
+        raise UsageError(f"invalid {where}: {err['msg']}") from None
+    try:
+        summary = dedup_flow(params)
+    except (InputNotFound, dedup_job.DedupInputError) as e:
+        raise UsageError(str(e)) from None
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print_summary(summary)
+    return 0 if summary["balanced"] else 1
+
+
+def print_summary(s: dict[str, Any], out=None) -> None:
+    out = out or sys.stdout
+    near = s["by_reason"].get("near_duplicate", 0)
+    other = {k: v for k, v in s["by_reason"].items() if k != "near_duplicate"}
+    print(
+        f"dedup: {s['records']} records -> {s['kept']} kept, {near} near-duplicates "
+        f"({s['clusters']} clusters), other rejects {other or 'none'}",
+        file=out,
+    )
+    if s["units_removed"]:
+        print(f"  line dedup removed {s['units_removed']}", file=out)
+    for e in s["errors"]:
+        print(f"  input error: {e['input']}: {e['error']}", file=out)
+    print(f"  kept: {s['kept_dir']}\n  rejects: {s['rejects_dir']}", file=out)
