@@ -227,6 +227,7 @@ def translate(
     forced_bos_token_id: int | None = None,
     max_length: int = 128,
     max_new_tokens: int = 64,
+    length_factor: float | None = None,
     num_beams: int = 1,
     batch_size: int = 16,
 ) -> list[str]:
@@ -235,19 +236,39 @@ def translate(
     Args:
         prefix: prepended to every source text (a target-language tag such as ``>>de<< ``).
         forced_bos_token_id: the first decoder token (mBART / M2M-100 target-language codes).
+        max_new_tokens: the longest translation, in tokens.
+        length_factor: also at most ``length_factor * source tokens + 10`` tokens (fairseq's
+            ``max_len_a``/``max_len_b``), so a model that never stops does not generate
+            ``max_new_tokens`` for every short sentence. None: no such cap.
     """
     device = next(model.parameters()).device
-    out: list[str] = []
-    kw: dict[str, Any] = {"max_new_tokens": max_new_tokens, "num_beams": num_beams}
+    kw: dict[str, Any] = {"num_beams": num_beams}
     if forced_bos_token_id is not None:
         kw["forced_bos_token_id"] = forced_bos_token_id
-    for batch in _batches([prefix + t for t in texts], batch_size):
+    sources = [prefix + t for t in texts]
+    lengths = [
+        len(ids) for ids in tokenizer(sources, truncation=True, max_length=max_length)["input_ids"]
+    ]
+    # Sources of similar length together: less padding, and the length cap fits each batch.
+    order = sorted(range(len(sources)), key=lambda i: lengths[i])
+    out: list[str] = [""] * len(sources)
+    for batch in _batches(order, batch_size):
         enc = tokenizer(
-            list(batch), truncation=True, max_length=max_length, padding=True, return_tensors="pt"
+            [sources[i] for i in batch],
+            truncation=True,
+            max_length=max_length,
+            padding=True,
+            return_tensors="pt",
         ).to(device)
-        generated = model.generate(**enc, do_sample=False, **kw)
-        out += tokenizer.batch_decode(generated, skip_special_tokens=True)
-    return [o.strip() for o in out]
+        limit = max_new_tokens
+        if length_factor is not None:
+            limit = min(limit, int(length_factor * max(lengths[i] for i in batch)) + 10)
+        generated = model.generate(**enc, do_sample=False, max_new_tokens=limit, **kw)
+        for i, text in zip(
+            batch, tokenizer.batch_decode(generated, skip_special_tokens=True), strict=True
+        ):
+            out[i] = text.strip()
+    return out
 
 
 # sacrebleu's BLEU tokenizer per target language, the one map of crossling: 13a splits on spaces

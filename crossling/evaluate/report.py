@@ -43,6 +43,13 @@ MIN_ABS_DROP = {
 MAX_LISTED = 8  # languages named in a leaderboard cell before "(+N)"
 
 
+def is_baseline(result: dict[str, Any]) -> bool:
+    """Results of checkpoint-0: the weights a run started from, saved before its first step
+    (``save_initial``). Leaderboards and plots show them; regressions and "best before" compare
+    trained checkpoints only."""
+    return result.get("step") == 0
+
+
 def checkpoint_label(result: dict[str, Any]) -> str:
     return f"{result['run_version']}/{result['step']}"
 
@@ -93,11 +100,14 @@ def compare(
 ) -> list[Change]:
     """Changes of ``history[index]`` against the checkpoints before it, one per metric.
 
-    A metric that got worse beyond the margins is tested (paired bootstrap on the rows both
-    checkpoints scored); it is a regression only when the test says the drop is significant.
+    Every change against the previous checkpoint is tested (paired bootstrap on the rows both
+    checkpoints scored); a drop beyond the margins is a regression only when the test says it is
+    significant. Baselines (checkpoint-0) are neither compared nor compared with.
     """
     index = index % len(history)
-    current, earlier = history[index], history[:index]
+    current = history[index]
+    # A baseline (the weights a run started from, checkpoint-0) is shown, never compared with.
+    earlier = [] if is_baseline(current) else [r for r in history[:index] if not is_baseline(r)]
     changes = []
     for metric, value in sorted(current.get("metrics", {}).items()):
         higher = higher_is_better(metric)

@@ -111,11 +111,25 @@ class EvalConfig(BaseModel):
         description="Source prefix template for multilingual translation, e.g. '<lang:{tgt}>'. "
         "Default: crossling's <lang:xx> tag when the vocabulary has it (else >>xx<<, else none).",
     )
+    max_length_factor: float | None = Field(
+        2.0,
+        gt=0,
+        description="A translation may also be at most this many times as long as its source "
+        "(plus 10 tokens), so an undertrained model that never stops does not generate "
+        "max_new_tokens for every sentence. None: only max_new_tokens.",
+    )
     device: str = Field("cpu", description="torch device: cpu, cuda, cuda:1, or auto.")
+    cpu_threads: int | None = Field(
+        None,
+        ge=1,
+        description="torch threads on a CPU. Default: 1 for models under 20M parameters (their "
+        "matmuls are too small to split; extra threads only wait on each other, badly so on a "
+        "shared machine), torch's default otherwise.",
+    )
 
     def comparable_hash(self) -> str:
-        """Hash of the fields that change the numbers (not the device or batch size)."""
-        d = self.model_dump(exclude={"device", "batch_size"})
+        """Hash of the fields that change the numbers (not the device, threads or batch size)."""
+        d = self.model_dump(exclude={"device", "batch_size", "cpu_threads"})
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -381,6 +395,31 @@ def local_checkpoint_dir(ref: CheckpointRef) -> Iterator[str]:
         yield tmp
 
 
+SMALL_MODEL_PARAMETERS = 20_000_000  # below this a CPU evaluation runs on one thread
+
+
+@contextlib.contextmanager
+def _threads(cfg: EvalConfig) -> Iterator[Any]:
+    """Yields ``fit(model)``: sets torch's CPU threads for the model; restored on exit."""
+    import torch
+
+    before = torch.get_num_threads()
+
+    def fit(model: Any) -> None:
+        if next(model.parameters()).device.type != "cpu":
+            return
+        n = cfg.cpu_threads
+        if n is None and sum(p.numel() for p in model.parameters()) < SMALL_MODEL_PARAMETERS:
+            n = 1
+        if n:
+            torch.set_num_threads(n)
+
+    try:
+        yield fit
+    finally:
+        torch.set_num_threads(before)
+
+
 def _device(name: str) -> str:
     import torch
 
@@ -567,6 +606,7 @@ def score_seq2seq(
             forced_bos_token_id=bos,
             max_length=cfg.max_length,
             max_new_tokens=cfg.max_new_tokens,
+            length_factor=cfg.max_length_factor,
             num_beams=cfg.num_beams,
             batch_size=cfg.batch_size,
         )
@@ -767,8 +807,9 @@ def evaluate_checkpoint(
 
     notes: list[str] = []
     if any(s.rows for s in sets.values()):
-        with local_checkpoint_dir(ref) as local:
+        with local_checkpoint_dir(ref) as local, _threads(cfg) as fit:
             model, tok = load_model(kind, local, cfg.device)
+            fit(model)
             if kind == "encoder":
                 scores = score_encoder(model, tok, sets["docs"], sets["pairs"], cfg)
             elif kind == "seq2seq":

@@ -247,3 +247,20 @@ def test_tiny_absolute_drops_on_near_zero_metrics_are_not_regressions():
     # -25% relative and significant (the same texts lost tokens), but 0.016 absolute < 0.02.
     assert change.test.p < 0.05 and change.delta_previous > -0.02
     assert not change.regression
+
+
+def test_a_checkpoint_0_baseline_is_shown_but_never_compared_with():
+    """checkpoint-0 (the untrained weights, save_initial) can score better on some metric than
+    the first trained checkpoint (mean-pooled random embeddings retrieve by shared tokens): that
+    is not a regression of training."""
+    rng = random.Random(11)
+    base = _result(0, {"mlm/en": _mlm_examples(rng, 200, 16, 0.40, 40.0)})
+    trained = _result(300, {"mlm/en": _mlm_examples(rng, 200, 16, 0.20, 900.0)})
+    later = _result(600, {"mlm/en": _mlm_examples(rng, 200, 16, 0.21, 800.0)})
+    assert report.regressions([base, trained]) == []
+    assert all(c.previous is None for c in report.compare([base, trained]))
+    assert all(c.previous is None for c in report.compare([base, trained], 0))
+    changes = {c.metric: c for c in report.compare([base, trained, later])}
+    assert changes["mlm_accuracy/en"].previous == trained["metrics"]["mlm_accuracy/en"]
+    rows = report.leaderboard([base, trained, later])
+    assert [r["step"] for r in rows] == [0, 300, 600] and rows[0]["mlm_accuracy"] is not None
