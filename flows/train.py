@@ -179,7 +179,7 @@ def run_demo_training(root: str, corpus: str, version: str) -> dict[str, str]:
         )
     )
     mt = run_train(
-        TrainConfig(**base, objective="translation", max_steps=400, save_every=200, log_every=40)
+        TrainConfig(**base, objective="translation", max_steps=800, save_every=400, log_every=100)
     )
     return {
         "tokenizer": DataRoot(root).tokenizer_dir(corpus, version),
