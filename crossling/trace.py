@@ -76,6 +76,7 @@ class Holding:
     lang: str | None = None  # docs: the language; pairs: "<src>-<tgt>"
     url: str | None = None
     matched_by: str = ""  # url | id | origin_id | content_hash
+    content_hash: str | None = None  # docs: of the row's text (the same text under other ids)
 
 
 @dataclass
@@ -122,7 +123,17 @@ def _search_version(v: CorpusVersion, q: Query, ids: set[str]) -> list[Holding]:
             mask, how = _is_in(b.column("content_hash"), [q.content_hash]), "content_hash"
         for r in b.filter(mask).to_pylist():
             out.append(
-                Holding(v.name, v.version, "docs", r["split"], r["id"], r["lang"], r["url"], how)
+                Holding(
+                    v.name,
+                    v.version,
+                    "docs",
+                    r["split"],
+                    r["id"],
+                    r["lang"],
+                    r["url"],
+                    how,
+                    r["content_hash"],
+                )
             )
     found = ids | {h.id for h in out}
     pair_cols = ["id", "origin_id", "src_lang", "tgt_lang", "src_text", "tgt_text", "split"]
@@ -214,12 +225,7 @@ def trace(root: str, query: Query, *, corpora: list[str] | None = None) -> Trace
     if query.kind == TEXT and query.content_hash:
         hashes.add(query.content_hash)
     # DOCS rows found carry their own content hash: the same text under another id counts too.
-    for name in {h.corpus for h in result.holdings if h.kind == "docs"}:
-        for version in {h.version for h in result.holdings if h.corpus == name}:
-            v = CorpusVersion.open(data, name, version)
-            for b in v.docs(columns=["id", "content_hash"]):
-                hit = b.filter(_is_in(b.column("id"), ids))
-                hashes |= set(hit.column("content_hash").to_pylist())
+    hashes |= {h.content_hash for h in result.holdings if h.content_hash}
     runs: dict[tuple[str, str], list[registry.CheckpointRef]] = {}
     for ref in registry.find_checkpoints(root):
         runs.setdefault((ref.model_name, ref.run_version), []).append(ref)

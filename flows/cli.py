@@ -117,4 +117,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m flows.cli`: run the importable module's main, so that the UsageError the
+    # commands raise (imported from flows.cli) is the class main catches, not __main__'s copy.
+    from flows.cli import main as _main
+
+    sys.exit(_main())
