@@ -288,3 +288,57 @@ def make_corpus(
         parent=parent,
         config={"seed": seed, "heldout_fraction": heldout_fraction},
     )
+
+
+def demo_data_dir() -> str:
+    import os
+
+    return os.path.join(os.path.dirname(__file__), "..", "..", "crossling", "data", "demo")
+
+
+def corpus_from_demo(root: str, name: str = "demo", heldout_fraction: float = 0.15) -> str | None:
+    """A corpus version made straight from the packaged demo files (no LID, no cleaning), for the
+    training benchmarks: DOCS from ``docs.jsonl`` (rows without a declared language are ``und``),
+    PAIRS from ``parallel.jsonl``. Returns the version, or None when the files are not there."""
+    import json
+    import os
+
+    d = demo_data_dir()
+    docs_path, pairs_path = os.path.join(d, "docs.jsonl"), os.path.join(d, "parallel.jsonl")
+    if not (os.path.exists(docs_path) and os.path.exists(pairs_path)):
+        return None
+    docs, pairs = [], []
+    with open(docs_path, encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            doc = doc_row(
+                r.get("lang") or "und",
+                make_id("file:docs.jsonl", r["id"]),
+                r["text"],
+                "file:docs.jsonl",
+                heldout_fraction,
+            )
+            doc["url"] = r.get("url")
+            docs.append(doc)
+    with open(pairs_path, encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            pid = make_id("file:parallel.jsonl", r["id"])
+            pairs.append(
+                {
+                    "id": pid,
+                    "src_lang": r["src_lang"],
+                    "tgt_lang": r["tgt_lang"],
+                    "src_text": r["src_text"],
+                    "tgt_text": r["tgt_text"],
+                    "origin_id": None,
+                    "source": "file:parallel.jsonl",
+                    "synthetic": False,
+                    "method": "parallel",
+                    "model": None,
+                    "score": None,
+                    "split": split_of(pid, heldout_fraction),
+                }
+            )
+    version = new_version("de300000", datetime(2026, 11, 1, tzinfo=UTC))
+    return write_version(root, name, version, docs=docs, pairs=pairs)
