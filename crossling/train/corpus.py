@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from crossling.corpus import DOCS, PAIRS, SCHEMAS, TRAIN, CorpusNotFound, CorpusVersion, ShardFile
+from crossling.corpus import DOCS, PAIRS, TRAIN, CorpusNotFound, CorpusVersion, ShardFile
 from crossling.documents import content_hash
 from crossling.storage import DataRoot, atomic_open
 
@@ -70,31 +70,12 @@ def read_shard(
     extra: Iterable[str] = (),
     batch_size: int = 1024,
 ) -> Iterator[pa.RecordBatch]:
-    """Record batches of one listed file: ``columns`` (plus ``extra``) of the rows of ``split``.
-
-    Every batch has exactly ``columns + extra`` in that order, in the kind's schema types: a
-    column the file lacks (written by an older crossling) comes back as nulls. Batches are the
-    file's own read batches filtered, so their count and order are fixed for a file (resuming a
-    stream skips whole batches).
-    """
-    schema = SCHEMAS[shard.file.kind]
+    """Record batches of one listed file (:meth:`CorpusVersion.file_batches`): ``columns`` (plus
+    ``extra``) of the rows of ``split``, in the kind's schema types (a column the file lacks, from
+    an older crossling, comes back as nulls). The batches of a file are always the same, so a
+    stream resumes by skipping whole batches."""
     want = list(dict.fromkeys([*columns, *extra]))
-    v = shard.version
-    with v.root.fs.open(v.abspath(shard.file), "rb") as fh:
-        pf = pq.ParquetFile(fh)
-        have = set(pf.schema_arrow.names)
-        filter_split = split is not None and shard.file.split != split and "split" in have
-        read = [c for c in want if c in have]
-        if filter_split and "split" not in read:
-            read.append("split")
-        for b in pf.iter_batches(batch_size=batch_size, columns=read):
-            if filter_split:
-                b = b.filter(pc.equal(b.column("split"), split))
-            arrays = [
-                b.column(c) if c in have else pa.nulls(b.num_rows, schema.field(c).type)
-                for c in want
-            ]
-            yield pa.RecordBatch.from_arrays(arrays, names=want)
+    return shard.version.file_batches(shard.file, split=split, columns=want, batch_size=batch_size)
 
 
 def temperature_probs(sizes: dict[str, float], alpha: float) -> dict[str, float]:
