@@ -23,8 +23,6 @@ from crossling.documents import Reason
 _CONTROL = re.compile(
     r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u200e\u200f\u202a-\u202e\u2060\ufeff]"
 )
-_SPACES = re.compile(r"[^\S\n]+")  # whitespace other than newline
-_NEWLINES = re.compile(r"\s*\n\s*")
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Scripts written without spaces between words: measured in characters, not words.
 _NO_SPACE = re.compile(
@@ -71,8 +69,8 @@ def normalize_text(text: str, *, fold: bool = True) -> str:
         return _CONTROL.sub("", text)
     text = _CONTROL.sub("", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _SPACES.sub(" ", text)
-    return _NEWLINES.sub("\n", text).strip()
+    # Per line, str.split folds every whitespace run (C speed); empty lines go.
+    return "\n".join(filter(None, (" ".join(ln.split()) for ln in text.split("\n"))))
 
 
 # Characters that are not letters: whitespace, digits, ASCII and general/CJK/fullwidth punctuation
@@ -99,7 +97,6 @@ def _top_ngram_fracs(units: list[str], total_chars: int) -> tuple[float, float, 
     if n < 3:
         return 0.0, 0.0, 0.0
     words = np.fromiter(map(hash, units), np.int64, n).view(np.uint64)
-    lengths = np.fromiter(map(len, units), np.int64, n)
     out = [0.0, 0.0, 0.0]
     codes = words
     with np.errstate(over="ignore"):  # the codes wrap around on purpose
@@ -111,11 +108,12 @@ def _top_ngram_fracs(units: list[str], total_chars: int) -> tuple[float, float, 
             starts = np.flatnonzero(np.concatenate(([True], srt[1:] != srt[:-1])))
             counts = np.diff(np.append(starts, len(srt)))
             top = counts.max()
-            if top < 2:
-                continue
+            if top < 2:  # no k-gram repeats, so no longer one does either
+                break
             ties = srt[starts[counts == top]]
             first = int(np.argmax(np.isin(codes, ties) if len(ties) > 1 else codes == ties[0]))
-            out[j] = int(lengths[first : first + k].sum()) * int(top) / max(1, total_chars)
+            gram_chars = sum(map(len, units[first : first + k]))
+            out[j] = gram_chars * int(top) / max(1, total_chars)
     return out[0], out[1], out[2]
 
 

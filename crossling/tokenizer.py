@@ -339,12 +339,15 @@ def ensure_tokenizer(
 
     It is trained on the corpus as it stands at that version (the version and its ancestors), so
     every model of that version, fresh or trained on the whole chain, shares it. A finished one
-    (its metadata.json exists) trained with the same config on the same manifests is reused.
+    (its metadata.json exists) trained with the same config on the same manifests is reused. A
+    derived version (back-translation) uses its source version's tokenizer
+    (:meth:`TrainCorpus.tokenizer_source`).
     """
     cfg = cfg or TokenizerConfig()
     chain = list(reversed(corpus.head.chain()))
     if [v.version for v in corpus.versions] != [v.version for v in chain]:
         corpus = TrainCorpus(corpus.head, chain)  # a run that skips versions: still the whole one
+    corpus = corpus.tokenizer_source()
     out = DataRoot(out_root)
     path = out.tokenizer_dir(corpus.name, corpus.version)
     meta_path = posixpath.join(path, METADATA)

@@ -17,6 +17,7 @@ _COMMAND_MODULES = [
     "flows.train",
     "flows.evaluate",
     "flows.pipeline",
+    "flows.backtranslate",
     "flows.serve",
     "flows.trace",
 ]
@@ -33,6 +34,7 @@ _COMMANDS = {
     "serve": "flows.serve",
     "stop": "flows.serve",
     "pipeline": "flows.pipeline",
+    "backtranslate": "flows.backtranslate",
     "trace": "flows.trace",
 }
 
@@ -47,6 +49,7 @@ _ROOT_OPTIONS = {
     "demo": "out",
     "train": "data",
     "evaluate": "data",
+    "backtranslate": "data",
 }
 
 

@@ -95,11 +95,20 @@ def make_task_runner(workers: int, dask_address: str | None = None) -> TaskRunne
     return ProcessPoolTaskRunner(max_workers=workers)
 
 
-def emit(event: str, resource_id: str, payload: dict[str, Any], name: str | None = None) -> None:
-    """Emit a Prefect event (no-op without an API: events then go nowhere, runs still succeed)."""
+def emit(
+    event: str,
+    resource_id: str,
+    payload: dict[str, Any],
+    name: str | None = None,
+    labels: dict[str, str] | None = None,
+) -> None:
+    """Emit a Prefect event (no-op without an API: events then go nowhere, runs still succeed).
+
+    ``labels`` become resource labels, which triggers can ``match`` (payload fields they cannot).
+    """
     from prefect.events import emit_event
 
-    resource = {"prefect.resource.id": resource_id}
+    resource = {"prefect.resource.id": resource_id, **(labels or {})}
     if name:
         resource["prefect.resource.name"] = name
     emit_event(event=event, resource=resource, payload=payload)

@@ -40,7 +40,7 @@ from tasks.corpus import (
     stage_reduce,
     write_partition,
 )
-from tasks.events import CORPUS_PUBLISHED, corpus_resource
+from tasks.events import CORPUS_ORIGIN, CORPUS_PUBLISHED, corpus_resource
 
 
 class CorpusParams(BaseModel):
@@ -121,6 +121,7 @@ def corpus_flow(params: CorpusParams) -> dict[str, Any]:
             "counts": {k: manifest["counts"][k] for k in ("docs", "pairs", "rejects")},
         },
         name=params.name,
+        labels={CORPUS_ORIGIN: "inputs"},
     )
     return _summary(plan, manifest, new=True, seconds=seconds)
 
@@ -166,6 +167,8 @@ def _run(plan: pipeline.RunPlan, params: CorpusParams) -> tuple[dict[str, Any], 
         if heavy is not light:
             stack.enter_context(heavy)
         runner = light
+        # The largest partitions first, so no worker is left with a big one at the end.
+        order = sorted(plan.partitions, key=lambda p: (-p.weight, p.index))
         futures = [
             (heavy if p.index in pending else light).submit(
                 process_partition,
@@ -176,7 +179,7 @@ def _run(plan: pipeline.RunPlan, params: CorpusParams) -> tuple[dict[str, Any], 
                     "label": p.label,
                 },
             )
-            for p in plan.partitions
+            for p in order
         ]
         done_parts = []
         for fut in as_completed(futures):

@@ -18,6 +18,22 @@ DEMO_SITE_CRAWL = "demo-site"
 # directions the demo's translation model trains on.
 DEMO_CRAWL_CONFIG = {"per_host_concurrency": 8, "align": {"directions": ["en-de", "en-fr"]}}
 
+# The zh-en back-translation part: 3,000 real pairs and 1,500 English documents
+# (scripts/make_zh_en_data.py), about a minute on 2 cores. The same experiment with more steps:
+# benchmarks/backtranslate_gain.py.
+ZH_EN_NAME = "demo-zh-en"
+ZH_EN_CONFIG = {"heldout_fraction": 0.1}
+ZH_EN_TRAIN = {
+    "preset": "tiny",
+    "max_steps": 300,
+    "batch_size": 32,
+    "seed": 0,
+    "save_every": 300,
+    "log_every": 100,
+    "model_name": ZH_EN_NAME,
+}
+ZH_EN_BACKTRANSLATE = {"decoding": {"beam": 2}, "budget_ratio": 1.0}
+
 
 def demo_dir() -> str:
     return str(resources.files("crossling") / "data" / "demo")
@@ -32,6 +48,80 @@ def demo_sources() -> list[str]:
             f"demo data missing in {d}: {missing} (run `python scripts/make_demo_data.py`)"
         )
     return [os.path.join(d, n) for n in names]
+
+
+def zh_en_sources() -> list[str]:
+    d = demo_dir()
+    names = ["zh-en.parallel.jsonl.gz", "en.mono.jsonl.gz"]
+    missing = [n for n in names if not os.path.exists(os.path.join(d, n))]
+    if missing:
+        raise FileNotFoundError(
+            f"demo data missing in {d}: {missing} (run `python scripts/make_zh_en_data.py`)"
+        )
+    return [os.path.join(d, n) for n in names]
+
+
+def run_zh_en_demo(root: str, *, workers: int = 2) -> dict:
+    """The survey's worked example: zh->en with and without back-translated English documents.
+
+    Trains a tiny translation model on the real en-zh pairs (both directions), back-translates
+    the English documents into Chinese with it, trains the same model (same steps and seed) on
+    real plus tagged synthetic pairs, and scores both on the held-out real zh->en pairs.
+    """
+    from crossling.augment.measure import compare_backtranslation
+    from flows.backtranslate import BacktranslateParams, run_backtranslate
+    from flows.train import run_train
+
+    corpus = run_corpus(
+        CorpusParams(
+            sources=zh_en_sources(),
+            root=root,
+            name=ZH_EN_NAME,
+            config=ZH_EN_CONFIG,
+            workers=workers,
+        )
+    )
+
+    def backtranslate_flow(root: str, name: str, version: str, cfg) -> dict:
+        params = BacktranslateParams(root=root, corpus=name, version=version, config=cfg)
+        return run_backtranslate(params)["rounds"][0]
+
+    result = compare_backtranslation(
+        root,
+        ZH_EN_NAME,
+        corpus["version"],
+        lang="en",
+        to="zh",
+        train=ZH_EN_TRAIN,
+        backtranslate=ZH_EN_BACKTRANSLATE,
+        train_fn=run_train,
+        backtranslate_fn=backtranslate_flow,
+    )
+    print_zh_en(result)
+    return result
+
+
+def print_zh_en(r: dict) -> None:
+    t, bt = r["train"], r["backtranslation"]
+    real, with_bt = r["real"], r["real+bt"]
+    dropped = ", ".join(f"{k} {v}" for k, v in bt["dropped"].items()) or "none"
+    print(
+        f"\nzh->en back-translation ({ZH_EN_NAME}, {t['preset']} preset, {t['max_steps']} steps, "
+        f"batch {t['batch_size']}, seed {t['seed']}):"
+    )
+    print(
+        f"  {bt['budget']['real_pairs']:,} real train pairs; {bt['inputs']:,} English sentences "
+        f"read, {bt['kept']:,} back-translated pairs kept (dropped: {dropped}); "
+        f"{bt['sentences_per_s']:,.0f} sentences/s ({bt['backend']} {bt.get('compute_type') or ''}"
+        f", {bt['decoding']})"
+    )
+    print(f"  zh->en on {r['heldout_pairs']} held-out real pairs      BLEU    chrF")
+    print(f"    real pairs only                    {real['bleu']:6.2f}  {real['chrf']:6.2f}")
+    print(
+        f"    real + tagged back-translation     {with_bt['bleu']:6.2f}  {with_bt['chrf']:6.2f}"
+        f"   ({with_bt['bleu'] - real['bleu']:+.2f} BLEU, {with_bt['chrf'] - real['chrf']:+.2f} "
+        "chrF)"
+    )
 
 
 def site_dir() -> str:
@@ -106,6 +196,8 @@ def run_demo(root: str, *, workers: int = 2, train: bool = True) -> dict:
                 print("\nevaluating every checkpoint without results ...")
                 out["evaluation"] = run_demo_evaluation(root)
                 print(out["evaluation"]["text"])
+        print("\nzh-en: a translation model, back-translation, the same model with it ...")
+        out["zh_en"] = run_zh_en_demo(root, workers=workers)
     root_abs = os.path.abspath(root)
     print(f"\neverything is under {root_abs}:")
     for sub in ("crawls", "corpora", "tokenizers", "models", "eval"):
@@ -125,7 +217,8 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
         help="run the pipeline on the bundled demo data",
         description="Serve the demo website on 127.0.0.1 and crawl it, build the demo corpus "
         "(12+ languages; the crawl plus JSONL, WARC and parallel data), train a tokenizer and "
-        "tiny models, evaluate them.",
+        "tiny models, evaluate them; then zh->en with and without back-translated English "
+        "documents.",
     )
     p.add_argument("--out", default="./data", metavar="ROOT", help="data root (default ./data)")
     p.add_argument("--workers", type=int, default=2)

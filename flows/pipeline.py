@@ -20,6 +20,7 @@ from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from pydantic import BaseModel, Field, create_model
 
+from crossling.augment.backtranslate import BacktranslateConfig
 from crossling.evaluate.suite import EvalConfig
 from crossling.train.config import TrainConfig
 from flows.common import artifact_key, deployment_flow, make_task_runner, output_link
@@ -54,6 +55,13 @@ class PipelineParams(BaseModel):
     evaluate: EvalConfig = Field(
         default_factory=EvalConfig, description="Evaluation of the checkpoint just trained."
     )
+    backtranslate: BacktranslateConfig | None = Field(
+        None,
+        description="Back-translate documents of the new version (e.g. lang en, to zh) into a "
+        "derived version before training, which then reads real and synthetic pairs. With model "
+        "'latest' and no translation checkpoint for the direction yet, one is trained first "
+        "(translation, the train options' preset and steps).",
+    )
 
     def train_config(self, version: str) -> TrainConfig:
         return TrainConfig(
@@ -86,7 +94,13 @@ def pipeline_flow(params: PipelineParams) -> dict[str, Any]:
         "new" if corpus["new"] else "unchanged",
     )
 
-    tcfg = params.train_config(corpus["version"])
+    version = corpus["version"]
+    bt_summary = None
+    if params.backtranslate is not None:
+        bt_summary = _backtranslate_step(params, parent, version)
+        version = bt_summary["version"]
+
+    tcfg = params.train_config(version)
     train = train_flow.with_options(flow_run_name=child_run_name(parent, "train"))(tcfg)
     root = tcfg.out_root or tcfg.data_root
     checkpoints = [train["checkpoint"]] if train.get("checkpoint") else []
@@ -104,6 +118,14 @@ def pipeline_flow(params: PipelineParams) -> dict[str, Any]:
         f"({'new' if corpus['new'] else 'unchanged'}): {corpus['counts']['docs']} documents, "
         f"{corpus['counts']['pairs']} pairs, {corpus['counts']['rejects']} rejects; "
         f"[{manifest.label('manifest')}]({manifest.url})",
+        *(
+            [
+                f"- back-translated {bt_summary['direction']}: `{bt_summary['version']}`, "
+                f"{bt_summary['kept']} synthetic pairs kept of {bt_summary['inputs']} sentences"
+            ]
+            if bt_summary
+            else []
+        ),
     ]
     line = (
         f"- model **{train['model_name']}** `{train['run_version']}` step {train['step']} "
@@ -127,9 +149,47 @@ def pipeline_flow(params: PipelineParams) -> dict[str, Any]:
     )
     return {
         "corpus": corpus,
+        "backtranslate": bt_summary,
         "train": {k: v for k, v in train.items() if k != "losses"},
         "evaluate": evaluation,
     }
+
+
+def _backtranslate_step(params: PipelineParams, parent: str | None, version: str) -> dict[str, Any]:
+    """Back-translation as a child run; first a translation model when none covers the direction."""
+    from crossling.augment.translate import ModelNotFound, resolve_model
+    from crossling.langid import canonical
+    from flows.backtranslate import BacktranslateParams, backtranslate_flow
+
+    cfg = params.backtranslate
+    assert cfg is not None
+    lang, to = canonical(cfg.lang)[0], canonical(cfg.to)[0]
+    try:
+        resolve_model(cfg.model, params.corpus.root, lang, to)
+    except ModelNotFound:
+        if cfg.model not in ("latest", ""):
+            raise
+        opts = params.train.model_dump(exclude_unset=True)
+        opts.pop("objective", None)
+        opts.pop("directions", None)
+        opts.pop("model_name", None)
+        mt = train_flow.with_options(flow_run_name=child_run_name(parent, "bt-model"))(
+            TrainConfig(
+                data_root=params.corpus.root,
+                corpus=params.corpus.name,
+                version=version,
+                objective="translation",
+                model_name=f"{params.corpus.name}-bt-model",
+                **opts,
+            )
+        )
+        cfg = cfg.model_copy(update={"model": mt["checkpoint"]})
+    out = backtranslate_flow.with_options(flow_run_name=child_run_name(parent, "backtranslate"))(
+        BacktranslateParams(
+            root=params.corpus.root, corpus=params.corpus.name, version=version, config=cfg
+        )
+    )
+    return out["rounds"][-1]
 
 
 # --- command line (add "flows.pipeline" to flows/cli.py's _COMMAND_MODULES to enable) ------------
@@ -150,6 +210,11 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--preset", choices=["tiny", "small", "base"], default="tiny")
     p.add_argument("--max-steps", type=int, metavar="N")
+    p.add_argument(
+        "--backtranslate",
+        metavar="XX:YY",
+        help="back-translate the XX documents into YY before training (e.g. en:zh)",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cli)
 
@@ -158,8 +223,18 @@ def _cli(args: argparse.Namespace) -> int:
     train: dict[str, Any] = {"objective": args.objective, "preset": args.preset}
     if args.max_steps:
         train["max_steps"] = args.max_steps
+    bt = None
+    if args.backtranslate:
+        from flows.cli import UsageError
+
+        lang, _, to = args.backtranslate.partition(":")
+        if not lang or not to:
+            raise UsageError(f"--backtranslate {args.backtranslate}: expected XX:YY, e.g. en:zh")
+        bt = {"lang": lang, "to": to}
     params = PipelineParams(
-        corpus=CorpusParams(sources=args.sources, root=args.out, name=args.name), train=train
+        corpus=CorpusParams(sources=args.sources, root=args.out, name=args.name),
+        train=train,
+        backtranslate=bt,
     )
     out = pipeline_flow(params)
     if args.json:

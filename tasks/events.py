@@ -17,3 +17,9 @@ def corpus_resource(name: str) -> str:
 
 def model_resource(model_name: str) -> str:
     return f"crossling.model.{model_name}"
+
+
+# Resource label of crossling.corpus.published: how the version was made. A version built from
+# inputs (corpus, crawl) is "inputs"; one derived from another version names how ("backtranslation").
+# The retraining trigger matches "inputs" only (deployments/prefect.yaml).
+CORPUS_ORIGIN = "crossling.corpus.origin"

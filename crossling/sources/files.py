@@ -50,6 +50,17 @@ class Partition:
         return cls(**{**d, "files": tuple(d.get("files") or ())})
 
     @property
+    def weight(self) -> int:
+        """About how much work the partition is (its input bytes), to start the largest first."""
+        if self.kind in ("jsonl", "parallel") and self.end >= 0:
+            return self.end - self.start
+        paths = self.files or (self.uri,)
+        try:
+            return sum(os.path.getsize(p) for p in paths if os.path.isfile(p))
+        except OSError:
+            return 0
+
+    @property
     def label(self) -> str:
         rng = "" if self.end == -1 and self.start == 0 else f"[{self.start}:{self.end}]"
         return f"{os.path.basename(self.uri.rstrip('/'))}{rng}"

@@ -150,6 +150,27 @@ class TrainCorpus:
     def manifest_sha256(self) -> str:
         return self.head.manifest_sha256
 
+    def tokenizer_source(self) -> TrainCorpus:
+        """The corpus whose tokenizer this one uses: itself, or for a derived head version (back-
+        translation: ``manifest["derived"]``) the nearest ancestor that is not derived, when that
+        covers every language (read as it stands there, its whole chain).
+
+        Synthetic text does not reshape the vocabulary, and models of a source version and of
+        versions derived from it share token ids (so one can continue from the other).
+        """
+        v = self.head
+        while v.manifest.get("derived"):
+            source = (v.manifest.get("derived") or {}).get("from") or v.parent_version
+            if not source:
+                break
+            v = CorpusVersion.open(self.root, self.name, source)
+        if v is self.head:
+            return self
+        other = TrainCorpus(v, list(reversed(v.chain())))
+        if not set(self.languages()) <= set(other.languages()):
+            return self
+        return other
+
     def lineage(self) -> dict[str, Any]:
         """The ``corpus`` block of checkpoint metadata: the head version (docs/CONTRACTS.md)."""
         return self.head.lineage()

@@ -39,6 +39,8 @@ from crossling.tokenizer import BT_TAG, lang_tag
 from crossling.train.corpus import TRAIN, Shard, TrainCorpus, read_shard, temperature_probs
 
 IGNORE_INDEX = -100  # labels the loss skips (transformers' convention)
+# PAIRS.method values whose (synthetic) source gets the <BT> tag (crossling.augment).
+TAGGED_METHODS = frozenset({"bt-tagged"})
 
 
 @dataclass(frozen=True)
@@ -556,7 +558,8 @@ class TranslationBatches(BatchSource):
     model where to go; ``<BT>`` marks back-translated sources, which lets the model tell them from
     real text, Caswell et al. 2019). Target: ``target </s>``. Real pairs train both directions
     (unless ``both_directions`` is off); synthetic pairs only source -> target, since their source
-    side is machine output.
+    side is machine output. Synthetic rows get ``<BT>`` when their ``method`` asks for it
+    (``bt-tagged``; ``bt-beam`` and ``bt-sample`` rows train untagged).
     """
 
     def __init__(
@@ -584,7 +587,7 @@ class TranslationBatches(BatchSource):
             raise ValueError(
                 f"corpus {corpus.name}@{corpus.version} has no PAIRS to train translation on"
             )
-        cols = ["src_lang", "tgt_lang", "src_text", "tgt_text", "synthetic"]
+        cols = ["src_lang", "tgt_lang", "src_text", "tgt_text", "synthetic", "method"]
         sizes: dict[str, float] = {}
         streams: dict[str, ItemStream] = {}
 
@@ -651,7 +654,8 @@ class TranslationBatches(BatchSource):
             prefix = [self.bos]
             if (tag := _token_id(self.tok, lang_tag(r[f"{b}_lang"]))) is not None:
                 prefix.append(tag)
-            if r["synthetic"] and not reverse and self.bt_id is not None:
+            tagged = r["synthetic"] and r.get("method") in TAGGED_METHODS
+            if tagged and not reverse and self.bt_id is not None:
                 prefix.append(self.bt_id)
             out.append(((prefix + s)[: n - 1] + [self.eos], t[: n - 1] + [self.eos]))
         return out

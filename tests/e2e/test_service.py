@@ -42,6 +42,7 @@ DEPLOYMENTS = {
     "train": "crossling-train",
     "evaluate": "crossling-evaluate",
     "pipeline": "crossling-pipeline",
+    "backtranslate": "crossling-backtranslate",
 }  # deployment name -> flow name
 MODEL = "demo-mlm-tiny"
 
@@ -176,7 +177,10 @@ def test_deployments_pools_and_automations(service: Service) -> None:
         autos = {a.name: a for a in c.read_automations()}
     retrain, evaluate = autos["retrain-on-new-corpus"], autos["evaluate-new-checkpoint"]
     assert retrain.trigger.expect == {"crossling.corpus.published"}
-    assert retrain.trigger.match.root == {"prefect.resource.id": "crossling.corpus.*"}
+    assert retrain.trigger.match.root == {
+        "prefect.resource.id": "crossling.corpus.*",
+        "crossling.corpus.origin": "inputs",  # back-translated versions do not retrain
+    }
     assert retrain.actions[0].deployment_id == deps["train"].id
     assert retrain.actions[0].parameters["params"]["version"] == "{{ event.payload.version }}"
     assert evaluate.trigger.expect == {"crossling.checkpoint.saved"}
