@@ -5,8 +5,9 @@ step; see :func:`crossling.registry.load_results`). Nothing here runs a model.
 
 A metric regresses when it is worse than on the previous checkpoint by more than the margin
 (relative, and at least ``MIN_ABS_DROP`` in its own units) *and* the drop is significant: a paired
-bootstrap on the per-example values both results keep (:mod:`crossling.evaluate.significance`)
-gives p below ``SIGNIFICANCE_LEVEL``. Results without per-example values are never flagged.
+test on the per-example values both results keep (:mod:`crossling.evaluate.significance`: the
+exact sign test, or the paired bootstrap for BLEU/chrF) gives p below ``SIGNIFICANCE_LEVEL``.
+Results without per-example values are never flagged.
 """
 
 from __future__ import annotations
@@ -181,6 +182,7 @@ def regressions(
             "comparable": c.comparable,
             "p": round(c.test.p, 4) if c.test else None,
             "ci": [round(c.test.ci_low, 6), round(c.test.ci_high, 6)] if c.test else None,
+            "test": c.test.method if c.test else None,
         }
         for c in compare(history, index, margin)
         if c.regression and c.previous is not None
@@ -398,8 +400,9 @@ def markdown_report(
         f"eval data sha256 `{cur['data']['sha256'][:16]}`, eval config `{cur.get('eval_config_hash')}`",
         f"- compared with {len(history) - 1} earlier checkpoint(s); a regression is a drop "
         f"against the previous checkpoint of more than {margin:.0%} (relative; and at least 0.02 "
-        "for accuracies or 0.5 BLEU/chrF points) that a paired bootstrap on the rows both "
-        f"scored finds significant (p < {SIGNIFICANCE_LEVEL}); the 95% CI is that of the change",
+        "for accuracies or 0.5 BLEU/chrF points) that a paired test on the rows both scored "
+        f"finds significant (p < {SIGNIFICANCE_LEVEL}: exact sign test per example; paired "
+        "bootstrap for BLEU/chrF); the 95% CI of the change is the bootstrap's",
         "",
     ]
     coverage = _coverage_lines(cur)

@@ -264,3 +264,30 @@ def test_a_checkpoint_0_baseline_is_shown_but_never_compared_with():
     assert changes["mlm_accuracy/en"].previous == trained["metrics"]["mlm_accuracy/en"]
     rows = report.leaderboard([base, trained, later])
     assert [r["step"] for r in rows] == [0, 300, 600] and rows[0]["mlm_accuracy"] is not None
+
+
+def test_a_few_lost_tokens_are_not_significant_by_the_exact_sign_test():
+    """Seen in the demo: German, 7 texts of 16 masked tokens; 3 texts had 1 hit, now none.
+    The bootstrap alone would call that significant (p ~0.01); the exact sign test says 0.125."""
+    ids = [f"d{i}" for i in range(7)]
+    prev = _result(
+        300,
+        {
+            "mlm/de": {
+                "ids": ids,
+                "tokens": [16] * 7,
+                "correct": [1, 1, 1, 0, 0, 0, 0],
+                "nll": [80.0] * 7,
+            }
+        },
+    )
+    cur = _result(
+        600, {"mlm/de": {"ids": ids, "tokens": [16] * 7, "correct": [0] * 7, "nll": [70.0] * 7}}
+    )
+    change = {c.metric: c for c in report.compare([prev, cur])}
+    acc = change["mlm_accuracy/de"]
+    assert acc.test.method == "sign test" and (acc.test.worse, acc.test.better) == (3, 0)
+    assert acc.test.p == pytest.approx(0.125) and not acc.regression
+    assert acc.test.ci_high <= 0  # the bootstrap interval is still reported
+    ppl = change["pseudo_perplexity/de"]  # every text improved: p of "worse" is 1
+    assert ppl.test.p == 1.0 and (ppl.test.worse, ppl.test.better) == (0, 7)
