@@ -172,8 +172,8 @@ def run_demo_training(root: str, corpus: str, version: str) -> dict[str, str]:
         TrainConfig(
             **base,
             objective="mlm",
-            max_steps=600,
-            save_every=300,
+            max_steps=400,
+            save_every=200,
             save_initial=True,
             log_every=50,
         )
