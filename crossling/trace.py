@@ -235,12 +235,15 @@ def trace(root: str, query: Query, *, corpora: list[str] | None = None) -> Trace
         if path is None:
             continue
         n, kinds, versions = _search_train_ids(path, ids, hashes)
-        if n:
+        # checkpoint-0 holds the weights the run started from (untrained, or those of the
+        # checkpoint it continued, which is listed with its own run): not trained on this data.
+        trained = [r for r in sorted(refs, key=lambda r: r.step) if r.step > 0]
+        if n and trained:
             result.trained_on.append(
                 TrainedOn(
                     model,
                     run_version,
-                    [r.path for r in sorted(refs, key=lambda r: r.step)],
+                    [r.path for r in trained],
                     n,
                     sorted(kinds),
                     sorted(versions),

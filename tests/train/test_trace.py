@@ -107,3 +107,22 @@ def test_an_unknown_document_is_found_nowhere_and_prefect_is_not_imported(traced
     assert out.returncode == 0, out.stderr
     assert "no corpus version holds it (2 searched)" in out.stdout
     assert "no checkpoint trained on it (3 run(s) searched)" in out.stdout
+
+
+def test_a_checkpoint_0_baseline_did_not_train_on_anything(tmp_path):
+    root = str(tmp_path)
+    v = make_corpus(root, docs_per_lang={"en": 20}, pairs_per_direction=10, synthetic_pairs=0)
+    run_training(
+        TrainConfig(
+            data_root=root,
+            corpus="fixture",
+            version=v,
+            preset="tiny",
+            max_steps=2,
+            save_every=2,
+            save_initial=True,
+        )
+    )
+    doc = _row(root, v, "docs", "train")
+    (run,) = trace(root, Query.parse(doc["id"])).trained_on
+    assert [os.path.basename(p) for p in run.checkpoints] == ["checkpoint-2"]
