@@ -48,12 +48,9 @@ def baseline_batches(corpus, tok, seq_len: int, batch_size: int, seed: int):
 
     from transformers import DataCollatorForLanguageModeling
 
-    from crossling.train.corpus import iter_train_batches
-
     texts = []
-    for f in corpus.docs_files():
-        for b in iter_train_batches(corpus.root, [f.path], ["text"]):
-            texts += b.column("text").to_pylist()
+    for b in corpus.docs(columns=["text"]):  # the train split of every version read
+        texts += b.column("text").to_pylist()
     random.Random(seed).shuffle(texts)
     enc = tok(texts, truncation=True, max_length=seq_len)["input_ids"]
     collator = DataCollatorForLanguageModeling(tok, mlm_probability=0.15, return_tensors="pt")

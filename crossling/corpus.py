@@ -234,29 +234,53 @@ class CorpusVersion:
         too, so files of the older mixed layout read the same. Columns a file lacks (written by an
         older version of crossling) come back as nulls.
         """
+        langs = list(langs) if langs is not None else None
+        directions = list(directions) if directions is not None else None
+        for f in self.files(kind, split=split, langs=langs, directions=directions):
+            yield from self.file_batches(
+                f,
+                split=split,
+                langs=langs,
+                directions=directions,
+                columns=columns,
+                batch_size=batch_size,
+            )
+
+    def file_batches(
+        self,
+        f: ShardFile,
+        *,
+        split: str | None = None,
+        langs: Iterable[str] | None = None,
+        directions: Iterable[str] | None = None,
+        columns: list[str] | None = None,
+        batch_size: int = 4096,
+    ) -> Iterator[pa.RecordBatch]:
+        """The rows of one listed file, filtered and conformed as in :meth:`batches` (readers
+        that keep a position per file, such as training's resumable streams, read this way)."""
+        kind = f.kind
         schema = SCHEMAS[kind]
         want = list(columns) if columns is not None else schema.names
         langs = list(langs) if langs is not None else None
         directions = list(directions) if directions is not None else None
-        for f in self.files(kind, split=split, langs=langs, directions=directions):
-            with self.root.fs.open(self.abspath(f), "rb") as fh:
-                pf = pq.ParquetFile(fh)
-                have = set(pf.schema_arrow.names)
-                need = [c for c in want if c in have]
-                row_filter = []
-                if split is not None and f.split is None and "split" in have:
-                    row_filter.append(("split", split))
-                if kind == PAIRS and directions is not None and f.direction is None:
-                    row_filter.append(("direction", directions))
-                if kind == DOCS and langs is not None and f.lang is None:
-                    row_filter.append(("lang", langs))
-                extra = [c for name, _ in row_filter for c in _FILTER_COLUMNS[name]]
-                read = list(dict.fromkeys(need + extra))
-                for b in pf.iter_batches(batch_size=batch_size, columns=read):
-                    b = _apply_filters(b, row_filter)
-                    if not b.num_rows:
-                        continue
-                    yield _conform(b, want, schema)
+        with self.root.fs.open(self.abspath(f), "rb") as fh:
+            pf = pq.ParquetFile(fh)
+            have = set(pf.schema_arrow.names)
+            need = [c for c in want if c in have]
+            row_filter = []
+            if split is not None and f.split is None and "split" in have:
+                row_filter.append(("split", split))
+            if kind == PAIRS and directions is not None and f.direction is None:
+                row_filter.append(("direction", directions))
+            if kind == DOCS and langs is not None and f.lang is None:
+                row_filter.append(("lang", langs))
+            extra = [c for name, _ in row_filter for c in _FILTER_COLUMNS[name]]
+            read = list(dict.fromkeys(need + extra))
+            for b in pf.iter_batches(batch_size=batch_size, columns=read):
+                b = _apply_filters(b, row_filter)
+                if not b.num_rows:
+                    continue
+                yield _conform(b, want, schema)
 
     def docs(self, **kw: Any) -> Iterator[pa.RecordBatch]:
         """DOCS rows: ``split=``, ``langs=``, ``columns=``, ``batch_size=`` as in :meth:`batches`."""

@@ -1,8 +1,8 @@
 """Find corpus versions, checkpoints and evaluation results under a data root.
 
-Everything here reads the layout of ``crossling.storage`` (see docs/CONTRACTS.md)::
+Corpus versions are found and opened through :class:`crossling.corpus.CorpusVersion` (nothing here
+looks inside a version folder); checkpoints and results by the layout of docs/CONTRACTS.md::
 
-    <root>/corpora/<name>/<version>/manifest.json
     <root>/models/<model_name>/<run_version>/checkpoint-<step>/metadata.json
     <root>/eval/<model_name>/<run_version>/<step>/results.json
 
@@ -20,6 +20,7 @@ from typing import Any
 
 import fsspec
 
+from crossling.corpus import CorpusVersion
 from crossling.storage import DataRoot, is_version, read_json
 
 CHECKPOINT_METADATA = "metadata.json"
@@ -80,8 +81,12 @@ class CorpusVersionRef:
     def path(self) -> str:
         return DataRoot(self.root).version_dir(self.name, self.version)
 
+    def open(self) -> CorpusVersion:
+        """The version, opened through its manifest."""
+        return CorpusVersion.open(self.root, self.name, self.version)
+
     def manifest(self) -> dict[str, Any]:
-        return DataRoot(self.root).read_manifest(self.name, self.version)
+        return self.open().manifest
 
 
 def _ls_dirs(root: DataRoot, path: str) -> list[str]:

@@ -12,7 +12,8 @@ backend is built from the sentencepiece proto with the settings sentencepiece it
 as a generic ``TokenizersBackend``, which ``AutoTokenizer`` loads as it is. The ids are the
 sentencepiece ids; tests check that both agree and that CJK text round-trips.
 
-Layout (docs/CONTRACTS.md)::
+The tokenizer of a version is trained on the corpus as it stands there (the version and its
+ancestors). Layout (docs/CONTRACTS.md)::
 
     <root>/tokenizers/<corpus>/<corpus_version>/sentencepiece.bpe.model
                                                /tokenizer.json, tokenizer_config.json
@@ -30,12 +31,13 @@ import random
 import shutil
 import tempfile
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from crossling.storage import DataRoot, config_hash, file_sha256, read_json, write_json
-from crossling.train.corpus import TrainCorpus, iter_train_batches, temperature_probs
+from crossling.train.corpus import TrainCorpus, temperature_probs
 
 log = logging.getLogger(__name__)
 
@@ -115,25 +117,17 @@ def _lines(text: str, max_chars: int) -> list[str]:
 def sample_text(corpus: TrainCorpus, cfg: TokenizerConfig) -> tuple[list[str], dict[str, int]]:
     """Lines drawn from the train split with p_lang ∝ n_lang ** alpha, and characters per language.
 
-    Each language's quota is ``budget * p_lang`` characters, where the budget is the smaller of
+    The train split is that of every version ``corpus`` reads (the corpus as it stands). Each
+    language's quota is ``budget * p_lang`` characters, where the budget is the smaller of
     ``sample_chars`` and the corpus size. Rows are taken in a seeded random order; a language
     smaller than its quota is repeated (that is the upsampling alpha asks for), one larger is
     subsampled row by row, so memory holds the sample only.
     """
     rng = random.Random(cfg.seed)
     sizes: dict[str, float] = dict(corpus.docs_sizes())
-    pair_files = [f.path for f in corpus.pairs_files()]
     pair_chars: dict[str, float] = {}
-    for b in iter_train_batches(
-        corpus.root, pair_files, ["src_lang", "tgt_lang", "src_text", "tgt_text"]
-    ):
-        for side in ("src", "tgt"):
-            for lang, text in zip(
-                b.column(f"{side}_lang").to_pylist(),
-                b.column(f"{side}_text").to_pylist(),
-                strict=True,
-            ):
-                pair_chars[lang] = pair_chars.get(lang, 0.0) + len(text)
+    for lang, text in _pair_sides(corpus):
+        pair_chars[lang] = pair_chars.get(lang, 0.0) + len(text)
     for lang, n in pair_chars.items():
         sizes[lang] = sizes.get(lang, 0.0) + n
     probs = temperature_probs(sizes, cfg.alpha)
@@ -143,10 +137,9 @@ def sample_text(corpus: TrainCorpus, cfg: TokenizerConfig) -> tuple[list[str], d
     for lang, p in probs.items():
         quota = budget * p
         rate = quota / sizes[lang]  # >1: repeat, <1: subsample
-        texts = _language_texts(corpus, lang, pair_files)
         got = 0
         whole, frac = int(math.floor(rate)), rate - math.floor(rate)
-        for text in texts:
+        for text in _language_texts(corpus, lang):
             copies = whole + (1 if rng.random() < frac else 0)
             if copies:
                 for line in _lines(text, cfg.max_line_chars):
@@ -157,21 +150,24 @@ def sample_text(corpus: TrainCorpus, cfg: TokenizerConfig) -> tuple[list[str], d
     return lines, taken
 
 
-def _language_texts(corpus: TrainCorpus, lang: str, pair_files: list[str]):
-    for f in corpus.docs_files(lang):
-        for b in iter_train_batches(corpus.root, [f.path], ["text"]):
-            yield from b.column("text").to_pylist()
-    for b in iter_train_batches(
-        corpus.root, pair_files, ["src_lang", "tgt_lang", "src_text", "tgt_text"]
-    ):
+def _pair_sides(corpus: TrainCorpus, lang: str | None = None) -> Iterator[tuple[str, str]]:
+    """(language, text) of both sides of every train pair (of one language)."""
+    for b in corpus.pairs(columns=["src_lang", "tgt_lang", "src_text", "tgt_text"]):
         for side in ("src", "tgt"):
             for l_, text in zip(
                 b.column(f"{side}_lang").to_pylist(),
                 b.column(f"{side}_text").to_pylist(),
                 strict=True,
             ):
-                if l_ == lang:
-                    yield text
+                if lang is None or l_ == lang:
+                    yield l_, text
+
+
+def _language_texts(corpus: TrainCorpus, lang: str) -> Iterator[str]:
+    for b in corpus.docs(langs=[lang], columns=["text"]):
+        yield from b.column("text").to_pylist()
+    for _, text in _pair_sides(corpus, lang):
+        yield text
 
 
 # --- training ---------------------------------------------------------------------------------------
@@ -307,6 +303,7 @@ def train_tokenizer(
         meta = {
             "format": TOKENIZER_FORMAT,
             "corpus": corpus.lineage(),
+            "corpus_versions": corpus.versions_lineage(),
             "config": asdict(cfg),
             "config_hash": tokenizer_config_hash(cfg),
             "languages": languages,
@@ -338,23 +335,28 @@ def tokenizer_config_hash(cfg: TokenizerConfig) -> str:
 def ensure_tokenizer(
     out_root: str, corpus: TrainCorpus, cfg: TokenizerConfig | None = None
 ) -> TokenizerInfo:
-    """The tokenizer of a corpus version under ``out_root``, trained now if missing or stale.
+    """The tokenizer of a corpus at a version under ``out_root``, trained now if missing or stale.
 
-    A finished tokenizer (its metadata.json exists) trained with the same config on the same
-    manifest is reused, so every model of a corpus version shares one tokenizer. A derived
-    version (back-translation) uses its source version's tokenizer (``tokenizer_source``).
+    It is trained on the corpus as it stands at that version (the version and its ancestors), so
+    every model of that version, fresh or trained on the whole chain, shares it. A finished one
+    (its metadata.json exists) trained with the same config on the same manifests is reused. A
+    derived version (back-translation) uses its source version's tokenizer
+    (:meth:`TrainCorpus.tokenizer_source`).
     """
     cfg = cfg or TokenizerConfig()
+    chain = list(reversed(corpus.head.chain()))
+    if [v.version for v in corpus.versions] != [v.version for v in chain]:
+        corpus = TrainCorpus(corpus.head, chain)  # a run that skips versions: still the whole one
     corpus = corpus.tokenizer_source()
     out = DataRoot(out_root)
     path = out.tokenizer_dir(corpus.name, corpus.version)
     meta_path = posixpath.join(path, METADATA)
     if out.fs.exists(meta_path):
         meta = read_json(out.fs, meta_path)
-        same = (
-            meta.get("config_hash") == tokenizer_config_hash(cfg)
-            and (meta.get("corpus") or {}).get("manifest_sha256") == corpus.manifest_sha256
-        )
+        trained_on = meta.get("corpus_versions") or [meta.get("corpus") or {}]
+        same = meta.get("config_hash") == tokenizer_config_hash(cfg) and [
+            (v.get("version"), v.get("manifest_sha256")) for v in trained_on
+        ] == [(v["version"], v["manifest_sha256"]) for v in corpus.versions_lineage()]
         if same:
             return TokenizerInfo(path, meta["sha256"], meta["vocab_size"], meta["languages"])
         log.warning("tokenizer at %s was trained with another config or manifest: retraining", path)

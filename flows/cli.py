@@ -19,6 +19,7 @@ _COMMAND_MODULES = [
     "flows.pipeline",
     "flows.backtranslate",
     "flows.serve",
+    "flows.trace",
 ]
 # Only the module of the command being run is imported (training imports torch and transformers:
 # hundreds of MB that a corpus run should not carry).
@@ -34,6 +35,7 @@ _COMMANDS = {
     "stop": "flows.serve",
     "pipeline": "flows.pipeline",
     "backtranslate": "flows.backtranslate",
+    "trace": "flows.trace",
 }
 
 
@@ -88,19 +90,23 @@ def main(argv: list[str] | None = None) -> int:
     command = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser(command)
     args = parser.parse_args(argv)
-    from flows.common import ServiceAuthMissing, prefect_api
-
     note = None
     try:
         if not getattr(args, "needs_prefect", True):
             return int(args.func(args) or 0)
+        # Imports prefect: only the commands that run flows pay for it (`trace` does not).
+        from flows.common import ServiceAuthMissing, prefect_api
+
         root = command_root(args)
-        with prefect_api(root) as api:
-            try:
-                return int(args.func(args) or 0)
-            finally:
-                note = api.closing_note(root)
-    except (UsageError, ServiceAuthMissing) as e:
+        try:
+            with prefect_api(root) as api:
+                try:
+                    return int(args.func(args) or 0)
+                finally:
+                    note = api.closing_note(root)
+        except ServiceAuthMissing as e:
+            raise UsageError(str(e)) from e
+    except UsageError as e:
         note = None  # nothing ran
         print(f"crossling {args.command}: error: {e}", file=sys.stderr)
         return 2
@@ -114,4 +120,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m flows.cli`: run the importable module's main, so that the UsageError the
+    # commands raise (imported from flows.cli) is the class main catches, not __main__'s copy.
+    from flows.cli import main as _main
+
+    sys.exit(_main())

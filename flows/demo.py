@@ -194,7 +194,8 @@ def run_demo(root: str, *, workers: int = 2, train: bool = True) -> dict:
                 run_demo_evaluation = None
             if run_demo_evaluation is not None:
                 print("\nevaluating every checkpoint without results ...")
-                print(run_demo_evaluation(root))
+                out["evaluation"] = run_demo_evaluation(root)
+                print(out["evaluation"]["text"])
         print("\nzh-en: a translation model, back-translation, the same model with it ...")
         out["zh_en"] = run_zh_en_demo(root, workers=workers)
     root_abs = os.path.abspath(root)

@@ -5,31 +5,37 @@ given it evaluates every complete checkpoint under the data root that has no ``r
 second run finds none and does nothing (no tasks, artifacts or events). For every model that got
 new results it publishes:
 
-- a table artifact ``eval-<model>``: the leaderboard across checkpoints (headline metrics),
+- a table artifact ``eval-<model>``: the leaderboard across checkpoints (headline metrics, and
+  what had nothing to evaluate),
 - a markdown artifact ``eval-<model>-report``: each metric of the newest checkpoint against the
-  previous and the best earlier one, the regression flag, and plots (also written as PNGs next to
-  the newest results: ``<root>/eval/<model>/<run_version>/<step>/plots/<metric>.png``),
-- one ``crossling.eval.completed`` event per evaluated checkpoint.
+  previous and the best earlier one with the interval and p of a paired bootstrap, the regression
+  flag, and plots (also written as PNGs next to the newest results:
+  ``<root>/eval/<model>/<run_version>/<step>/plots/<metric>.png``),
+- one ``crossling.eval.completed`` event per evaluated checkpoint,
+- a warning in the run's log for every checkpoint with nothing (or not everything) to evaluate,
+  and for every regression.
+
+Selecting checkpoints, scoring, comparing and writing the report are ``crossling.evaluate``'s;
+this module adds the Prefect parts (tasks, artifacts, events, logs) and the command.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import posixpath
 from collections import defaultdict
 from typing import Any
 
 from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from crossling import registry
 from crossling.evaluate import report
+from crossling.evaluate.select import select_checkpoints
 from crossling.evaluate.suite import ContaminationError, EvalConfig
-from crossling.storage import DataRoot, atomic_open
+from crossling.storage import DataRoot
 from flows.common import artifact_key, deployment_flow, emit, output_link
 from tasks.evaluate import evaluate_checkpoint_task
-from tasks.events import EVAL_COMPLETED
+from tasks.events import EVAL_COMPLETED, model_resource
 
 DEFAULT_ROOT = os.environ.get("CROSSLING_ROOT", "./data")
 
@@ -38,77 +44,54 @@ class EvaluationFailed(RuntimeError):
     """One or more checkpoints could not be evaluated (the others were, and were published)."""
 
 
-def resolve_checkpoints(
-    root: str, checkpoints: list[str] | None, *, overwrite: bool = False
-) -> list[registry.CheckpointRef]:
-    """The named checkpoints; when none are named, every checkpoint without results (every
-    checkpoint at all with ``overwrite``).
-
-    Raises:
-        ValueError: when a name does not resolve to a complete checkpoint.
-    """
-    if not checkpoints:
-        if overwrite:
-            return registry.find_checkpoints(root)
-        return registry.pending_checkpoints(root)
-    return sorted({registry.resolve_checkpoint(c, root) for c in checkpoints})
-
-
 def publish_model(
     root: str, model_name: str, new_steps: set[tuple[str, int]], margin: float
 ) -> dict[str, Any]:
-    """Leaderboard, report and plots of one model; events for its newly evaluated checkpoints."""
-    data = DataRoot(root)
-    history = registry.load_results(root, model_name)
-    newest = history[-1]
-    out_dir = data.eval_dir(model_name, newest["run_version"], newest["step"])
-    plots = report.write_plots(history, out_dir)
-    links = {fam: output_link(path).url for fam, path in plots.items()}
-    markdown = report.markdown_report(history, plots, margin, plot_links=links)
-    report_path = posixpath.join(out_dir, "report.md")
-    with atomic_open(data.fs, report_path, "w", encoding="utf-8") as f:
-        f.write(markdown)
-    rows = report.leaderboard(history, margin)
+    """Leaderboard and report artifacts of one model; an event per newly evaluated checkpoint.
+
+    Links (report, plots, results) go to the service's file server when ``crossling serve``
+    serves the root (``output_link``), else ``file://``.
+    """
+    rep = report.model_report(
+        root, model_name, new_steps, margin, link=lambda path: output_link(path).url
+    )
     key = artifact_key("eval", model_name)
     create_table_artifact(
-        table=rows,
+        table=rep.leaderboard,
         key=key,
         description=f"Evaluation of {model_name} across checkpoints (macro averages; "
-        f"regressions = metrics down more than {margin:.0%} on the previous checkpoint)",
+        f"regressions = metrics significantly down more than {margin:.0%} on the previous "
+        "checkpoint; status and no_heldout = what had nothing to evaluate)",
     )
     create_markdown_artifact(
-        markdown=markdown,
+        markdown=rep.markdown,
         key=artifact_key("eval", model_name, "report"),
-        description=f"{model_name} {report.checkpoint_label(newest)} against earlier checkpoints",
+        description=f"{model_name} {rep.newest} against earlier checkpoints",
     )
-    regressed: dict[str, list[dict[str, Any]]] = {}
-    for i, r in enumerate(history):
-        if (r["run_version"], r["step"]) not in new_steps:
-            continue
-        regs = report.regressions(history, i, margin)
-        regressed[report.checkpoint_label(r)] = regs
-        ref_dir = data.eval_dir(model_name, r["run_version"], r["step"])
+    for n in rep.new:
         emit(
             EVAL_COMPLETED,
-            f"crossling.model.{model_name}",
+            model_resource(model_name),
             {
                 "root": root,
                 "model_name": model_name,
-                "run_version": r["run_version"],
-                "step": r["step"],
-                "results": data.uri(posixpath.join(ref_dir, registry.RESULTS)),
-                "regressions": regs,
-                # Macro averages, so automations can match on them without reading the file.
-                "headline": {k: v for k, v in r["metrics"].items() if k.endswith("/avg")},
+                "run_version": n.result["run_version"],
+                "step": n.result["step"],
+                "results": n.results_uri,
+                "regressions": n.regressions,
+                "headline": n.headline,
+                "status": report.status(n.result),
+                "missing": report.missing(n.result),
             },
             name=model_name,
         )
     return {
         "table_key": key,
-        "report": output_link(report_path).url,
-        "plots": links,
-        "leaderboard": rows,
-        "regressions": regressed,
+        "report": rep.report_uri,
+        "plots": rep.plots,
+        "leaderboard": rep.leaderboard,
+        "regressions": rep.regressions,
+        "warnings": rep.warnings,
     }
 
 
@@ -138,7 +121,7 @@ def evaluate_flow(
     if regression_margin < 0:
         raise ValueError(f"regression_margin must be >= 0, got {regression_margin}")
     cfg = config or EvalConfig()
-    refs = resolve_checkpoints(root, checkpoints, overwrite=overwrite)
+    refs = select_checkpoints(root, checkpoints, overwrite=overwrite)
     if not overwrite:
         refs = [r for r in refs if not r.has_results()]
     if not refs:
@@ -172,10 +155,15 @@ def evaluate_flow(
         for (model_root, model), steps in sorted(evaluated.items())
     }
     for model, info in models.items():
+        for warning in info["warnings"]:
+            logger.warning("%s", warning)
         for label, regs in info["regressions"].items():
             if regs:
                 logger.warning(
-                    "REGRESSION %s %s: %s", model, label, ", ".join(r["metric"] for r in regs)
+                    "REGRESSION %s %s: %s",
+                    model,
+                    label,
+                    ", ".join(f"{r['metric']} (p {r['p']})" for r in regs),
                 )
     summary = {
         "evaluated": [
@@ -196,21 +184,6 @@ def evaluate_flow(
 # --- command line ------------------------------------------------------------------------------------
 
 
-def leaderboard_text(
-    root: str,
-    model_names: list[str] | None = None,
-    margin: float = report.DEFAULT_REGRESSION_MARGIN,
-) -> str:
-    """The leaderboard of each model (all evaluated models by default) as text tables."""
-    names = model_names if model_names is not None else registry.evaluated_models(root)
-    blocks = []
-    for name in names:
-        history = registry.load_results(root, name)
-        if history:
-            blocks.append(report.format_table(report.leaderboard(history, margin), f"== {name}"))
-    return "\n\n".join(blocks) if blocks else f"no evaluation results under {root}"
-
-
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from flows.cli import UsageError
 
@@ -218,7 +191,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     if not data.fs.exists(data.path):
         raise UsageError(f"data root {args.data} does not exist")
     try:
-        refs = resolve_checkpoints(args.data, args.checkpoints)
+        refs = select_checkpoints(args.data, args.checkpoints)
     except ValueError as e:
         raise UsageError(str(e)) from e
     if args.checkpoints:
@@ -239,11 +212,11 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             overwrite=args.force,
         )
     except EvaluationFailed as e:
-        print(leaderboard_text(args.data, names, args.margin))
+        print(report.leaderboard_text(args.data, names, args.margin))
         raise UsageError(str(e)) from e
     if not summary["evaluated"]:
         print("nothing new to evaluate: every checkpoint has results")
-    print(leaderboard_text(args.data, names, args.margin))
+    print(report.leaderboard_text(args.data, names, args.margin))
     for model, info in summary["models"].items():
         print(f"report for {model}: {info['report']}")
     return 0
@@ -288,22 +261,24 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
         "--margin",
         type=float,
         default=report.DEFAULT_REGRESSION_MARGIN,
-        help="relative drop flagged as a regression (default: %(default)s)",
+        help="relative drop flagged as a regression when also significant (default: %(default)s)",
     )
     p.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     p.add_argument("--force", action="store_true", help="re-evaluate checkpoints with results")
     p.set_defaults(func=_cmd_evaluate)
 
 
-def run_demo_evaluation(root: str) -> str:
-    """Evaluate every demo checkpoint under ``root`` that has no results; return the leaderboard.
+def run_demo_evaluation(root: str) -> dict[str, Any]:
+    """Evaluate every demo checkpoint under ``root`` that has no results.
 
-    Called at the end of ``crossling demo``; the caller prints the returned text. Classifier
+    Called at the end of ``crossling demo``, which prints ``text``: each model's leaderboard and
+    its first against its last checkpoint. Returns the flow's summary plus ``text``. Classifier
     checkpoints are scored on the packaged demo labeled set unless their metadata names one.
     """
     from importlib import resources
 
     labeled = resources.files("crossling").joinpath("data/demo/labeled.jsonl")
     cfg = EvalConfig(labeled_path=str(labeled) if labeled.is_file() else None)
-    evaluate_flow(root=root, config=cfg)
-    return leaderboard_text(root)
+    summary = evaluate_flow(root=root, config=cfg)
+    summary["text"] = report.leaderboard_text(root) + "\n\n" + report.progress_text(root)
+    return summary

@@ -25,11 +25,11 @@ from prefect import get_run_logger
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from pydantic import ValidationError
 
+from crossling.corpus import CorpusVersion
 from crossling.storage import DataRoot
 from crossling.train.config import TrainConfig, resolve
-from crossling.train.corpus import TrainCorpus
 from crossling.train.plots import plot_losses
-from crossling.train.run import run_training, validate
+from crossling.train.run import run_training, starting_point, validate
 from flows.common import artifact_key, deployment_flow, flow_run_id, output_link
 from tasks.train import prepare_training_task, train_model_task, train_tokenizer_task
 
@@ -37,10 +37,9 @@ from tasks.train import prepare_training_task, train_model_task, train_tokenizer
 MAX_EMBEDDED_PNG_BYTES = 200_000
 
 
-def _has_own_tokenizer(init_from: str | None) -> bool:
-    return bool(init_from) and any(
-        os.path.exists(os.path.join(init_from, f))
-        for f in ("tokenizer.json", "tokenizer_config.json")
+def _has_own_tokenizer(path: str | None) -> bool:
+    return bool(path) and any(
+        os.path.exists(os.path.join(path, f)) for f in ("tokenizer.json", "tokenizer_config.json")
     )
 
 
@@ -68,6 +67,17 @@ def publish_artifacts(summary: dict[str, Any]) -> dict[str, str]:
         f"`{summary['corpus']['manifest_sha256'][:12]}`)",
         f"- languages: {', '.join(summary['languages'])}",
     ]
+    if summary.get("parent_checkpoint"):
+        lines.append(f"- continued from `{summary['parent_checkpoint']}`")
+    seen = summary.get("corpus_versions") or []
+    read = {v["version"] for v in summary.get("trained_on") or []}
+    if seen:
+        lines.append(
+            "- corpus versions seen: "
+            + ", ".join(
+                f"`{v['version']}`" + (" (this run)" if v["version"] in read else "") for v in seen
+            )
+        )
     if summary.get("tokens_per_s"):
         lines.append(
             f"- throughput: {summary['tokens_per_s']:,.0f} tokens/s"
@@ -113,14 +123,17 @@ def train_flow(params: TrainConfig) -> dict[str, Any]:
     """Train the tokenizer of the corpus version (if needed), then the model, and publish the run."""
     logger = get_run_logger()
     out_root = params.out_root or params.data_root
-    corpus = TrainCorpus.open(params.data_root, params.corpus, params.version)
-    params = params.model_copy(update={"version": corpus.version, "out_root": out_root})
-    if not _has_own_tokenizer(params.init_from):
+    head = CorpusVersion.open(params.data_root, params.corpus, params.version)
+    params = params.model_copy(update={"version": head.version, "out_root": out_root})
+    start = starting_point(resolve(params))
+    if start is not None:
+        logger.info("mode %s: starting from %s", params.mode, start.path)
+    if not _has_own_tokenizer(start.path if start else None):
         tok = train_tokenizer_task(
             params.data_root,
             out_root,
             params.corpus,
-            corpus.version,
+            head.version,
             params.tokenizer_vocab_size,
             params.seed,
         )
@@ -148,13 +161,25 @@ def run_demo_training(root: str, corpus: str, version: str) -> dict[str, str]:
     """Tokenizer, a tiny MLM encoder and a tiny translation model on the demo corpus.
 
     A few minutes on a CPU at most; returns where the tokenizer and the checkpoints are.
+
+    The encoder also saves its untrained weights (checkpoint-0): on a corpus this small and this
+    varied (13 languages, 8 scripts, ~70k tokens), masked-token accuracy of a tiny model stays at
+    the level of always guessing the most frequent piece for thousands of steps, while
+    pseudo-perplexity falls steadily; against the untrained baseline both show what was learned.
     """
     base = {"data_root": root, "corpus": corpus, "version": version, "preset": "tiny"}
     mlm = run_train(
-        TrainConfig(**base, objective="mlm", max_steps=200, save_every=100, log_every=20)
+        TrainConfig(
+            **base,
+            objective="mlm",
+            max_steps=400,
+            save_every=200,
+            save_initial=True,
+            log_every=50,
+        )
     )
     mt = run_train(
-        TrainConfig(**base, objective="translation", max_steps=400, save_every=200, log_every=40)
+        TrainConfig(**base, objective="translation", max_steps=800, save_every=400, log_every=100)
     )
     return {
         "tokenizer": DataRoot(root).tokenizer_dir(corpus, version),
@@ -196,6 +221,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         "distributed": args.distributed,
         "precision": args.precision,
         "model_name": args.model_name,
+        "mode": args.mode,
     }
     if args.save_every:
         fields["save_every"] = args.save_every
@@ -260,6 +286,12 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
         "--objective", choices=["mlm", "tlm", "translation", "classification"], default="mlm"
     )
     p.add_argument("--preset", choices=["tiny", "small", "base"], default="tiny")
+    p.add_argument(
+        "--mode",
+        choices=["continue", "full"],
+        help="continue (default): from the newest checkpoint of the model on the versions it has "
+        "not seen; full: a new model on the corpus as it stands (every version up to --version)",
+    )
     p.add_argument(
         "--max-steps", type=int, metavar="N", help="optimizer steps (default: the preset's)"
     )

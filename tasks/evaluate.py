@@ -62,4 +62,6 @@ def evaluate_checkpoint_task(
         "results_uri": ref.data_root.uri(ref.results_path),
         "reused": existed and not overwrite,
         "headline": {k: v for k, v in results["metrics"].items() if k.endswith("/avg")},
+        "status": (results.get("coverage") or {}).get("status"),
+        "missing": (results.get("coverage") or {}).get("missing", []),
     }

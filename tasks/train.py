@@ -19,12 +19,13 @@ from prefect.client.schemas.objects import TaskRun
 from prefect.events import emit_event
 from prefect.states import State
 
+from crossling.corpus import CorpusNotFound
 from crossling.tokenizer import TokenizerConfig, ensure_tokenizer
 from crossling.train.checkpoint import list_checkpoints
 from crossling.train.config import TrainConfig
-from crossling.train.corpus import CorpusNotFound, TrainCorpus
+from crossling.train.corpus import TrainCorpus
 from crossling.train.run import RunPlan, execute, prepare_run
-from tasks.events import CHECKPOINT_SAVED
+from tasks.events import CHECKPOINT_SAVED, model_resource
 
 _PERMANENT = (CorpusNotFound, ValueError, KeyError, FileNotFoundError)
 
@@ -52,7 +53,7 @@ def emit_checkpoint_saved(plan: RunPlan, path: str, step: int) -> None:
     emit_event(
         event=CHECKPOINT_SAVED,
         resource={
-            "prefect.resource.id": f"crossling.model.{plan.model_name}",
+            "prefect.resource.id": model_resource(plan.model_name),
             "prefect.resource.name": plan.model_name,
         },
         payload=checkpoint_event_payload(plan, path, step),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -32,6 +32,8 @@ class MaskedLMScore:
     correct: int  # tokens whose masked-out prediction (argmax) is the original token
     nll: float  # summed negative log-likelihood of the original tokens, each masked in turn
     texts: int
+    # The same three numbers per text, in the order of the texts (for paired significance tests).
+    per_text: list[tuple[int, int, float]] = field(default_factory=list)
 
     @property
     def accuracy(self) -> float:
@@ -74,16 +76,21 @@ def masked_lm_score(
     enc = tokenizer(list(texts), truncation=True, max_length=max_length, padding=False)
     # One masked copy per (text, position) where the position is not a special token.
     jobs: list[tuple[list[int], int]] = []
-    for ids in enc["input_ids"]:
+    owner: list[int] = []  # the text of each job
+    for t, ids in enumerate(enc["input_ids"]):
         special = tokenizer.get_special_tokens_mask(ids, already_has_special_tokens=True)
         positions = [pos for pos, s in enumerate(special) if not s]
         if max_positions is not None and len(positions) > max_positions:
             picks = np.linspace(0, len(positions) - 1, max_positions).round().astype(int)
             positions = [positions[i] for i in picks]
         jobs += [(ids, pos) for pos in positions]
-    correct, nll = 0, 0.0
+        owner += [t] * len(positions)
+    per_text = [[0, 0, 0.0] for _ in texts]
+    for t in owner:
+        per_text[t][0] += 1
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    for batch in _batches(jobs, batch_size):
+    for start in range(0, len(jobs), batch_size):
+        batch = jobs[start : start + batch_size]
         width = max(len(ids) for ids, _ in batch)
         input_ids = torch.full((len(batch), width), pad, dtype=torch.long)
         attention = torch.zeros((len(batch), width), dtype=torch.long)
@@ -96,9 +103,19 @@ def masked_lm_score(
         input_ids[rows, positions] = tokenizer.mask_token_id
         logits = model(input_ids=input_ids.to(device), attention_mask=attention.to(device)).logits
         logp = torch.log_softmax(logits[rows, positions].float(), dim=-1).cpu()
-        nll -= float(logp[rows, targets].sum())
-        correct += int((logp.argmax(-1) == targets).sum())
-    return MaskedLMScore(tokens=len(jobs), correct=correct, nll=nll, texts=len(texts))
+        token_nll = (-logp[rows, targets]).tolist()
+        hits = (logp.argmax(-1) == targets).tolist()
+        for k, (n, hit) in enumerate(zip(token_nll, hits, strict=True)):
+            t = per_text[owner[start + k]]
+            t[1] += int(hit)
+            t[2] += n
+    return MaskedLMScore(
+        tokens=len(jobs),
+        correct=sum(t[1] for t in per_text),
+        nll=sum(t[2] for t in per_text),
+        texts=len(texts),
+        per_text=[(a, b, c) for a, b, c in per_text],
+    )
 
 
 # --- sentence embeddings and retrieval -----------------------------------------------------------
@@ -136,25 +153,36 @@ def mean_pooled_embeddings(
     return np.concatenate(out).astype(np.float32)
 
 
-def retrieval_top1(
+def retrieval_hits(
     queries: np.ndarray,
     candidates: np.ndarray,
     candidate_texts: Sequence[str] | None = None,
-) -> float:
-    """Tatoeba-style top-1 accuracy: query i must retrieve candidate i by cosine similarity.
+) -> np.ndarray:
+    """Per query: 1 when query i retrieves candidate i by cosine similarity, else 0.
 
     When ``candidate_texts`` is given, retrieving a different candidate with exactly the gold text
     also counts as correct (held-out sets can hold repeated short sentences).
     """
     if len(queries) == 0:
-        return float("nan")
+        return np.zeros(0, dtype=np.int64)
     q = queries / np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-12)
     c = candidates / np.maximum(np.linalg.norm(candidates, axis=1, keepdims=True), 1e-12)
     best = (q @ c.T).argmax(axis=1)
     hits = best == np.arange(len(q))
     if candidate_texts is not None:
         hits |= np.array([candidate_texts[b] == candidate_texts[i] for i, b in enumerate(best)])
-    return float(hits.mean())
+    return hits.astype(np.int64)
+
+
+def retrieval_top1(
+    queries: np.ndarray,
+    candidates: np.ndarray,
+    candidate_texts: Sequence[str] | None = None,
+) -> float:
+    """Tatoeba-style top-1 accuracy: the mean of :func:`retrieval_hits`."""
+    if len(queries) == 0:
+        return float("nan")
+    return float(retrieval_hits(queries, candidates, candidate_texts).mean())
 
 
 # --- classification ------------------------------------------------------------------------------
@@ -199,6 +227,7 @@ def translate(
     forced_bos_token_id: int | None = None,
     max_length: int = 128,
     max_new_tokens: int = 64,
+    length_factor: float | None = None,
     num_beams: int = 1,
     batch_size: int = 16,
 ) -> list[str]:
@@ -207,29 +236,51 @@ def translate(
     Args:
         prefix: prepended to every source text (a target-language tag such as ``>>de<< ``).
         forced_bos_token_id: the first decoder token (mBART / M2M-100 target-language codes).
+        max_new_tokens: the longest translation, in tokens.
+        length_factor: also at most ``length_factor * source tokens + 10`` tokens (fairseq's
+            ``max_len_a``/``max_len_b``), so a model that never stops does not generate
+            ``max_new_tokens`` for every short sentence. None: no such cap.
     """
     device = next(model.parameters()).device
-    out: list[str] = []
-    kw: dict[str, Any] = {"max_new_tokens": max_new_tokens, "num_beams": num_beams}
+    kw: dict[str, Any] = {"num_beams": num_beams}
     if forced_bos_token_id is not None:
         kw["forced_bos_token_id"] = forced_bos_token_id
-    for batch in _batches([prefix + t for t in texts], batch_size):
+    sources = [prefix + t for t in texts]
+    lengths = [
+        len(ids) for ids in tokenizer(sources, truncation=True, max_length=max_length)["input_ids"]
+    ]
+    # Sources of similar length together: less padding, and the length cap fits each batch.
+    order = sorted(range(len(sources)), key=lambda i: lengths[i])
+    out: list[str] = [""] * len(sources)
+    for batch in _batches(order, batch_size):
         enc = tokenizer(
-            list(batch), truncation=True, max_length=max_length, padding=True, return_tensors="pt"
+            [sources[i] for i in batch],
+            truncation=True,
+            max_length=max_length,
+            padding=True,
+            return_tensors="pt",
         ).to(device)
-        generated = model.generate(**enc, do_sample=False, **kw)
-        out += tokenizer.batch_decode(generated, skip_special_tokens=True)
-    return [o.strip() for o in out]
+        limit = max_new_tokens
+        if length_factor is not None:
+            limit = min(limit, int(length_factor * max(lengths[i] for i in batch)) + 10)
+        generated = model.generate(**enc, do_sample=False, max_new_tokens=limit, **kw)
+        for i, text in zip(
+            batch, tokenizer.batch_decode(generated, skip_special_tokens=True), strict=True
+        ):
+            out[i] = text.strip()
+    return out
 
 
-# sacrebleu's BLEU tokenizer per target language: 13a splits on spaces and punctuation, which is
-# wrong for scripts written without spaces.
-_BLEU_TOKENIZE = {"zh": "zh", "ja": "char", "th": "char", "lo": "char", "km": "char", "my": "char"}
+# sacrebleu's BLEU tokenizer per target language, the one map of crossling: 13a splits on spaces
+# and punctuation, which is wrong for scripts written without spaces between words (Chinese,
+# Japanese, Thai, Lao, Khmer, Burmese). Korean separates words with spaces, so 13a stays (its
+# morpheme tokenizer ko-mecab needs MeCab installed).
+BLEU_TOKENIZE = {"zh": "zh", "ja": "char", "th": "char", "lo": "char", "km": "char", "my": "char"}
 
 
 def bleu_tokenizer_for(lang: str) -> str:
     """sacrebleu's tokenizer name for a target language (``13a`` unless the script needs another)."""
-    return _BLEU_TOKENIZE.get(lang.split("-")[0].split("_")[0], "13a")
+    return BLEU_TOKENIZE.get(lang.split("-")[0].split("_")[0], "13a")
 
 
 @dataclass
@@ -239,6 +290,10 @@ class TranslationScore:
     bleu_signature: str  # sacrebleu's signature: the exact recipe, to compare numbers across runs
     chrf_signature: str
     segments: int
+    # sacrebleu's sufficient statistics per segment: corpus BLEU / chrF of any subset or resample
+    # is the score of their sum (paired significance tests).
+    bleu_stats: list[list[int]] = field(default_factory=list)
+    chrf_stats: list[list[int]] = field(default_factory=list)
 
 
 def translation_score(
@@ -257,4 +312,20 @@ def translation_score(
         bleu_signature=str(bleu.get_signature()),
         chrf_signature=str(chrf.get_signature()),
         segments=len(hyps),
+        bleu_stats=[[int(x) for x in row] for row in bleu._extract_corpus_statistics(hyps, refs)],
+        chrf_stats=[[int(x) for x in row] for row in chrf._extract_corpus_statistics(hyps, refs)],
     )
+
+
+def bleu_from_stats(stats: Sequence[float]) -> float:
+    """Corpus BLEU (sacrebleu's defaults) of summed per-segment statistics."""
+    from sacrebleu.metrics import BLEU
+
+    return float(BLEU()._compute_score_from_stats([float(x) for x in stats]).score)
+
+
+def chrf_from_stats(stats: Sequence[float]) -> float:
+    """Corpus chrF (sacrebleu's defaults) of summed per-segment statistics."""
+    from sacrebleu.metrics import CHRF
+
+    return float(CHRF()._compute_score_from_stats([float(x) for x in stats]).score)

@@ -1,13 +1,19 @@
 """Evaluate one checkpoint the same way every time and write its ``results.json``.
 
-The held-out data comes from the corpus version recorded in the checkpoint's lineage:
-``split == "heldout"`` DOCS rows (masked LM), real ``split == "heldout"`` PAIRS rows (retrieval and
-translation; synthetic pairs are never scored), and an optional labeled set (classification). Rows
-are taken in id order (a hash, so a fixed pseudo-random sample) up to ``max_rows_per_lang`` per
-language or direction, so reruns and other checkpoints of the same corpus see the same rows.
+The held-out data comes from the corpus versions of the checkpoint's lineage (every version its
+weights have seen), read through :class:`crossling.corpus.CorpusVersion`: ``split == "heldout"``
+DOCS rows (masked LM), real ``split == "heldout"`` PAIRS rows (retrieval and translation;
+synthetic pairs are never scored), and an optional labeled set (classification). Rows are taken in
+id order (a hash, so a fixed pseudo-random sample) up to ``max_rows_per_lang`` per language or
+direction, so reruns and other checkpoints of the same corpus see the same rows.
 
 Before any scoring the contamination guard compares the ids and content hashes of the selected
 rows with the checkpoint's training ids and raises :class:`ContaminationError` on any overlap.
+
+``results.json`` keeps, beside the metrics, what had something to evaluate (``coverage``: per
+language and direction; a warning is logged for what had none) and the per-example values every
+metric is computed from (``examples``), on which :mod:`crossling.evaluate.significance` tests
+whether a change between two checkpoints is real.
 """
 
 from __future__ import annotations
@@ -33,14 +39,18 @@ import pyarrow.parquet as pq
 from fsspec.implementations.local import LocalFileSystem
 from pydantic import BaseModel, Field
 
+from crossling.corpus import HELDOUT, TRAIN, CorpusNotFound, CorpusVersion
 from crossling.documents import content_hash
 from crossling.evaluate import metrics as M
 from crossling.registry import CheckpointRef
-from crossling.storage import MANIFEST, DataRoot, file_sha256, read_json, write_json
+from crossling.storage import DataRoot, file_sha256, read_json, write_json
 
 log = logging.getLogger(__name__)
 
-RESULTS_FORMAT = "crossling-eval-v1"
+RESULTS_FORMAT = "crossling-eval-v2"  # v2: coverage and per-example values (docs/CONTRACTS.md)
+MIN_RETRIEVAL_PAIRS = 2  # retrieval among fewer candidates measures nothing
+# coverage statuses of a language or direction (results.json "coverage")
+NO_HELDOUT, TOO_FEW, NOTHING = "no_heldout_rows", "too_few_rows", "nothing_to_evaluate"
 
 # Metric families and the order reports show them in. Results name a metric
 # ``<family>/<lang>`` (mlm_accuracy, pseudo_perplexity, *_accuracy), ``<family>/<src>-<tgt>``
@@ -101,11 +111,25 @@ class EvalConfig(BaseModel):
         description="Source prefix template for multilingual translation, e.g. '<lang:{tgt}>'. "
         "Default: crossling's <lang:xx> tag when the vocabulary has it (else >>xx<<, else none).",
     )
+    max_length_factor: float | None = Field(
+        2.0,
+        gt=0,
+        description="A translation may also be at most this many times as long as its source "
+        "(plus 10 tokens), so an undertrained model that never stops does not generate "
+        "max_new_tokens for every sentence. None: only max_new_tokens.",
+    )
     device: str = Field("cpu", description="torch device: cpu, cuda, cuda:1, or auto.")
+    cpu_threads: int | None = Field(
+        None,
+        ge=1,
+        description="torch threads on a CPU. Default: 1 for models under 20M parameters (their "
+        "matmuls are too small to split; extra threads only wait on each other, badly so on a "
+        "shared machine), torch's default otherwise.",
+    )
 
     def comparable_hash(self) -> str:
-        """Hash of the fields that change the numbers (not the device or batch size)."""
-        d = self.model_dump(exclude={"device", "batch_size"})
+        """Hash of the fields that change the numbers (not the device, threads or batch size)."""
+        d = self.model_dump(exclude={"device", "batch_size", "cpu_threads"})
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -165,17 +189,29 @@ class EvalSet:
         }
 
 
-def _parquet_files(data: DataRoot, base: str, pattern: str) -> list[str]:
-    return sorted(data.fs.glob(posixpath.join(base, pattern)))
+def open_lineage(ref: CheckpointRef, meta: dict[str, Any]) -> list[CorpusVersion]:
+    """Every corpus version the checkpoint's weights have seen (``corpus_versions`` of its
+    metadata; older checkpoints: the one ``corpus``), opened through their manifests.
+
+    Raises:
+        FileNotFoundError: a version is not under the checkpoint's data root (one line).
+    """
+    entries = meta.get("corpus_versions") or [meta["corpus"]]
+    out = []
+    for e in entries:
+        try:
+            out.append(CorpusVersion.open(ref.data_root, e["name"], e["version"]))
+        except CorpusNotFound:
+            raise FileNotFoundError(
+                f"{ref.name}: its corpus version {e['name']}@{e['version']} is not under "
+                f"{ref.data_root.url} (no complete version with a manifest)"
+            ) from None
+    return out
 
 
-def _read_heldout(data: DataRoot, files: list[str], columns: list[str]) -> pa.Table:
-    tables = []
-    for path in files:
-        with data.fs.open(path, "rb") as f:
-            t = pq.read_table(f, columns=columns, filters=[("split", "==", "heldout")])
-        tables.append(t)
-    return pa.concat_tables(tables) if tables else pa.table({c: [] for c in columns})
+def _set_name(versions: list[CorpusVersion], what: str) -> str:
+    names = sorted({v.name for v in versions})
+    return f"{'+'.join(names)}@{'+'.join(v.version for v in versions)}:{what}"
 
 
 def _cap(rows: list[dict[str, Any]], group: str, cap: int) -> list[dict[str, Any]]:
@@ -190,34 +226,34 @@ def _cap(rows: list[dict[str, Any]], group: str, cap: int) -> list[dict[str, Any
     return out
 
 
-def load_heldout_docs(data: DataRoot, corpus: str, version: str, cfg: EvalConfig) -> EvalSet:
-    """Held-out DOCS rows of a corpus version, capped per language."""
-    base = data.version_dir(corpus, version)
-    files = _parquet_files(data, base, "docs/lang=*/part-*.parquet")
-    table = _read_heldout(data, files, ["id", "text", "lang", "content_hash", "split"])
-    rows = [r for r in table.to_pylist() if not cfg.languages or r["lang"] in cfg.languages]
+def load_heldout_docs(versions: list[CorpusVersion], cfg: EvalConfig) -> EvalSet:
+    """Held-out DOCS rows of some corpus versions, capped per language."""
+    cols = ["id", "text", "lang", "content_hash"]
+    rows = []
+    for v in versions:
+        for b in v.docs(split=HELDOUT, langs=cfg.languages, columns=cols):
+            rows.extend(b.to_pylist())
     rows = _cap(rows, "lang", cfg.max_rows_per_lang)
-    es = EvalSet(f"{corpus}@{version}:docs/heldout", rows)
+    es = EvalSet(_set_name(versions, "docs/heldout"), rows)
     es.keys = [(r["id"], (r["content_hash"],)) for r in rows]
     return es
 
 
-def load_heldout_pairs(data: DataRoot, corpus: str, version: str, cfg: EvalConfig) -> EvalSet:
-    """Real (never synthetic) held-out PAIRS rows of a corpus version, capped per direction."""
-    base = data.version_dir(corpus, version)
-    files = _parquet_files(data, base, "pairs/part-*.parquet")
-    cols = ["id", "src_lang", "tgt_lang", "src_text", "tgt_text", "synthetic", "split"]
-    table = _read_heldout(data, files, cols)
+def load_heldout_pairs(versions: list[CorpusVersion], cfg: EvalConfig) -> EvalSet:
+    """Real (never synthetic) held-out PAIRS rows of some corpus versions, capped per direction."""
+    cols = ["id", "src_lang", "tgt_lang", "src_text", "tgt_text", "synthetic"]
     rows = []
-    for r in table.to_pylist():
-        if r["synthetic"]:
-            continue
-        if cfg.languages and not {r["src_lang"], r["tgt_lang"]} <= set(cfg.languages):
-            continue
-        r["direction"] = f"{r['src_lang']}-{r['tgt_lang']}"
-        rows.append(r)
+    for v in versions:
+        for b in v.pairs(split=HELDOUT, columns=cols):
+            for r in b.to_pylist():
+                if r["synthetic"]:
+                    continue
+                if cfg.languages and not {r["src_lang"], r["tgt_lang"]} <= set(cfg.languages):
+                    continue
+                r["direction"] = f"{r['src_lang']}-{r['tgt_lang']}"
+                rows.append(r)
     rows = _cap(rows, "direction", cfg.max_rows_per_lang)
-    es = EvalSet(f"{corpus}@{version}:pairs/heldout/real", rows)
+    es = EvalSet(_set_name(versions, "pairs/heldout/real"), rows)
     es.keys = [(r["id"], (content_hash(r["src_text"]), content_hash(r["tgt_text"]))) for r in rows]
     return es
 
@@ -285,30 +321,23 @@ def _train_key_batches(
 
         return f"train_ids_path {train_ids_path}", from_file()
 
-    corpus = meta["corpus"]
-    base = data.version_dir(corpus["name"], corpus["version"])
-    docs = _parquet_files(data, base, "docs/lang=*/part-*.parquet")
-    pairs = _parquet_files(data, base, "pairs/part-*.parquet")
+    versions = [
+        CorpusVersion.open(data, e["name"], e["version"])
+        for e in meta.get("corpus_versions") or [meta["corpus"]]
+    ]
 
     def from_corpus() -> Iterator[tuple[pa.Array, pa.Array]]:
-        for path in docs:
-            with data.fs.open(path, "rb") as f:
-                t = pq.read_table(
-                    f, columns=["id", "content_hash"], filters=[("split", "==", "train")]
-                )
-            yield t.column("id"), t.column("content_hash")
-        for path in pairs:
-            with data.fs.open(path, "rb") as f:
-                t = pq.read_table(
-                    f, columns=["id", "src_text", "tgt_text"], filters=[("split", "==", "train")]
-                )
-            ids = t.column("id").to_pylist()
-            src = [content_hash(x) for x in t.column("src_text").to_pylist()]
-            tgt = [content_hash(x) for x in t.column("tgt_text").to_pylist()]
-            yield pa.array(ids + ids, pa.string()), pa.array(src + tgt, pa.string())
+        for v in versions:
+            for b in v.docs(split=TRAIN, columns=["id", "content_hash"]):
+                yield b.column("id"), b.column("content_hash")
+            for b in v.pairs(split=TRAIN, columns=["id", "src_text", "tgt_text"]):
+                ids = b.column("id").to_pylist()
+                src = [content_hash(x) for x in b.column("src_text").to_pylist()]
+                tgt = [content_hash(x) for x in b.column("tgt_text").to_pylist()]
+                yield pa.array(ids + ids, pa.string()), pa.array(src + tgt, pa.string())
 
     return (
-        f"train split of corpus {corpus['name']}@{corpus['version']} (no train_ids_path)",
+        f"train split of corpus {_set_name(versions, '')[:-1]} (no train_ids_path)",
         from_corpus(),
     )
 
@@ -366,6 +395,31 @@ def local_checkpoint_dir(ref: CheckpointRef) -> Iterator[str]:
         yield tmp
 
 
+SMALL_MODEL_PARAMETERS = 20_000_000  # below this a CPU evaluation runs on one thread
+
+
+@contextlib.contextmanager
+def _threads(cfg: EvalConfig) -> Iterator[Any]:
+    """Yields ``fit(model)``: sets torch's CPU threads for the model; restored on exit."""
+    import torch
+
+    before = torch.get_num_threads()
+
+    def fit(model: Any) -> None:
+        if next(model.parameters()).device.type != "cpu":
+            return
+        n = cfg.cpu_threads
+        if n is None and sum(p.numel() for p in model.parameters()) < SMALL_MODEL_PARAMETERS:
+            n = 1
+        if n:
+            torch.set_num_threads(n)
+
+    try:
+        yield fit
+    finally:
+        torch.set_num_threads(before)
+
+
 def _device(name: str) -> str:
     import torch
 
@@ -406,12 +460,21 @@ def _group(rows: list[dict[str, Any]], key: str) -> dict[str, list[dict[str, Any
     return dict(sorted(out.items()))
 
 
-def score_encoder(
-    model: Any, tok: Any, docs: EvalSet, pairs: EvalSet, cfg: EvalConfig
-) -> tuple[dict[str, float], dict[str, Any]]:
+@dataclass
+class Scores:
+    """What scoring one checkpoint produced (the parts of results.json it fills)."""
+
+    metrics: dict[str, float] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+    # "<set>/<language or direction>" -> {"ids": [...], <value columns>: [...]}: the per-example
+    # values every metric is computed from (paired significance tests, docs/CONTRACTS.md).
+    examples: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+    signatures: dict[str, str] = field(default_factory=dict)
+
+
+def score_encoder(model: Any, tok: Any, docs: EvalSet, pairs: EvalSet, cfg: EvalConfig) -> Scores:
     """Masked-token accuracy and pseudo-perplexity per language; retrieval per direction."""
-    metrics: dict[str, float] = {}
-    details: dict[str, Any] = {}
+    out = Scores()
     for lang, rows in _group(docs.rows, "lang").items():
         s = M.masked_lm_score(
             model,
@@ -422,44 +485,53 @@ def score_encoder(
             batch_size=cfg.batch_size,
         )
         if s.tokens:
-            metrics[f"mlm_accuracy/{lang}"] = s.accuracy
-            metrics[f"pseudo_perplexity/{lang}"] = s.pseudo_perplexity
-        details[f"mlm/{lang}"] = {"texts": s.texts, "tokens": s.tokens}
+            out.metrics[f"mlm_accuracy/{lang}"] = s.accuracy
+            out.metrics[f"pseudo_perplexity/{lang}"] = s.pseudo_perplexity
+            scored = [(r["id"], t) for r, t in zip(rows, s.per_text, strict=True) if t[0]]
+            out.examples[f"mlm/{lang}"] = {
+                "ids": [i for i, _ in scored],
+                "tokens": [t[0] for _, t in scored],
+                "correct": [t[1] for _, t in scored],
+                "nll": [round(t[2], 5) for _, t in scored],
+            }
+        out.details[f"mlm/{lang}"] = {"texts": s.texts, "tokens": s.tokens}
     # One language pair, both directions: query on one side, search among the other side.
-    by_pair: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    by_pair: dict[tuple[str, str], list[tuple[str, str, str]]] = defaultdict(list)
     for r in pairs.rows:
         a, b = sorted([r["src_lang"], r["tgt_lang"]])
         texts = (
             (r["src_text"], r["tgt_text"]) if r["src_lang"] == a else (r["tgt_text"], r["src_text"])
         )
-        by_pair[(a, b)].append(texts)
+        by_pair[(a, b)].append((r["id"], *texts))
     for (a, b), items in sorted(by_pair.items()):
-        if len(items) < 2:  # retrieval among one candidate measures nothing
+        if len(items) < MIN_RETRIEVAL_PAIRS:  # retrieval among one candidate measures nothing
             continue
-        ta, tb = [x for x, _ in items], [y for _, y in items]
+        ids = [i for i, _, _ in items]
+        ta, tb = [x for _, x, _ in items], [y for _, _, y in items]
         ea = M.mean_pooled_embeddings(
             model, tok, ta, max_length=cfg.max_length, batch_size=cfg.batch_size
         )
         eb = M.mean_pooled_embeddings(
             model, tok, tb, max_length=cfg.max_length, batch_size=cfg.batch_size
         )
-        metrics[f"retrieval_top1/{a}-{b}"] = M.retrieval_top1(ea, eb, tb)
-        metrics[f"retrieval_top1/{b}-{a}"] = M.retrieval_top1(eb, ea, ta)
-        details[f"retrieval/{a}-{b}"] = {"pairs": len(items), "candidates": len(items)}
-    return metrics, details
+        for d, q, c, texts in ((f"{a}-{b}", ea, eb, tb), (f"{b}-{a}", eb, ea, ta)):
+            hits = M.retrieval_hits(q, c, texts)
+            out.metrics[f"retrieval_top1/{d}"] = float(hits.mean())
+            out.examples[f"retrieval/{d}"] = {"ids": ids, "hit": hits.tolist()}
+        out.details[f"retrieval/{a}-{b}"] = {"pairs": len(items), "candidates": len(items)}
+    return out
 
 
 def score_classifier(
     model: Any, tok: Any, labeled: EvalSet, labels: list[str], cfg: EvalConfig
-) -> tuple[dict[str, float], dict[str, Any]]:
+) -> Scores:
     """Accuracy per language of a sequence classifier on a labeled set.
 
     Languages the classifier was not fine-tuned on give ``zeroshot_accuracy/<lang>``; held-out rows
     of its fine-tuning languages give ``supervised_accuracy/<lang>``.
     """
     index = {name: i for i, name in enumerate(labels)}
-    metrics: dict[str, float] = {}
-    details: dict[str, Any] = {}
+    out = Scores()
     for lang, rows in _group(labeled.rows, "lang").items():
         known = [r for r in rows if str(r["label"]) in index]
         if not known:
@@ -471,14 +543,19 @@ def score_classifier(
             max_length=cfg.max_length,
             batch_size=cfg.batch_size,
         )
+        gold = [index[str(r["label"])] for r in known]
         name = "zeroshot_accuracy" if known[0]["zero_shot"] else "supervised_accuracy"
-        metrics[f"{name}/{lang}"] = M.accuracy(pred, [index[str(r["label"])] for r in known])
-        details[f"classification/{lang}"] = {
+        out.metrics[f"{name}/{lang}"] = M.accuracy(pred, gold)
+        out.examples[f"classification/{lang}"] = {
+            "ids": [r["id"] for r in known],
+            "correct": [int(p == g) for p, g in zip(pred, gold, strict=True)],
+        }
+        out.details[f"classification/{lang}"] = {
             "rows": len(known),
             "unknown_label": len(rows) - len(known),
             "zero_shot": known[0]["zero_shot"],
         }
-    return metrics, details
+    return out
 
 
 def _target_convention(tok: Any, tgt: str, cfg: EvalConfig) -> tuple[str, int | None]:
@@ -504,15 +581,17 @@ def _target_convention(tok: Any, tgt: str, cfg: EvalConfig) -> tuple[str, int | 
 
 def score_seq2seq(
     model: Any, tok: Any, pairs: EvalSet, cfg: EvalConfig, languages: list[str] | None
-) -> tuple[dict[str, float], dict[str, Any], dict[str, str]]:
+) -> Scores:
     """BLEU and chrF per direction; each held-out pair is scored in both directions."""
-    directions: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    directions: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     for r in pairs.rows:
-        directions[f"{r['src_lang']}-{r['tgt_lang']}"].append((r["src_text"], r["tgt_text"]))
-        directions[f"{r['tgt_lang']}-{r['src_lang']}"].append((r["tgt_text"], r["src_text"]))
-    metrics: dict[str, float] = {}
-    details: dict[str, Any] = {}
-    signatures: dict[str, str] = {}
+        directions[f"{r['src_lang']}-{r['tgt_lang']}"].append(
+            (r["id"], r["src_text"], r["tgt_text"])
+        )
+        directions[f"{r['tgt_lang']}-{r['src_lang']}"].append(
+            (r["id"], r["tgt_text"], r["src_text"])
+        )
+    out = Scores()
     for direction, items in sorted(directions.items()):
         src_lang, tgt_lang = direction.split("-", 1)
         if languages and not {src_lang, tgt_lang} <= set(languages):
@@ -522,29 +601,35 @@ def score_seq2seq(
         hyps = M.translate(
             model,
             tok,
-            [s for s, _ in items],
+            [s for _, s, _ in items],
             prefix=prefix,
             forced_bos_token_id=bos,
             max_length=cfg.max_length,
             max_new_tokens=cfg.max_new_tokens,
+            length_factor=cfg.max_length_factor,
             num_beams=cfg.num_beams,
             batch_size=cfg.batch_size,
         )
-        s = M.translation_score(hyps, [t for _, t in items], tgt_lang)
-        metrics[f"bleu/{direction}"] = s.bleu
-        metrics[f"chrf/{direction}"] = s.chrf
-        signatures[f"bleu/{direction}"] = s.bleu_signature
-        signatures[f"chrf/{direction}"] = s.chrf_signature
-        details[f"translation/{direction}"] = {
+        s = M.translation_score(hyps, [t for _, _, t in items], tgt_lang)
+        out.metrics[f"bleu/{direction}"] = s.bleu
+        out.metrics[f"chrf/{direction}"] = s.chrf
+        out.signatures[f"bleu/{direction}"] = s.bleu_signature
+        out.signatures[f"chrf/{direction}"] = s.chrf_signature
+        out.examples[f"translation/{direction}"] = {
+            "ids": [i for i, _, _ in items],
+            "bleu_stats": s.bleu_stats,
+            "chrf_stats": s.chrf_stats,
+        }
+        out.details[f"translation/{direction}"] = {
             "segments": s.segments,
             "prefix": prefix,
             "forced_bos_token_id": bos,
             "examples": [
                 {"src": a, "ref": b, "hyp": h}
-                for (a, b), h in list(zip(items, hyps, strict=True))[:3]
+                for (_, a, b), h in list(zip(items, hyps, strict=True))[:3]
             ],
         }
-    return metrics, details, signatures
+    return out
 
 
 def add_averages(metrics: dict[str, float]) -> dict[str, float]:
@@ -572,10 +657,117 @@ def _checkpoint_files(ref: CheckpointRef) -> dict[str, str]:
     return out
 
 
+def _expected(
+    kind: str, meta: dict[str, Any], versions: list[CorpusVersion], cfg: EvalConfig
+) -> tuple[list[str], list[str]]:
+    """(languages, directions) a checkpoint should be evaluated on, from what it trained on."""
+    trained = set(meta.get("languages") or [])
+    wanted = set(cfg.languages) if cfg.languages else None
+
+    def keep(langs: set[str]) -> bool:
+        return (not trained or langs <= trained) and (wanted is None or langs <= wanted)
+
+    if kind == "encoder":
+        langs = {x for v in versions for x in v.languages()}
+        return sorted(x for x in langs if keep({x})), []
+    if kind == "seq2seq":
+        dirs = set()
+        for v in versions:
+            for d in v.directions():
+                a, b = d.split("-", 1)
+                if keep({a, b}):
+                    dirs |= {d, f"{b}-{a}"}
+        return [], sorted(dirs)
+    return sorted(trained), []
+
+
+def coverage(
+    kind: str,
+    sets: dict[str, EvalSet],
+    scores: Scores,
+    expected_langs: list[str],
+    expected_dirs: list[str],
+) -> dict[str, Any]:
+    """What had something to evaluate, per language and direction (results.json ``coverage``).
+
+    A language or direction the checkpoint trained on with no held-out row is ``no_heldout_rows``;
+    a retrieval direction with one row is ``too_few_rows``. ``status`` is ``ok``, ``partial``
+    (something expected is missing) or ``nothing_to_evaluate`` (no metric at all).
+    """
+    lang_set = "labeled" if kind == "classifier" else "docs"
+    rows_by_lang: dict[str, int] = defaultdict(int)
+    for r in sets[lang_set].rows if lang_set in sets else []:
+        rows_by_lang[r["lang"]] += 1
+    rows_by_dir: dict[str, int] = defaultdict(int)
+    for r in sets["pairs"].rows if "pairs" in sets else []:
+        rows_by_dir[r["direction"]] += 1
+        if kind == "seq2seq":
+            rows_by_dir[f"{r['tgt_lang']}-{r['src_lang']}"] += 1
+    scored_groups = {m.partition("/")[2] for m in scores.metrics}
+
+    def entry(group: str, rows: int, minimum: int = 1) -> dict[str, Any]:
+        if group in scored_groups:
+            return {"rows": rows, "status": "ok"}
+        return {
+            "rows": rows,
+            "status": NO_HELDOUT if rows < 1 else TOO_FEW if rows < minimum else "not_scored",
+        }
+
+    languages = {
+        lang: entry(lang, rows_by_lang.get(lang, 0))
+        for lang in sorted(set(expected_langs) | set(rows_by_lang))
+    }
+    directions = {}
+    if kind == "encoder":  # retrieval: each direction of a language pair, queries on one side
+        for d in sorted(rows_by_dir):
+            a, b = d.split("-", 1)
+            for x in (f"{a}-{b}", f"{b}-{a}"):
+                directions[x] = entry(x, rows_by_dir[d], MIN_RETRIEVAL_PAIRS)
+    else:
+        for d in sorted(set(expected_dirs) | set(rows_by_dir)):
+            directions[d] = entry(d, rows_by_dir.get(d, 0))
+    missing = [f"{k}" for k, v in languages.items() if v["status"] != "ok"]
+    missing += [f"{k}" for k, v in directions.items() if v["status"] != "ok" and k in expected_dirs]
+    if not scores.metrics:
+        status = NOTHING
+    elif missing:
+        status = "partial"
+    else:
+        status = "ok"
+    return {"status": status, "languages": languages, "directions": directions, "missing": missing}
+
+
+def _coverage_note(ref: CheckpointRef, cov: dict[str, Any], sets: dict[str, EvalSet]) -> str | None:
+    if cov["status"] == "ok":
+        return None
+    names = ", ".join(s.name for s in sets.values()) or "no evaluation set"
+    if cov["status"] == NOTHING:
+        return f"{ref.name}: nothing to evaluate: no held-out rows to score in {names}"
+    return (
+        f"{ref.name}: nothing to evaluate for {', '.join(cov['missing'])} "
+        f"(no held-out rows in {names})"
+    )
+
+
+def _checkpoint_files(ref: CheckpointRef) -> dict[str, str]:
+    fs = ref.data_root.fs
+    out = {}
+    for name in ("model.safetensors", "config.json"):
+        path = posixpath.join(ref.path, name)
+        if fs.exists(path):
+            out[name] = file_sha256(fs, path)
+    return out
+
+
 def evaluate_checkpoint(
     ref: CheckpointRef, cfg: EvalConfig | None = None, *, overwrite: bool = False
 ) -> dict[str, Any]:
     """Evaluate one checkpoint and write ``results.json`` atomically; return the results.
+
+    The held-out rows are those of every corpus version the checkpoint has seen. A language or
+    direction it trained on that has no held-out row is recorded in ``coverage`` and logged as a
+    warning; a checkpoint with nothing at all to score gets ``coverage.status ==
+    "nothing_to_evaluate"`` and empty metrics.
 
     Args:
         ref: the checkpoint (see :func:`crossling.registry.find_checkpoints`).
@@ -584,6 +776,7 @@ def evaluate_checkpoint(
 
     Raises:
         ContaminationError: when evaluation rows appear in the checkpoint's training data.
+        FileNotFoundError: a corpus version of its lineage is not under the data root.
     """
     cfg = cfg or EvalConfig()
     data = ref.data_root
@@ -592,53 +785,57 @@ def evaluate_checkpoint(
     started = time.monotonic()
     meta = ref.metadata()
     kind = meta.get("model_kind", "encoder")
+    if kind not in ("encoder", "seq2seq", "classifier"):
+        raise ValueError(f"{ref.name}: unknown model_kind {kind!r}")
     corpus = meta["corpus"]
-    manifest_path = posixpath.join(data.version_dir(corpus["name"], corpus["version"]), MANIFEST)
-    if not data.fs.exists(manifest_path):
-        raise FileNotFoundError(
-            f"{ref.name}: its corpus version {corpus['name']}@{corpus['version']} is not under "
-            f"{data.url} (no {MANIFEST})"
-        )
-    manifest_sha = file_sha256(data.fs, manifest_path)
+    versions = open_lineage(ref, meta)
+    head = next((v for v in versions if v.version == corpus["version"]), versions[-1])
     languages = cfg.languages or meta.get("languages") or None
 
     sets: dict[str, EvalSet] = {}
     if kind == "encoder":
-        sets["docs"] = load_heldout_docs(data, corpus["name"], corpus["version"], cfg)
-        sets["pairs"] = load_heldout_pairs(data, corpus["name"], corpus["version"], cfg)
+        sets["docs"] = load_heldout_docs(versions, cfg)
+        sets["pairs"] = load_heldout_pairs(versions, cfg)
     elif kind == "seq2seq":
-        sets["pairs"] = load_heldout_pairs(data, corpus["name"], corpus["version"], cfg)
-    elif kind == "classifier":
+        sets["pairs"] = load_heldout_pairs(versions, cfg)
+    else:
         train_cfg = meta.get("config") or {}
         labeled_path = cfg.labeled_path or train_cfg.get("labeled_path")
         if labeled_path:
             sets["labeled"] = load_labeled(labeled_path, cfg, train_cfg.get("train_langs"))
-    else:
-        raise ValueError(f"{ref.name}: unknown model_kind {kind!r}")
     guard = check_contamination(ref, meta, list(sets.values()))
 
     notes: list[str] = []
-    signatures: dict[str, str] = {}
-    with local_checkpoint_dir(ref) as local:
-        model, tok = load_model(kind, local, cfg.device)
-        if kind == "encoder":
-            metrics, details = score_encoder(model, tok, sets["docs"], sets["pairs"], cfg)
-        elif kind == "seq2seq":
-            metrics, details, signatures = score_seq2seq(model, tok, sets["pairs"], cfg, languages)
-        elif "labeled" in sets:
-            labels = meta.get("labels") or [
-                model.config.id2label[i] for i in range(model.config.num_labels)
-            ]
-            metrics, details = score_classifier(model, tok, sets["labeled"], labels, cfg)
-        else:
-            metrics, details = {}, {}
+    if any(s.rows for s in sets.values()):
+        with local_checkpoint_dir(ref) as local, _threads(cfg) as fit:
+            model, tok = load_model(kind, local, cfg.device)
+            fit(model)
+            if kind == "encoder":
+                scores = score_encoder(model, tok, sets["docs"], sets["pairs"], cfg)
+            elif kind == "seq2seq":
+                scores = score_seq2seq(model, tok, sets["pairs"], cfg, languages)
+            else:
+                labels = meta.get("labels") or [
+                    model.config.id2label[i] for i in range(model.config.num_labels)
+                ]
+                scores = score_classifier(model, tok, sets["labeled"], labels, cfg)
+    else:
+        scores = Scores()
+        if kind == "classifier" and "labeled" not in sets:
             notes.append("classifier checkpoint without a labeled set: nothing to score")
+    exp_langs, exp_dirs = _expected(kind, meta, versions, cfg)
+    if kind == "classifier" and "labeled" in sets:
+        exp_langs = sorted({r["lang"] for r in sets["labeled"].rows} | set(exp_langs))
+    cov = coverage(kind, sets, scores, exp_langs, exp_dirs)
+    if (warning := _coverage_note(ref, cov, sets)) is not None:
+        log.warning("%s", warning)
+        notes.append(warning)
     group = {"docs": "lang", "pairs": "direction", "labeled": "lang"}
     data_summary = {name: s.summary(group[name]) for name, s in sets.items()}
     data_hash = hashlib.sha256(
         json.dumps({k: v["sha256"] for k, v in data_summary.items()}, sort_keys=True).encode()
     ).hexdigest()
-    if corpus.get("manifest_sha256") and corpus["manifest_sha256"] != manifest_sha:
+    if corpus.get("manifest_sha256") and corpus["manifest_sha256"] != head.manifest_sha256:
         notes.append("the corpus manifest changed since training (sha256 differs from lineage)")
     results = {
         "format": RESULTS_FORMAT,
@@ -652,21 +849,29 @@ def evaluate_checkpoint(
         "duration_s": round(time.monotonic() - started, 3),
         "eval_config": cfg.model_dump(),
         "eval_config_hash": cfg.comparable_hash(),
-        "metrics": add_averages(metrics),
-        "signatures": signatures,
-        "details": details,
+        "metrics": add_averages(scores.metrics),
+        "coverage": cov,
+        "signatures": scores.signatures,
+        "details": scores.details,
+        "examples": scores.examples,
         "data": {
             "corpus": {
-                "name": corpus["name"],
-                "version": corpus["version"],
-                "manifest_sha256": manifest_sha,
+                "name": head.name,
+                "version": head.version,
+                "manifest_sha256": head.manifest_sha256,
             },
+            "versions": [
+                {"name": v.name, "version": v.version, "manifest_sha256": v.manifest_sha256}
+                for v in versions
+            ],
             "sets": data_summary,
             "sha256": data_hash,
         },
         "contamination": guard,
         "lineage": {
             "corpus": corpus,
+            "corpus_versions": meta.get("corpus_versions") or [corpus],
+            "parent_checkpoint": meta.get("parent_checkpoint"),
             "tokenizer": meta.get("tokenizer"),
             "preset": meta.get("preset"),
             "tokens_seen": meta.get("tokens_seen"),
@@ -679,7 +884,13 @@ def evaluate_checkpoint(
         "notes": notes,
     }
     write_json(data.fs, ref.results_path, results)
-    log.info("evaluated %s in %.1fs: %d metrics", ref.name, results["duration_s"], len(metrics))
+    log.info(
+        "evaluated %s in %.1fs: %d metrics (%s)",
+        ref.name,
+        results["duration_s"],
+        len(scores.metrics),
+        cov["status"],
+    )
     return results
 
 

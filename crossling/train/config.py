@@ -15,6 +15,9 @@ from pydantic import BaseModel, Field
 from crossling.train.models import get_preset
 
 Objective = Literal["mlm", "tlm", "translation", "classification"]
+# What a run on a new corpus version trains (docs/CONTRACTS.md, "Retraining modes").
+Mode = Literal["continue", "full"]
+CONTINUE, FULL = "continue", "full"
 
 # Fields that do not change what is learned (paths, logging, resuming); left out of the run hash.
 NOT_HASHED = {
@@ -27,6 +30,7 @@ NOT_HASHED = {
     "model_name",
     "devices",
     "cpu_threads",
+    "save_initial",
 }
 
 
@@ -54,10 +58,18 @@ class TrainConfig(BaseModel):
     model_name: str | None = Field(
         None, description="Name under models/ (default: <corpus>-<objective>-<preset>)."
     )
+    mode: Mode = Field(
+        CONTINUE,
+        description="continue: start from the newest checkpoint of this model that has not seen "
+        "this corpus version and train on the versions it has not seen (with no such checkpoint: "
+        "a new model on the corpus as it stands); full: a new model on the corpus as it stands "
+        "(this version and every earlier one). Classification always starts anew.",
+    )
     init_from: str | None = Field(
         None,
         description="Local model directory to start from (a crossling checkpoint or e.g. an "
-        "XLM-R on disk). Translation from an encoder warm-starts an encoder-decoder.",
+        "XLM-R on disk), in either mode. Translation from an encoder warm-starts an "
+        "encoder-decoder. A crossling checkpoint's corpus versions are not read again.",
     )
     max_steps: int | None = Field(
         None, ge=1, description="Optimizer steps (default: the preset's)."
@@ -76,6 +88,11 @@ class TrainConfig(BaseModel):
     adam_beta2: float = Field(0.98, gt=0, lt=1, description="AdamW beta2 (0.98 as in RoBERTa).")
     max_grad_norm: float = Field(1.0, ge=0, description="Gradient clipping; 0 turns it off.")
     save_every: int = Field(100, ge=1, description="Checkpoint every N steps (and at the end).")
+    save_initial: bool = Field(
+        False,
+        description="Also save the untrained weights as checkpoint-0, so the evaluation has a "
+        "baseline to compare the trained checkpoints with (the demo does).",
+    )
     keep_train_state: int = Field(
         2,
         ge=0,

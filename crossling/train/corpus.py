@@ -1,15 +1,20 @@
-"""A published corpus version, opened for training: its files, sizes and lineage.
+"""What a training run reads: the train split of one or more corpus versions, through
+:class:`crossling.corpus.CorpusVersion` (the only reader of version folders).
 
-Only what the manifest lists is read (the manifest is written last, so a listed file is complete),
-and only rows with ``split == "train"`` are ever handed to training. The set of rows training
-*could* read is written once per run (``write_train_ids``) for the evaluation's contamination guard.
+Versions are incremental (each holds what is new since its parent), so "the corpus as it stands"
+at a version is that version and its ancestors (:meth:`CorpusVersion.chain`). A run reads the
+chain, minus the versions a checkpoint it continues from has already seen (``exclude``).
+
+Only files the manifests list are read, and only rows with ``split == "train"`` are ever handed to
+training. The rows training *could* read are written once per run (:meth:`write_train_ids`) for
+the evaluation's contamination guard and for ``crossling trace``.
 """
 
 from __future__ import annotations
 
-import posixpath
+import functools
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import fsspec
@@ -17,238 +22,60 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from crossling.corpus import DOCS, PAIRS, TRAIN, CorpusNotFound, CorpusVersion, ShardFile
 from crossling.documents import content_hash
-from crossling.storage import MANIFEST, DataRoot, atomic_open, file_sha256
+from crossling.storage import DataRoot, atomic_open
 
-TRAIN = "train"
+__all__ = [
+    "TRAIN",
+    "CorpusNotFound",
+    "Shard",
+    "TrainCorpus",
+    "TRAIN_IDS_SCHEMA",
+    "read_shard",
+    "read_train_ids",
+    "temperature_probs",
+]
 
-
-class CorpusNotFound(ValueError):
-    """The corpus or version named by the user does not exist (or is not complete)."""
+# The Parquet of ids training could read (docs/CONTRACTS.md, "Checkpoints"): one row per DOCS row,
+# two per PAIRS row (one per side, so a held-out text of either side is matched by content hash).
+TRAIN_IDS_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("content_hash", pa.string()),
+        ("kind", pa.string()),  # docs | pairs-src | pairs-tgt | labeled
+        ("version", pa.string()),  # the corpus version the row was read from (null: labeled)
+    ]
+)
 
 
 @dataclass(frozen=True)
-class CorpusFile:
-    """One Parquet shard of a corpus version."""
+class Shard:
+    """One Parquet file of a version, as its manifest lists it, with the version that holds it."""
 
-    path: str  # path on the root's filesystem
-    kind: str  # docs | pairs
-    lang: str | None  # DOCS language (ISO 639-1, else 639-3); None for pairs
-    rows: int  # all rows, both splits
+    version: CorpusVersion
+    file: ShardFile
 
-
-@dataclass
-class TrainCorpus:
-    """A complete corpus version under a data root."""
-
-    root: DataRoot
-    name: str
-    version: str
-    manifest: dict[str, Any]
-    manifest_sha256: str
-    files: list[CorpusFile] = field(default_factory=list)
-    _pair_counts: dict[tuple[str, bool], int] | None = field(default=None, repr=False)
-
-    @classmethod
-    def open(cls, root: str, name: str, version: str = "latest") -> TrainCorpus:
-        """Open ``name`` at ``version`` (``latest`` = newest complete version).
-
-        Raises:
-            CorpusNotFound: with a one-line message naming what is missing.
-        """
-        data = DataRoot(root)
-        versions = data.versions(name)
-        if not versions:
-            raise CorpusNotFound(f"no complete version of corpus {name!r} under {root}")
-        if version in ("latest", "", None):
-            version = versions[-1]
-        elif version not in versions:
-            raise CorpusNotFound(
-                f"corpus {name!r} has no complete version {version!r} under {root} "
-                f"(latest: {versions[-1]})"
-            )
-        manifest = data.read_manifest(name, version)
-        base = data.version_dir(name, version)
-        files = [
-            CorpusFile(posixpath.join(base, f["path"]), f["kind"], f.get("lang"), int(f["rows"]))
-            for f in manifest.get("files", [])
-            if f["kind"] in ("docs", "pairs")
-        ]
-        sha = file_sha256(data.fs, posixpath.join(base, MANIFEST))
-        if manifest.get("derived"):
-            files, manifest = _with_ancestors(data, name, version, manifest)
-        return cls(data, name, version, manifest, sha, files)
-
-    # --- what is there -------------------------------------------------------------------------
-
-    def docs_files(self, lang: str | None = None) -> list[CorpusFile]:
-        return [f for f in self.files if f.kind == "docs" and (lang is None or f.lang == lang)]
-
-    def pairs_files(self) -> list[CorpusFile]:
-        return [f for f in self.files if f.kind == "pairs"]
-
-    def docs_sizes(self) -> dict[str, float]:
-        """Training size per DOCS language, in characters of train rows (estimated).
-
-        The manifest counts characters over both splits and rows per split; the train share of
-        the characters is taken proportional to rows. Languages without train rows are left out.
-        """
-        by_lang = (self.manifest.get("counts") or {}).get("by_lang") or {}
-        sizes: dict[str, float] = {}
-        for lang in sorted({f.lang for f in self.docs_files() if f.lang}):
-            c = by_lang.get(lang) or {}
-            docs, train, chars = c.get("docs"), c.get("train"), c.get("chars")
-            if docs and train is not None and chars is not None:
-                size = chars * train / docs
-            else:  # an older manifest without per-split counts: rows of the files
-                size = float(sum(f.rows for f in self.docs_files(lang)))
-            if size > 0:
-                sizes[lang] = float(size)
-        return sizes
-
-    def pair_directions(self) -> dict[str, int]:
-        """Train rows per ``src-tgt`` direction of the PAIRS, real and synthetic together."""
-        out: dict[str, int] = {}
-        for (d, _), n in self.pair_counts().items():
-            out[d] = out.get(d, 0) + n
-        return out
-
-    def pair_counts(self) -> dict[tuple[str, bool], int]:
-        """Train rows of the PAIRS per (``src-tgt`` direction, synthetic), read from the shards."""
-        if self._pair_counts is not None:
-            return self._pair_counts
-        counts: dict[tuple[str, bool], int] = {}
-        for f in self.pairs_files():
-            for b in iter_train_batches(self.root, [f.path], ["src_lang", "tgt_lang", "synthetic"]):
-                for s, t, syn in zip(
-                    *(b.column(c).to_pylist() for c in ("src_lang", "tgt_lang", "synthetic")),
-                    strict=True,
-                ):
-                    key = (f"{s}-{t}", bool(syn))
-                    counts[key] = counts.get(key, 0) + 1
-        self._pair_counts = dict(sorted(counts.items()))
-        return self._pair_counts
-
-    def pair_languages(self) -> set[str]:
-        """Languages that occur on either side of the PAIRS (read from the shards)."""
-        langs: set[str] = set()
-        for f in self.pairs_files():
-            for batch in iter_train_batches(self.root, [f.path], ["src_lang", "tgt_lang"]):
-                langs.update(pc.unique(batch.column("src_lang")).to_pylist())
-                langs.update(pc.unique(batch.column("tgt_lang")).to_pylist())
-        return langs
-
-    def languages(self) -> list[str]:
-        """Every language training can see: DOCS languages with train rows and PAIRS languages."""
-        return sorted(set(self.docs_sizes()) | self.pair_languages())
-
-    def tokenizer_source(self) -> TrainCorpus:
-        """The version whose tokenizer this one uses: itself, or for a derived version (back-
-        translation) the nearest ancestor that is not derived, when that covers every language.
-
-        Synthetic text does not reshape the vocabulary, and models of a source version and of
-        versions derived from it share token ids (so one can continue from the other).
-        """
-        v: TrainCorpus = self
-        while v.manifest.get("derived"):
-            parent = (v.manifest.get("derived") or {}).get("from") or v.manifest.get("parent")
-            if not parent:
-                break
-            v = TrainCorpus.open(self.root.url, self.name, parent)
-        if v is not self and not set(self.languages()) <= set(v.languages()):
-            return self
-        return v
-
-    def lineage(self) -> dict[str, Any]:
-        """The ``corpus`` block of checkpoint metadata (docs/CONTRACTS.md)."""
-        return {
-            "root": self.root.url,
-            "name": self.name,
-            "version": self.version,
-            "manifest_sha256": self.manifest_sha256,
-        }
-
-    # --- the contamination guard's input --------------------------------------------------------
-
-    def write_train_ids(
-        self, path: str, *, docs_langs: Iterable[str] | None = None, pairs: bool = True
-    ) -> int:
-        """Write a Parquet of ``id``, ``content_hash``, ``kind`` of every row training could read.
-
-        PAIRS rows appear twice, once per side (``pairs-src`` / ``pairs-tgt``), because the
-        evaluation matches held-out texts of either side. Returns the number of rows written.
-        """
-        langs = set(docs_langs) if docs_langs is not None else None
-        schema = pa.schema(
-            [("id", pa.string()), ("content_hash", pa.string()), ("kind", pa.string())]
-        )
-        n = 0
-        out_fs, path = fsspec.core.url_to_fs(path)  # the out root, not necessarily the corpus's
-        with atomic_open(out_fs, path, "wb") as f:
-            writer = pq.ParquetWriter(f, schema, compression="zstd")
-            for cf in self.docs_files():
-                if langs is not None and cf.lang not in langs:
-                    continue
-                for b in iter_train_batches(self.root, [cf.path], ["id", "content_hash"]):
-                    kind = pa.array(["docs"] * b.num_rows, pa.string())
-                    writer.write_table(
-                        pa.table([b.column("id"), b.column("content_hash"), kind], schema=schema)
-                    )
-                    n += b.num_rows
-            if pairs:
-                for cf in self.pairs_files():
-                    for b in iter_train_batches(
-                        self.root, [cf.path], ["id", "src_text", "tgt_text"]
-                    ):
-                        ids = b.column("id").to_pylist()
-                        hashes = [content_hash(t) for t in b.column("src_text").to_pylist()]
-                        hashes += [content_hash(t) for t in b.column("tgt_text").to_pylist()]
-                        kinds = ["pairs-src"] * len(ids) + ["pairs-tgt"] * len(ids)
-                        writer.write_table(pa.table([ids + ids, hashes, kinds], schema=schema))
-                        n += 2 * len(ids)
-            writer.close()
-        return n
+    @property
+    def key(self) -> str:
+        """``<version>/<path in the version>``: stable, for logs and data positions."""
+        return f"{self.version.version}/{self.file.path}"
 
 
-def _with_ancestors(
-    data: DataRoot, name: str, version: str, manifest: dict[str, Any]
-) -> tuple[list[CorpusFile], dict[str, Any]]:
-    """Files and merged DOCS counts of a derived version read with its ancestors.
-
-    A derived version (back-translation: ``manifest["derived"]``) only adds rows to its parent,
-    so training on it means training on the chain (crossling.corpus.CorpusVersion.chain): real
-    and synthetic pairs together, and the parent's documents.
-    """
-    from crossling.corpus import CorpusVersion
-
-    chain = CorpusVersion.open(data, name, version).chain()
-    files = [
-        CorpusFile(v.abspath(f), f.kind, f.lang, f.rows)
-        for v in chain
-        for f in v.files()
-        if f.kind in ("docs", "pairs")
-    ]
-    by_lang: dict[str, dict[str, float]] = {}
-    for v in chain:
-        for lang, c in (v.counts.get("by_lang") or {}).items():
-            mine = by_lang.setdefault(lang, {})
-            for k in ("docs", "chars", "train", "heldout"):
-                mine[k] = mine.get(k, 0) + (c.get(k) or 0)
-    counts = {**(manifest.get("counts") or {}), "by_lang": by_lang}
-    return files, {**manifest, "counts": counts, "chain": [v.version for v in chain]}
-
-
-def iter_train_batches(
-    root: DataRoot, paths: list[str], columns: list[str], batch_size: int = 4096
+def read_shard(
+    shard: Shard,
+    columns: list[str],
+    *,
+    split: str | None = TRAIN,
+    extra: Iterable[str] = (),
+    batch_size: int = 1024,
 ) -> Iterator[pa.RecordBatch]:
-    """Stream the ``split == "train"`` rows of some shards, only ``columns`` (plus nothing else)."""
-    read_cols = list(dict.fromkeys([*columns, "split"]))
-    for path in paths:
-        with root.fs.open(path, "rb") as f:
-            for batch in pq.ParquetFile(f).iter_batches(batch_size=batch_size, columns=read_cols):
-                kept = batch.filter(pc.equal(batch.column("split"), TRAIN))
-                if kept.num_rows:
-                    yield kept.select(columns)
+    """Record batches of one listed file (:meth:`CorpusVersion.file_batches`): ``columns`` (plus
+    ``extra``) of the rows of ``split``, in the kind's schema types (a column the file lacks, from
+    an older crossling, comes back as nulls). The batches of a file are always the same, so a
+    stream resumes by skipping whole batches."""
+    want = list(dict.fromkeys([*columns, *extra]))
+    return shard.version.file_batches(shard.file, split=split, columns=want, batch_size=batch_size)
 
 
 def temperature_probs(sizes: dict[str, float], alpha: float) -> dict[str, float]:
@@ -259,3 +86,270 @@ def temperature_probs(sizes: dict[str, float], alpha: float) -> dict[str, float]
     weights = {k: (v / total) ** alpha for k, v in sizes.items() if v > 0}
     z = sum(weights.values())
     return {k: w / z for k, w in sorted(weights.items())}
+
+
+class TrainCorpus:
+    """The train split of a corpus at a version: that version and its ancestors, oldest first.
+
+    Example::
+
+        corpus = TrainCorpus.open("./data", "demo")            # latest, the whole chain
+        for batch in corpus.docs(langs=["de"], columns=["text"]):
+            ...
+    """
+
+    def __init__(self, head: CorpusVersion, versions: list[CorpusVersion]) -> None:
+        if not versions:
+            raise ValueError(f"corpus {head.name}@{head.version}: no versions to read")
+        self.head = head
+        self.versions = versions  # oldest first; the head is the last one unless excluded
+
+    @classmethod
+    def open(
+        cls,
+        root: str | DataRoot,
+        name: str,
+        version: str | None = "latest",
+        *,
+        exclude: Iterable[str] = (),
+    ) -> TrainCorpus:
+        """Open ``name`` at ``version`` (``latest``: the newest complete one) with its chain.
+
+        Args:
+            exclude: versions not to read (those a checkpoint being continued has seen).
+
+        Raises:
+            CorpusNotFound: the corpus or version does not exist (one line naming it).
+            ValueError: every version of the chain is excluded: nothing new to train on.
+        """
+        head = CorpusVersion.open(root, name, version)
+        skip = set(exclude)
+        versions = [v for v in reversed(head.chain()) if v.version not in skip]
+        if not versions:
+            raise ValueError(
+                f"corpus {name}@{head.version}: every version of its chain was already seen "
+                f"({', '.join(sorted(skip))}); nothing new to train on"
+            )
+        return cls(head, versions)
+
+    # --- identity ----------------------------------------------------------------------------------
+
+    @property
+    def root(self) -> DataRoot:
+        return self.head.root
+
+    @property
+    def name(self) -> str:
+        return self.head.name
+
+    @property
+    def version(self) -> str:
+        return self.head.version
+
+    @property
+    def manifest_sha256(self) -> str:
+        return self.head.manifest_sha256
+
+    def tokenizer_source(self) -> TrainCorpus:
+        """The corpus whose tokenizer this one uses: itself, or for a derived head version (back-
+        translation: ``manifest["derived"]``) the nearest ancestor that is not derived, when that
+        covers every language (read as it stands there, its whole chain).
+
+        Synthetic text does not reshape the vocabulary, and models of a source version and of
+        versions derived from it share token ids (so one can continue from the other).
+        """
+        v = self.head
+        while v.manifest.get("derived"):
+            source = (v.manifest.get("derived") or {}).get("from") or v.parent_version
+            if not source:
+                break
+            v = CorpusVersion.open(self.root, self.name, source)
+        if v is self.head:
+            return self
+        other = TrainCorpus(v, list(reversed(v.chain())))
+        if not set(self.languages()) <= set(other.languages()):
+            return self
+        return other
+
+    def lineage(self) -> dict[str, Any]:
+        """The ``corpus`` block of checkpoint metadata: the head version (docs/CONTRACTS.md)."""
+        return self.head.lineage()
+
+    def versions_lineage(self) -> list[dict[str, Any]]:
+        """``{name, version, manifest_sha256}`` of every version read, oldest first."""
+        return [
+            {"name": v.name, "version": v.version, "manifest_sha256": v.manifest_sha256}
+            for v in self.versions
+        ]
+
+    # --- what is there -----------------------------------------------------------------------------
+
+    def docs_shards(self, lang: str | None = None) -> list[Shard]:
+        """Files holding train DOCS rows (of one language), in version then manifest order."""
+        langs = [lang] if lang is not None else None
+        return [Shard(v, f) for v in self.versions for f in v.files(DOCS, split=TRAIN, langs=langs)]
+
+    def pairs_shards(self, directions: Iterable[str] | None = None) -> list[Shard]:
+        """Files holding train PAIRS rows (of some ``src-tgt`` directions)."""
+        return [
+            Shard(v, f)
+            for v in self.versions
+            for f in v.files(PAIRS, split=TRAIN, directions=directions)
+        ]
+
+    def docs_sizes(self) -> dict[str, float]:
+        """Training size per DOCS language, in characters of train rows (estimated), all versions.
+
+        Manifests count characters over both splits and rows per split; the train share of the
+        characters is taken proportional to rows. Languages without train rows are left out.
+        """
+        sizes: dict[str, float] = {}
+        for v in self.versions:
+            by_lang = v.counts.get("by_lang") or {}
+            for lang in v.languages():
+                c = by_lang.get(lang) or {}
+                docs, train, chars = c.get("docs"), c.get("train"), c.get("chars")
+                if docs and train is not None and chars is not None:
+                    size = chars * train / docs
+                else:  # an older manifest without per-split counts: rows of the files
+                    size = float(sum(f.rows for f in v.files(DOCS, split=TRAIN, langs=[lang])))
+                if size > 0:
+                    sizes[lang] = sizes.get(lang, 0.0) + float(size)
+        return dict(sorted(sizes.items()))
+
+    @functools.cached_property
+    def _pair_counts(self) -> dict[tuple[str, bool], int]:
+        counts: dict[tuple[str, bool], int] = {}
+        for b in self.pairs(columns=["src_lang", "tgt_lang", "synthetic"]):
+            keys = pc.binary_join_element_wise(b.column("src_lang"), b.column("tgt_lang"), "-")
+            synthetic = pc.fill_null(b.column("synthetic"), False)
+            for d, syn in zip(keys.to_pylist(), synthetic.to_pylist(), strict=True):
+                counts[(d, bool(syn))] = counts.get((d, bool(syn)), 0) + 1
+        return dict(sorted(counts.items()))
+
+    def pair_counts(self) -> dict[tuple[str, bool], int]:
+        """Train rows of the PAIRS per (``src-tgt`` direction, synthetic), read from the shards."""
+        return self._pair_counts
+
+    def pair_directions(self) -> dict[str, int]:
+        """Train rows per ``src-tgt`` direction of the PAIRS, real and synthetic together."""
+        out: dict[str, int] = {}
+        for (d, _), n in self.pair_counts().items():
+            out[d] = out.get(d, 0) + n
+        return out
+
+    def pair_languages(self) -> set[str]:
+        """Languages on either side of the train PAIRS."""
+        return {x for d in self.pair_directions() for x in d.split("-", 1)}
+
+    def languages(self) -> list[str]:
+        """Every language training can see: DOCS languages with train rows and PAIRS languages."""
+        return sorted(set(self.docs_sizes()) | self.pair_languages())
+
+    # --- reading -----------------------------------------------------------------------------------
+
+    def docs(
+        self,
+        *,
+        langs: Iterable[str] | None = None,
+        columns: list[str] | None = None,
+        batch_size: int = 4096,
+    ) -> Iterator[pa.RecordBatch]:
+        """Train DOCS rows of every version read, oldest version first."""
+        langs = list(langs) if langs is not None else None
+        for v in self.versions:
+            yield from v.docs(split=TRAIN, langs=langs, columns=columns, batch_size=batch_size)
+
+    def pairs(
+        self,
+        *,
+        directions: Iterable[str] | None = None,
+        columns: list[str] | None = None,
+        batch_size: int = 4096,
+    ) -> Iterator[pa.RecordBatch]:
+        """Train PAIRS rows of every version read, oldest version first."""
+        directions = list(directions) if directions is not None else None
+        for v in self.versions:
+            yield from v.pairs(
+                split=TRAIN, directions=directions, columns=columns, batch_size=batch_size
+            )
+
+    # --- the contamination guard's input -------------------------------------------------------------
+
+    def write_train_ids(
+        self,
+        path: str,
+        *,
+        docs_langs: Iterable[str] | None = None,
+        pairs: bool = True,
+        inherited: str | None = None,
+    ) -> int:
+        """Write a Parquet (:data:`TRAIN_IDS_SCHEMA`) of every row training could read.
+
+        Args:
+            path: where (a path or URL; the out root, not necessarily the corpus's).
+            docs_langs: DOCS languages read (None: all; empty: none).
+            pairs: whether PAIRS rows are read.
+            inherited: the train ids file of a checkpoint this run continues from: its rows are
+                copied first, since the weights have seen them too.
+
+        Returns:
+            The number of rows written.
+        """
+        langs = list(docs_langs) if docs_langs is not None else None
+        n = 0
+        out_fs, out_path = fsspec.core.url_to_fs(path)
+        with atomic_open(out_fs, out_path, "wb") as f:
+            writer = pq.ParquetWriter(f, TRAIN_IDS_SCHEMA, compression="zstd")
+            for table in read_train_ids(inherited) if inherited else ():
+                writer.write_table(table)
+                n += table.num_rows
+            for v in self.versions:
+                if langs is None or langs:
+                    for b in v.docs(split=TRAIN, langs=langs, columns=["id", "content_hash"]):
+                        rows = b.num_rows
+                        writer.write_table(
+                            pa.table(
+                                [
+                                    b.column("id"),
+                                    b.column("content_hash"),
+                                    pa.array(["docs"] * rows, pa.string()),
+                                    pa.array([v.version] * rows, pa.string()),
+                                ],
+                                schema=TRAIN_IDS_SCHEMA,
+                            )
+                        )
+                        n += rows
+                if pairs:
+                    for b in v.pairs(split=TRAIN, columns=["id", "src_text", "tgt_text"]):
+                        ids = b.column("id").to_pylist()
+                        hashes = [content_hash(t) for t in b.column("src_text").to_pylist()]
+                        hashes += [content_hash(t) for t in b.column("tgt_text").to_pylist()]
+                        kinds = ["pairs-src"] * len(ids) + ["pairs-tgt"] * len(ids)
+                        writer.write_table(
+                            pa.table(
+                                [ids + ids, hashes, kinds, [v.version] * (2 * len(ids))],
+                                schema=TRAIN_IDS_SCHEMA,
+                            )
+                        )
+                        n += 2 * len(ids)
+            writer.close()
+        return n
+
+    def __repr__(self) -> str:
+        names = ", ".join(v.version for v in self.versions)
+        return f"TrainCorpus({self.root.url!r}, {self.name!r}, [{names}])"
+
+
+def read_train_ids(path: str) -> Iterator[pa.Table]:
+    """The rows of a train ids file in :data:`TRAIN_IDS_SCHEMA` (older files lack ``version``)."""
+    fs, p = fsspec.core.url_to_fs(path)
+    with fs.open(p, "rb") as f:
+        pf = pq.ParquetFile(f)
+        have = set(pf.schema_arrow.names)
+        for b in pf.iter_batches():
+            cols = [
+                b.column(c) if c in have else pa.nulls(b.num_rows, TRAIN_IDS_SCHEMA.field(c).type)
+                for c in TRAIN_IDS_SCHEMA.names
+            ]
+            yield pa.table(cols, schema=TRAIN_IDS_SCHEMA)

@@ -35,9 +35,8 @@ import pyarrow.parquet as pq
 import torch
 
 from crossling.documents import content_hash, split_of
-from crossling.storage import DataRoot
 from crossling.tokenizer import BT_TAG, lang_tag
-from crossling.train.corpus import TRAIN, TrainCorpus, temperature_probs
+from crossling.train.corpus import TRAIN, Shard, TrainCorpus, read_shard, temperature_probs
 
 IGNORE_INDEX = -100  # labels the loss skips (transformers' convention)
 # PAIRS.method values whose (synthetic) source gets the <BT> tag (crossling.augment).
@@ -90,14 +89,14 @@ def _set_rng_state(r: random.Random, state: list[Any]) -> None:
 class RowStream:
     """Train rows of some shards, forever: a seeded file order per epoch, rows shuffled per batch.
 
-    Rows are dicts of ``columns``. With several ranks each keeps every ``world_size``-th row, so
-    ranks see disjoint rows. ``where`` keeps rows whose columns equal the given values.
+    Shards are files listed by their versions' manifests (:meth:`TrainCorpus.docs_shards`). Rows
+    are dicts of ``columns``. With several ranks each keeps every ``world_size``-th row, so ranks
+    see disjoint rows. ``where`` keeps rows whose columns equal the given values.
     """
 
     def __init__(
         self,
-        root: DataRoot,
-        paths: list[str],
+        shards: list[Shard],
         columns: list[str],
         *,
         key: str,
@@ -107,9 +106,9 @@ class RowStream:
         rank: int = 0,
         world_size: int = 1,
     ) -> None:
-        if not paths:
+        if not shards:
             raise ValueError(f"row stream {key}: no files")
-        self.root, self.paths, self.columns, self.key = root, paths, columns, key
+        self.shards, self.columns, self.key = shards, columns, key
         self.seed, self.read_rows, self.where = seed, read_rows, dict(where or {})
         self.rank, self.world_size = rank, world_size
         # Position: epoch, index in this epoch's file order, read batch in the file, row in it;
@@ -124,7 +123,7 @@ class RowStream:
         return self
 
     def _file_order(self, epoch: int) -> list[int]:
-        order = list(range(len(self.paths)))
+        order = list(range(len(self.shards)))
         _seeded(self.seed, self.key, "files", epoch).shuffle(order)
         return order
 
@@ -133,9 +132,10 @@ class RowStream:
         p = self.pos
         at = (p["epoch"], p["file"], p["batch"])
         if self._reader is None or self._reader_at != at:
-            path = self.paths[self._file_order(p["epoch"])[p["file"]]]
-            cols = list(dict.fromkeys([*self.columns, *self.where, "split"]))
-            self._reader = self._open(path, cols)
+            shard = self.shards[self._file_order(p["epoch"])[p["file"]]]
+            self._reader = read_shard(
+                shard, self.columns, extra=self.where, batch_size=self.read_rows
+            )
             for _ in range(p["batch"]):  # resume inside a file: skip whole read batches
                 if next(self._reader, None) is None:
                     break
@@ -144,27 +144,22 @@ class RowStream:
         self._reader_at = (p["epoch"], p["file"], p["batch"] + 1)
         return batch
 
-    def _open(self, path: str, cols: list[str]) -> Iterator[pa.RecordBatch]:
-        with self.root.fs.open(path, "rb") as f:
-            yield from pq.ParquetFile(f).iter_batches(batch_size=self.read_rows, columns=cols)
-
     def _load(self) -> None:
         batch = self._read_batch()
         p = self.pos
         if batch is None:  # end of file: next file, or next epoch
             p["file"], p["batch"], p["row"] = p["file"] + 1, 0, 0
-            if p["file"] == len(self.paths):
+            if p["file"] == len(self.shards):
                 if p["epoch_rows"] == 0:
                     raise ValueError(
-                        f"row stream {self.key}: no train rows in {len(self.paths)} file(s)"
+                        f"row stream {self.key}: no train rows in {len(self.shards)} file(s)"
                     )
                 p["epoch"], p["file"], p["epoch_rows"] = p["epoch"] + 1, 0, 0
             self._rows = None
             return
-        keep = pc.equal(batch.column("split"), TRAIN)
         for col, value in self.where.items():
-            keep = pc.and_(keep, pc.equal(batch.column(col), value))
-        rows = batch.filter(keep).select(self.columns).to_pylist()
+            batch = batch.filter(pc.fill_null(pc.equal(batch.column(col), value), False))
+        rows = batch.select(self.columns).to_pylist()
         _seeded(self.seed, self.key, "rows", p["epoch"], p["file"], p["batch"]).shuffle(rows)
         self._rows = rows
 
@@ -375,8 +370,7 @@ class MLMBatches(BatchSource):
         docs = {
             f"docs:{lang}": ItemStream(
                 RowStream(
-                    corpus.root,
-                    [f.path for f in corpus.docs_files(lang)],
+                    corpus.docs_shards(lang),
                     ["text"],
                     key=f"docs:{lang}",
                     seed=cfg.seed,
@@ -397,18 +391,16 @@ class MLMBatches(BatchSource):
         self.pairs: Mixture | None = None
         if objective == "tlm":
             directions = corpus.pair_directions()
-            if not directions or not corpus.pairs_files():
+            if not directions:
                 raise ValueError(
                     f"corpus {corpus.name}@{corpus.version} has no PAIRS: TLM needs them"
                 )
-            paths = [f.path for f in corpus.pairs_files()]
             streams = {}
             for d in directions:
                 src, tgt = d.split("-", 1)
                 streams[f"pairs:{d}"] = ItemStream(
                     RowStream(
-                        corpus.root,
-                        paths,
+                        corpus.pairs_shards([d]),
                         ["src_lang", "tgt_lang", "src_text", "tgt_text"],
                         key=f"pairs:{d}",
                         seed=cfg.seed,
@@ -591,8 +583,7 @@ class TranslationBatches(BatchSource):
         )
         self.bt_id = _token_id(tokenizer, BT_TAG)
         counts = corpus.pair_counts()  # train rows per (direction, synthetic)
-        paths = [f.path for f in corpus.pairs_files()]
-        if not counts or not paths:
+        if not counts:
             raise ValueError(
                 f"corpus {corpus.name}@{corpus.version} has no PAIRS to train translation on"
             )
@@ -601,9 +592,9 @@ class TranslationBatches(BatchSource):
         streams: dict[str, ItemStream] = {}
 
         def add(name: str, where: dict[str, Any], reverse: bool, n: float) -> None:
+            stored = f"{where['src_lang']}-{where['tgt_lang']}"
             rows = RowStream(
-                corpus.root,
-                paths,
+                corpus.pairs_shards([stored]),
                 cols,
                 key=name,
                 seed=cfg.seed,

@@ -9,20 +9,18 @@ Classification trains an XLM-R sequence classifier on the rows of ``train_langs`
 of a labeled set; the evaluation then scores every language, which measures cross-lingual
 zero-shot transfer. Label ids come from every row's label, sorted, so they do not depend on which
 languages were trained on.
+
+Scoring (BLEU, chrF, accuracy) is evaluation's: ``crossling.evaluate``.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
-import torch
-
 from crossling.documents import content_hash
-from crossling.storage import DataRoot
-from crossling.tokenizer import lang_tag
+from crossling.storage import atomic_open
 from crossling.train.config import TrainConfig
-from crossling.train.corpus import TrainCorpus
+from crossling.train.corpus import TRAIN_IDS_SCHEMA, TrainCorpus, read_train_ids
 from crossling.train.data import (
     ClassificationBatches,
     DataConfig,
@@ -40,16 +38,6 @@ from crossling.train.models import (
     warm_start_seq2seq,
 )
 
-# sacrebleu tokenizers for scripts without spaces between words (13a would score whole lines).
-BLEU_TOKENIZE = {
-    "zh": "zh",
-    "ja": "char",
-    "ko": "char",
-    "th": "char",
-    "my": "char",
-    "km": "char",
-    "lo": "char",
-}
 SEQ2SEQ_TYPES = {
     "marian",
     "bart",
@@ -112,103 +100,6 @@ def build_translation(
     return model, batches
 
 
-def target_prefix(tokenizer: Any, tgt_lang: str) -> str:
-    """The source prefix that asks for ``tgt_lang`` (empty when the vocabulary has no tag).
-
-    No space after the tag: ``<lang:de>Text`` encodes as ``<lang:de> ▁Text``, exactly what
-    training saw.
-    """
-    tag = lang_tag(tgt_lang)
-    return tag if tag in tokenizer.get_vocab() else ""
-
-
-@torch.inference_mode()
-def translate(
-    model: Any,
-    tokenizer: Any,
-    texts: list[str],
-    tgt_lang: str,
-    *,
-    max_len: int = 128,
-    max_new_tokens: int = 64,
-    num_beams: int = 1,
-    batch_size: int = 32,
-) -> list[str]:
-    """Translate ``texts`` into ``tgt_lang`` with a crossling translation model (greedy default)."""
-    model.eval()
-    device = next(model.parameters()).device
-    prefix = target_prefix(tokenizer, tgt_lang)
-    out: list[str] = []
-    for i in range(0, len(texts), batch_size):
-        enc = tokenizer(
-            [prefix + t for t in texts[i : i + batch_size]],
-            truncation=True,
-            max_length=max_len,
-            padding=True,
-            return_tensors="pt",
-        ).to(device)
-        gen = model.generate(
-            **enc, max_new_tokens=max_new_tokens, num_beams=num_beams, do_sample=False
-        )
-        out += [t.strip() for t in tokenizer.batch_decode(gen, skip_special_tokens=True)]
-    return out
-
-
-def heldout_bleu(
-    model: Any,
-    tokenizer: Any,
-    corpus: TrainCorpus,
-    *,
-    max_pairs: int = 100,
-    both_directions: bool = True,
-) -> dict[str, dict[str, float]]:
-    """BLEU of the model and of copying the source, per direction, on held-out real PAIRS.
-
-    A quick check for training runs and tests; the evaluation flow (crossling.evaluate) is the
-    reference measurement.
-    """
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-    from sacrebleu.metrics import BLEU
-
-    by_dir: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    fs = DataRoot(corpus.root.url).fs
-    for f in corpus.pairs_files():
-        with fs.open(f.path, "rb") as fh:
-            t = pq.read_table(
-                fh,
-                columns=[
-                    "id",
-                    "src_lang",
-                    "tgt_lang",
-                    "src_text",
-                    "tgt_text",
-                    "synthetic",
-                    "split",
-                ],
-            )
-        t = t.filter(
-            pc.and_(pc.equal(t.column("split"), "heldout"), pc.invert(t.column("synthetic")))
-        )
-        for r in sorted(t.to_pylist(), key=lambda r: r["id"]):
-            by_dir[f"{r['src_lang']}-{r['tgt_lang']}"].append((r["src_text"], r["tgt_text"]))
-            if both_directions:
-                by_dir[f"{r['tgt_lang']}-{r['src_lang']}"].append((r["tgt_text"], r["src_text"]))
-    out: dict[str, dict[str, float]] = {}
-    for d, items in sorted(by_dir.items()):
-        items = items[:max_pairs]
-        tgt = d.split("-", 1)[1]
-        bleu = BLEU(tokenize=BLEU_TOKENIZE.get(tgt, "13a"))
-        hyps = translate(model, tokenizer, [s for s, _ in items], tgt)
-        refs = [[t for _, t in items]]
-        out[d] = {
-            "bleu": bleu.corpus_score(hyps, refs).score,
-            "copy_bleu": bleu.corpus_score([s for s, _ in items], refs).score,
-            "pairs": len(items),
-        }
-    return out
-
-
 # --- classification ------------------------------------------------------------------------------------
 
 
@@ -224,9 +115,33 @@ def classification_data(cfg: TrainConfig) -> tuple[list[dict[str, Any]], list[st
     return train, labels
 
 
-def labeled_train_ids(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
-    """(id, content_hash, kind) of the labeled rows trained on, for the contamination guard."""
-    return [(r["id"], content_hash(r["text"]), "labeled") for r in rows]
+def write_labeled_ids(path: str, rows: list[dict[str, Any]], inherited: str | None = None) -> int:
+    """Write the ids and content hashes of the labeled rows trained on (the contamination guard's
+    input, :data:`~crossling.train.corpus.TRAIN_IDS_SCHEMA`), after those of ``inherited`` (the
+    train ids of the encoder it starts from); returns the number of rows."""
+    import fsspec
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table(
+        [
+            [r["id"] for r in rows],
+            [content_hash(r["text"]) for r in rows],
+            ["labeled"] * len(rows),
+            [None] * len(rows),
+        ],
+        schema=TRAIN_IDS_SCHEMA,
+    )
+    n = table.num_rows
+    fs, p = fsspec.core.url_to_fs(path)
+    with atomic_open(fs, p, "wb") as f:
+        writer = pq.ParquetWriter(f, TRAIN_IDS_SCHEMA, compression="zstd")
+        for t in read_train_ids(inherited) if inherited else ():
+            writer.write_table(t)
+            n += t.num_rows
+        writer.write_table(table)
+        writer.close()
+    return n
 
 
 def build_classification(
@@ -260,26 +175,3 @@ def build_classification(
     if resume_from:
         load_weights(model, resume_from)
     return model, batches, labels
-
-
-@torch.inference_mode()
-def classify_accuracy(
-    model: Any, tokenizer: Any, rows: list[dict[str, Any]], labels: list[str]
-) -> dict[str, float]:
-    """Accuracy per language (a quick check; the evaluation flow is the reference)."""
-    model.eval()
-    index = {name: i for i, name in enumerate(labels)}
-    by_lang: dict[str, list[bool]] = defaultdict(list)
-    for i in range(0, len(rows), 64):
-        chunk = rows[i : i + 64]
-        enc = tokenizer(
-            [r["text"] for r in chunk],
-            truncation=True,
-            max_length=128,
-            padding=True,
-            return_tensors="pt",
-        )
-        pred = model(**enc).logits.argmax(-1).tolist()
-        for r, p in zip(chunk, pred, strict=True):
-            by_lang[r["lang"]].append(p == index.get(r["label"], -1))
-    return {lang: sum(v) / len(v) for lang, v in sorted(by_lang.items())}

@@ -61,6 +61,7 @@ class LoopConfig:
     distributed: str = "ddp"  # ddp | fsdp (only with several processes)
     seq_len_for_flops: int = 512  # sequence length in the attention term of the FLOPs estimate
     head_fraction: float = 1.0  # share of positions projected onto the vocabulary (FLOPs estimate)
+    save_initial: bool = False  # also checkpoint the untrained weights (checkpoint-0): a baseline
 
 
 @dataclass
@@ -237,6 +238,32 @@ def train(
     run_tokens, train_time = 0, 0.0
     window_start = time.perf_counter()
 
+    def save(step: int) -> None:
+        loop_state = {
+            "step": step,
+            "tokens_seen": tokens_seen,
+            "losses": losses,
+            "world_size": acc.num_processes,
+            "window": {
+                "loss": float(window_loss),
+                "steps": window_steps,
+                "tokens": window_tokens,
+            },
+        }
+        path = ckpt.save(
+            step,
+            model_state=acc.get_state_dict(model),
+            optimizer_state=_optimizer_state(acc, model, optimizer),
+            scheduler_state=scheduler.state_dict(),
+            data_state=batches.state_dict(),
+            loop_state=loop_state,
+        )
+        result.checkpoints.append(path)
+        if acc.is_main_process and on_checkpoint:
+            on_checkpoint(path, step)
+
+    if cfg.save_initial and step == 0:
+        save(0)  # the untrained model: what evaluation compares the trained ones against
     model.train()
     while step < cfg.max_steps:
         step_start = time.perf_counter()
@@ -298,29 +325,8 @@ def train(
         train_time += time.perf_counter() - step_start
 
         if step % cfg.save_every == 0 or last:
-            loop_state = {
-                "step": step,
-                "tokens_seen": tokens_seen,
-                "losses": losses,
-                "world_size": acc.num_processes,
-                "window": {
-                    "loss": float(window_loss),
-                    "steps": window_steps,
-                    "tokens": window_tokens,
-                },
-            }
             save_start = time.perf_counter()
-            path = ckpt.save(
-                step,
-                model_state=acc.get_state_dict(model),
-                optimizer_state=_optimizer_state(acc, model, optimizer),
-                scheduler_state=scheduler.state_dict(),
-                data_state=batches.state_dict(),
-                loop_state=loop_state,
-            )
-            result.checkpoints.append(path)
-            if acc.is_main_process and on_checkpoint:
-                on_checkpoint(path, step)
+            save(step)
             window_start += time.perf_counter() - save_start  # saving is not training time
 
     result.step, result.tokens_seen, result.losses = step, tokens_seen, losses

@@ -163,16 +163,6 @@ def get_preset(name: str) -> Preset:
 # --- builders ---------------------------------------------------------------------------------------
 
 
-def model_kind(objective: str) -> str:
-    """The ``model_kind`` of checkpoint metadata for a training objective."""
-    return {
-        "mlm": "encoder",
-        "tlm": "encoder",
-        "translation": "seq2seq",
-        "classification": "classifier",
-    }[objective]
-
-
 def _ids(tokenizer: Any) -> dict[str, int]:
     return {
         "pad_token_id": tokenizer.pad_token_id,

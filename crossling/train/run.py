@@ -1,12 +1,20 @@
 """A whole training run: resolve it once (:func:`prepare_run`), then execute it on each rank.
 
-``prepare_run`` happens in one process before anything is launched: it opens the corpus version,
-trains or reuses the tokenizer of that version, picks the run (a run trained with the same resolved
-config is resumed, a finished one is returned as it is), and writes the ids of every row training
-could read. The result is a :class:`RunPlan`, plain JSON, which ``torchrun`` workers read back.
+``prepare_run`` happens in one process before anything is launched: it finds where the run starts
+(a checkpoint to continue from, see :func:`starting_point`), opens the corpus versions it reads,
+trains or reuses the tokenizer, picks the run (a run with the same resolved config, data and
+starting point is resumed, a finished one is returned as it is), and writes the ids of every row
+the weights could have seen. The result is a :class:`RunPlan`, plain JSON, which ``torchrun``
+workers read back.
 
-``execute`` builds the model and this rank's batches for the objective, finds the newest checkpoint
-to resume from, and runs :func:`crossling.train.loop.train`.
+``execute`` builds the model and this rank's batches through the objective's registry entry
+(``crossling.train.objectives``), finds the newest checkpoint to resume from, and runs
+:func:`crossling.train.loop.train`.
+
+Retraining modes (``TrainConfig.mode``, docs/CONTRACTS.md): ``continue`` starts from the newest
+checkpoint of the model that has not seen the corpus version and reads only the versions it has
+not seen; ``full`` trains a new model on the corpus as it stands. Either way the checkpoint's
+``corpus_versions`` lists every version its weights have seen.
 """
 
 from __future__ import annotations
@@ -19,10 +27,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from crossling import registry
+from crossling.corpus import CorpusVersion
 from crossling.storage import DataRoot, file_sha256, new_version
 from crossling.tokenizer import TokenizerConfig, ensure_tokenizer, load_tokenizer
-from crossling.train import finetune, pretrain
 from crossling.train.checkpoint import (
+    METADATA,
     TRAIN_IDS,
     Checkpointer,
     code_version,
@@ -32,10 +42,11 @@ from crossling.train.checkpoint import (
     read_metadata,
     run_config_hash,
 )
-from crossling.train.config import TrainConfig, hashed_fields, resolve
+from crossling.train.config import CONTINUE, TrainConfig, hashed_fields, resolve
 from crossling.train.corpus import TrainCorpus
 from crossling.train.loop import LoopConfig, make_accelerator, train
-from crossling.train.models import MaskedPositionsMLM, model_kind, unwrap_state_dict
+from crossling.train.models import unwrap_state_dict
+from crossling.train.objectives import get_objective
 
 log = logging.getLogger(__name__)
 
@@ -44,18 +55,23 @@ log = logging.getLogger(__name__)
 class RunPlan:
     """A resolved run: what every process needs to train it, as JSON."""
 
-    config: dict[str, Any]  # the resolved TrainConfig
-    config_hash: str  # of the fields that change the weights, plus corpus and tokenizer identity
+    config: dict[str, Any]  # the resolved TrainConfig (init_from: the starting point, if any)
+    config_hash: str  # of the fields that change the weights, data read, tokenizer, start
     model_name: str
     run_version: str  # <UTC timestamp>-<config_hash>
     run_dir: str  # <out_root>/models/<model_name>/<run_version>
     model_kind: str  # encoder | seq2seq | classifier
-    corpus: dict[str, Any]  # lineage: root, name, version, manifest_sha256
+    corpus: dict[str, Any]  # lineage of the head version: root, name, version, manifest_sha256
     tokenizer: dict[str, str]  # lineage: path, sha256
-    languages: list[str]  # codes the run trains on
-    train_ids_path: str  # URI of the Parquet of ids / content hashes training could read
+    languages: list[str]  # codes trained on (continuing: this run's and its start's)
+    train_ids_path: str  # URI of the Parquet of ids / content hashes the weights could have seen
     labels: list[str] | None = None  # classification: label names by id
     flow_run_id: str | None = None
+    # {name, version, manifest_sha256} of every corpus version the weights have seen, oldest
+    # first (the starting point's, then this run's), and of the versions this run reads.
+    corpus_versions: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    trained_on: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    parent_checkpoint: str | None = None  # the checkpoint this run continues from
 
     @property
     def train_config(self) -> TrainConfig:
@@ -76,8 +92,86 @@ class RunPlan:
         return None
 
 
-def _tokenizer_for(cfg: TrainConfig, corpus: TrainCorpus) -> dict[str, str]:
-    """Lineage of the tokenizer a run uses: the init_from directory's own, else the corpus's."""
+# --- where a run starts ------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class StartPoint:
+    """A model directory a run starts from: a crossling checkpoint (with its metadata) or not."""
+
+    path: str
+    metadata: dict[str, Any]  # empty for a directory that is not a crossling checkpoint
+
+    @property
+    def seen(self) -> list[dict[str, Any]]:
+        """Every corpus version its weights have seen (older metadata: the one it trained on)."""
+        m = self.metadata
+        if m.get("corpus_versions"):
+            return list(m["corpus_versions"])
+        return [m["corpus"]] if m.get("corpus") else []
+
+    def seen_versions(self, corpus: str) -> set[str]:
+        return {v["version"] for v in self.seen if v.get("name") == corpus}
+
+
+def _lineage_entry(v: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.get(k) for k in ("name", "version", "manifest_sha256")}
+
+
+def _checkpoint_metadata(path: str) -> dict[str, Any]:
+    return read_metadata(path) if os.path.exists(os.path.join(path, METADATA)) else {}
+
+
+def starting_point(cfg: TrainConfig, head: str | None = None) -> StartPoint | None:
+    """Where a run starts: ``init_from``; else, in ``continue`` mode, the newest checkpoint of the
+    model that has not seen corpus version ``head`` (only older ones); else nowhere (a new model).
+
+    Args:
+        cfg: a resolved config.
+        head: the corpus version the run is for (default: ``cfg.version``).
+    """
+    if cfg.init_from:
+        return StartPoint(cfg.init_from, _checkpoint_metadata(cfg.init_from))
+    objective = get_objective(cfg.objective)
+    if cfg.mode != CONTINUE or not objective.continues:
+        return None
+    head = head or cfg.version
+    assert cfg.out_root is not None and cfg.model_name is not None
+    for ref in reversed(registry.find_checkpoints(cfg.out_root, cfg.model_name)):
+        meta = ref.metadata()
+        start = StartPoint(ref.path, meta)
+        seen = start.seen_versions(cfg.corpus)
+        if (
+            meta.get("objective") == cfg.objective
+            and (meta.get("corpus") or {}).get("name") == cfg.corpus
+            and seen
+            and head not in seen
+            and max(seen) < head  # versions are sortable timestamps: only older data
+        ):
+            return start
+    return None
+
+
+def open_corpus(cfg: TrainConfig, start: StartPoint | None) -> TrainCorpus:
+    """The versions a run reads: the chain at ``cfg.version``, minus what ``start`` has seen when
+    it was trained with the same objective (an MLM checkpoint fine-tuned for translation reads
+    the PAIRS of every version: it has not trained on them)."""
+    same = start is not None and start.metadata.get("objective") == cfg.objective
+    exclude = start.seen_versions(cfg.corpus) if same else set()
+    return TrainCorpus.open(cfg.data_root, cfg.corpus, cfg.version, exclude=exclude)
+
+
+def _tokenizer_for(
+    cfg: TrainConfig, corpus: TrainCorpus, start: StartPoint | None = None
+) -> dict[str, str]:
+    """Lineage of the tokenizer a run uses: the init_from directory's own, else the corpus's.
+
+    A crossling checkpoint keeps the identity (sha256) of the tokenizer it was trained with; its
+    directory holds a copy, which is what the run loads.
+    """
+    known = (start.metadata.get("tokenizer") or {}).get("sha256") if start else None
+    if cfg.init_from and known:
+        return {"path": cfg.init_from, "sha256": known}
     if cfg.init_from and any(
         os.path.exists(os.path.join(cfg.init_from, f))
         for f in ("tokenizer.json", "tokenizer_config.json")
@@ -99,61 +193,61 @@ def _tokenizer_for(cfg: TrainConfig, corpus: TrainCorpus) -> dict[str, str]:
 
 
 def validate(cfg: TrainConfig) -> TrainCorpus:
-    """Cheap checks that the config fits the data, before anything is trained; returns the corpus.
+    """Cheap checks that a resolved config fits the data, before anything is trained; returns the
+    corpus versions the run would read.
 
     Raises:
-        crossling.train.corpus.CorpusNotFound: the corpus or version does not exist.
+        crossling.corpus.CorpusNotFound: the corpus or version does not exist.
         ValueError: the objective needs data the corpus or config does not have (one line).
     """
-    corpus = TrainCorpus.open(cfg.data_root, cfg.corpus, cfg.version)
-    where = f"corpus {corpus.name}@{corpus.version}"
+    objective = get_objective(cfg.objective)
     if cfg.init_from and not os.path.isdir(cfg.init_from):
         raise ValueError(f"init_from {cfg.init_from!r} is not a local directory")
-    if cfg.objective in ("mlm", "tlm") and not pretrain.languages(cfg, corpus):
-        raise ValueError(
-            f"{where} has no DOCS train rows" + (f" in {cfg.languages}" if cfg.languages else "")
-        )
-    if cfg.objective in ("tlm", "translation") and not corpus.pair_counts():
-        raise ValueError(f"{where} has no PAIRS train rows: {cfg.objective} needs parallel data")
-    if cfg.objective == "translation" and not finetune.translation_languages(cfg, corpus):
-        raise ValueError(f"{where} has no PAIRS in the directions {cfg.directions}")
-    if cfg.objective == "classification":
-        finetune.classification_data(cfg)
+    head = CorpusVersion.open(cfg.data_root, cfg.corpus, cfg.version)
+    corpus = open_corpus(cfg, starting_point(cfg, head.version))
+    objective.check(cfg, corpus)
     return corpus
 
 
 def prepare_run(cfg: TrainConfig, *, flow_run_id: str | None = None) -> RunPlan:
-    """Resolve a run: corpus, tokenizer, run version (resumed when possible), training ids.
+    """Resolve a run: start, corpus versions, tokenizer, run version (resumed when possible),
+    training ids.
 
     Raises:
-        crossling.train.corpus.CorpusNotFound: the corpus or version does not exist.
+        crossling.corpus.CorpusNotFound: the corpus or version does not exist.
         ValueError: the config does not fit the data (e.g. TLM without PAIRS).
     """
     cfg = resolve(cfg)
-    corpus = validate(cfg)
-    cfg = cfg.model_copy(update={"version": corpus.version})
-    tokenizer = _tokenizer_for(cfg, corpus)
-    labels = None
-    if cfg.objective in ("mlm", "tlm"):
-        languages = pretrain.languages(cfg, corpus)
-        if not languages:
-            raise ValueError(
-                f"corpus {corpus.name}@{corpus.version} has no DOCS languages to train on"
-            )
-    elif cfg.objective == "translation":
-        languages = finetune.translation_languages(cfg, corpus)
-        if not languages:
-            raise ValueError(
-                f"corpus {corpus.name}@{corpus.version} has no PAIRS for the requested directions"
-            )
-    else:
-        rows, labels = finetune.classification_data(cfg)
-        languages = sorted({r["lang"] for r in rows})
+    objective = get_objective(cfg.objective)
+    if cfg.init_from and not os.path.isdir(cfg.init_from):
+        raise ValueError(f"init_from {cfg.init_from!r} is not a local directory")
+    head = CorpusVersion.open(cfg.data_root, cfg.corpus, cfg.version)
+    cfg = cfg.model_copy(update={"version": head.version})
+    start = starting_point(cfg)
+    corpus = open_corpus(cfg, start)
+    objective.check(cfg, corpus)
+    if start is not None:
+        cfg = cfg.model_copy(update={"init_from": start.path})
+    tokenizer = _tokenizer_for(cfg, corpus, start)
+    labels = objective.labels(cfg)
+    languages = objective.languages(cfg, corpus)
+    if not languages:
+        raise ValueError(f"corpus {corpus.name}@{corpus.version}: nothing to train {cfg.objective}")
+    trained_on = corpus.versions_lineage() if objective.reads_corpus else []
+    inherited = start.seen if start else []
+    seen_keys = {(v.get("name"), v.get("version")) for v in inherited}
+    corpus_versions = [_lineage_entry(v) for v in inherited] + [
+        v for v in trained_on if (v["name"], v["version"]) not in seen_keys
+    ]
+    if start and start.metadata.get("objective") == cfg.objective:  # a continued model
+        languages = sorted(set(languages) | set(start.metadata.get("languages") or []))
 
     identity = {
         "config": hashed_fields(cfg),
         "corpus": corpus.lineage() | {"root": None},
+        "trained_on": trained_on,
         "tokenizer_sha256": tokenizer["sha256"],
+        "start": start.path if start else None,
     }
     cfg_hash = run_config_hash(identity)
     assert cfg.out_root is not None and cfg.model_name is not None
@@ -165,40 +259,27 @@ def prepare_run(cfg: TrainConfig, *, flow_run_id: str | None = None) -> RunPlan:
 
     ids_path = os.path.join(run_dir, TRAIN_IDS)
     if not os.path.exists(ids_path):
-        if cfg.objective == "classification":
-            _write_labeled_ids(ids_path, finetune.labeled_train_ids(rows))
-        elif cfg.objective == "translation":
-            corpus.write_train_ids(ids_path, docs_langs=[], pairs=True)
-        else:
-            corpus.write_train_ids(ids_path, docs_langs=languages, pairs=cfg.objective == "tlm")
+        parent_ids = (start.metadata.get("train_ids_path") if start else None) or None
+        objective.write_train_ids(cfg, corpus, ids_path, inherited=parent_ids)
+    if start:
+        log.info("%s continues from %s", cfg.model_name, start.path)
     return RunPlan(
         config=cfg.model_dump(),
         config_hash=cfg_hash,
         model_name=cfg.model_name,
         run_version=run_version,
         run_dir=run_dir,
-        model_kind=model_kind(cfg.objective),
+        model_kind=objective.model_kind,
         corpus=corpus.lineage(),
         tokenizer=tokenizer,
         languages=languages,
         train_ids_path=out.uri(ids_path),
         labels=labels,
         flow_run_id=flow_run_id,
+        corpus_versions=corpus_versions,
+        trained_on=trained_on,
+        parent_checkpoint=start.path if start and start.metadata else None,
     )
-
-
-def _write_labeled_ids(path: str, rows: list[tuple[str, str, str]]) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from crossling.storage import atomic_open
-
-    schema = pa.schema([("id", pa.string()), ("content_hash", pa.string()), ("kind", pa.string())])
-    table = pa.table(
-        [list(c) for c in zip(*rows, strict=True)] if rows else [[], [], []], schema=schema
-    )
-    with atomic_open(DataRoot(os.path.dirname(path)).fs, path, "wb") as f:
-        pq.write_table(table, f)
 
 
 def _metadata_fn(plan: RunPlan) -> Callable[[int, int, list[dict[str, Any]]], dict[str, Any]]:
@@ -214,6 +295,10 @@ def _metadata_fn(plan: RunPlan) -> Callable[[int, int, list[dict[str, Any]]], di
             "preset": cfg["preset"],
             "config": cfg,
             "corpus": plan.corpus,
+            "corpus_versions": plan.corpus_versions,
+            "trained_on": plan.trained_on,
+            "parent_checkpoint": plan.parent_checkpoint,
+            "mode": cfg.get("mode", CONTINUE),
             "tokenizer": plan.tokenizer,
             "tokens_seen": tokens_seen,
             "losses": [{"step": r["step"], "loss": r["loss"]} for r in losses],
@@ -265,6 +350,9 @@ def execute(
             done,
         )
         return summary(plan, None)
+    objective = get_objective(cfg.objective)
+    # Per-checkpoint "Writing model shards" bars would drown the training log.
+    transformers.utils.logging.disable_progress_bar()
     loop_cfg = LoopConfig(
         max_steps=cfg.max_steps,
         lr=cfg.lr,
@@ -278,35 +366,26 @@ def execute(
         log_every=cfg.log_every,
         precision=cfg.precision,
         distributed=cfg.distributed,
-        seq_len_for_flops=cfg.seq_len if cfg.objective in ("mlm", "tlm") else cfg.max_len,
+        seq_len_for_flops=objective.flops_seq_len(cfg),
+        save_initial=cfg.save_initial,
     )
-    # Per-checkpoint "Writing model shards" bars would drown the training log.
-    transformers.utils.logging.disable_progress_bar()
     acc = make_accelerator(loop_cfg)
-    training_module = None
     rank, world = acc.process_index, acc.num_processes
     # Same initial weights on every rank (DDP also broadcasts them), different data per rank.
     set_seed(cfg.seed)
     resume_from = _resume_point(plan)
     tok = load_tokenizer(resume_from or plan.tokenizer["path"])
-    corpus = TrainCorpus.open(cfg.data_root, cfg.corpus, cfg.version)
-    if cfg.objective in ("mlm", "tlm"):
-        model, batches = pretrain.build(
-            cfg, corpus, tok, resume_from=resume_from, rank=rank, world_size=world
+    corpus = (
+        TrainCorpus.open(
+            cfg.data_root, cfg.corpus, cfg.version, exclude=_excluded(plan, cfg.corpus)
         )
-        if cfg.sparse_mlm_head and MaskedPositionsMLM.supports(model):
-            training_module = MaskedPositionsMLM(model)
-            loop_cfg = dataclasses.replace(loop_cfg, head_fraction=cfg.mlm_probability)
-    elif cfg.objective == "translation":
-        model, batches = finetune.build_translation(
-            cfg, corpus, tok, resume_from=resume_from, rank=rank, world_size=world
-        )
-    else:
-        model, batches, _ = finetune.build_classification(
-            cfg, tok, resume_from=resume_from, rank=rank, world_size=world
-        )
-
-    module = training_module if training_module is not None else model
+        if objective.reads_corpus
+        else None
+    )
+    model, batches, module = objective.build(
+        cfg, corpus, tok, resume_from=resume_from, rank=rank, world_size=world
+    )
+    loop_cfg = dataclasses.replace(loop_cfg, head_fraction=objective.head_fraction(cfg, module))
 
     def save_model(path: str, state: dict[str, torch.Tensor] | None) -> None:
         model.save_pretrained(path, state_dict=unwrap_state_dict(state, module))
@@ -343,6 +422,16 @@ def execute(
     return out
 
 
+def _excluded(plan: RunPlan, corpus: str) -> set[str]:
+    """Versions of ``corpus`` the run does not read: those seen before it (not in trained_on)."""
+    read = {v["version"] for v in plan.trained_on}
+    return {
+        v["version"]
+        for v in plan.corpus_versions
+        if v["name"] == corpus and v["version"] not in read
+    }
+
+
 def summary(plan: RunPlan, result: Any | None) -> dict[str, Any]:
     """What a run produced: checkpoints, losses, throughput (from the last metadata when idle)."""
     ckpts = [p for _, p in list_checkpoints(plan.run_dir)]
@@ -372,6 +461,9 @@ def summary(plan: RunPlan, result: Any | None) -> dict[str, Any]:
         "packing_efficiency": result.packing_efficiency if result is not None else None,
         "train_ids_path": plan.train_ids_path,
         "languages": plan.languages,
+        "corpus_versions": plan.corpus_versions,
+        "trained_on": plan.trained_on,
+        "parent_checkpoint": plan.parent_checkpoint,
     }
 
 

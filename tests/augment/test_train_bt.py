@@ -47,7 +47,7 @@ def test_a_derived_version_trains_on_real_and_tagged_synthetic_pairs(bt_root):
     counts = corpus.pair_counts()
     assert counts[("zh-en", True)] == s["kept"] > 0
     assert counts[("en-zh", False)] > 500  # the parent's real pairs come along
-    assert corpus.manifest["chain"] == [s["version"], bt_root["version"]]
+    assert [v.version for v in corpus.versions] == [bt_root["version"], s["version"]]
     # The parent's tokenizer: synthetic text does not reshape the vocabulary.
     assert corpus.tokenizer_source().version == bt_root["version"]
 

@@ -94,6 +94,7 @@ def test_trigger_parameters_render_from_an_event_payload(prefect_yaml) -> None:
         "version": "20260101T000000Z-abc",
         "objective": "mlm",
         "preset": "tiny",
+        "mode": "continue",
     }
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import posixpath
 from pathlib import Path
 from typing import Any
@@ -18,8 +17,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from crossling.documents import DOCS_SCHEMA, PAIRS_SCHEMA, content_hash, make_id
-from crossling.storage import file_sha256, new_version, write_json
+from crossling.documents import content_hash, make_id
+from crossling.storage import file_sha256, new_version
 from crossling.tokenizer import lang_tag
 
 CORPUS = "fixture"
@@ -113,9 +112,9 @@ def doc_row(lang: str, i: int, text: str, split: str) -> dict[str, Any]:
         "id": doc_id,
         "text": text,
         "lang": lang,
-        "script": SCRIPTS[lang],
+        "script": SCRIPTS.get(lang, "Zyyy"),
         "lang_score": 0.99,
-        "url": None,
+        "url": f"https://{lang}.example.org/{i}.html",
         "source": "file:fixture",
         "fetched_at": None,
         "content_hash": content_hash(text),
@@ -143,6 +142,7 @@ def pair_rows() -> list[dict[str, Any]]:
                     "src_text": f"{src} ({lang})",
                     "tgt_text": tgt.rstrip("。.।") + " (en)",
                     "origin_id": None,
+                    "source": "file:parallel",
                     "synthetic": False,
                     "method": "parallel",
                     "model": None,
@@ -159,6 +159,7 @@ def pair_rows() -> list[dict[str, Any]]:
                 "src_text": f"synthetic source {i}",
                 "tgt_text": f"synthetische Quelle {i}",
                 "origin_id": None,
+                "source": "bt:fixture-mt",
                 "synthetic": True,
                 "method": "bt-beam",
                 "model": "fixture-mt",
@@ -169,49 +170,18 @@ def pair_rows() -> list[dict[str, Any]]:
     return rows
 
 
-def write_corpus(root: str) -> str:
-    """Write the fixture corpus version under ``root``; return its directory."""
-    vdir = posixpath.join(root, "corpora", CORPUS, CORPUS_VERSION)
-    files = []
-    for lang in LANGS:
-        rows = [
-            doc_row(lang, i, t, "heldout" if i in HELDOUT_INDEXES else "train")
-            for i, t in enumerate(TEXTS[lang])
-        ]
-        rel = f"docs/lang={lang}/part-00000.parquet"
-        files.append((rel, "docs", lang, pa.Table.from_pylist(rows, schema=DOCS_SCHEMA)))
-    files.append(
-        (
-            "pairs/part-00000.parquet",
-            "pairs",
-            None,
-            pa.Table.from_pylist(pair_rows(), schema=PAIRS_SCHEMA),
-        )
-    )
-    entries = []
-    for rel, kind, lang, table in files:
-        path = posixpath.join(vdir, rel)
-        os.makedirs(posixpath.dirname(path), exist_ok=True)
-        pq.write_table(table, path)
-        entries.append(
-            {
-                "path": rel,
-                "kind": kind,
-                "lang": lang,
-                "rows": table.num_rows,
-                "bytes": os.path.getsize(path),
-                "sha256": file_sha256_local(path),
-            }
-        )
-    manifest = {
-        "name": CORPUS,
-        "version": CORPUS_VERSION,
-        "parent": None,
-        "files": entries,
-        "counts": {"docs": 60, "pairs": len(pair_rows()), "rejects": 0},
-    }
-    write_json(_local_fs(), posixpath.join(vdir, "manifest.json"), manifest)
-    return vdir
+def write_corpus(root: str, version: str = CORPUS_VERSION, docs: bool = True) -> str:
+    """Publish the fixture corpus version under ``root`` with the version writer; return its
+    directory. ``docs=False`` publishes the PAIRS alone (a corpus without DOCS)."""
+    from tests.train.corpus_fixture import write_version
+
+    rows = [
+        doc_row(lang, i, t, "heldout" if i in HELDOUT_INDEXES else "train")
+        for lang in LANGS
+        for i, t in enumerate(TEXTS[lang])
+    ]
+    write_version(root, CORPUS, version, docs=rows if docs else [], pairs=pair_rows())
+    return posixpath.join(root, "corpora", CORPUS, version)
 
 
 def _local_fs():
@@ -258,7 +228,9 @@ def write_metadata(ckpt: Path, **meta: Any) -> None:
 
 
 def base_metadata(root: str, model_name: str, run_version: str, step: int, **kw: Any) -> dict:
-    manifest = posixpath.join(root, "corpora", CORPUS, CORPUS_VERSION, "manifest.json")
+    from crossling.corpus import CorpusVersion
+
+    manifest_sha256 = CorpusVersion.open(root, CORPUS, CORPUS_VERSION).manifest_sha256
     meta = {
         "model_name": model_name,
         "run_version": run_version,
@@ -271,7 +243,7 @@ def base_metadata(root: str, model_name: str, run_version: str, step: int, **kw:
             "root": root,
             "name": CORPUS,
             "version": CORPUS_VERSION,
-            "manifest_sha256": file_sha256_local(manifest),
+            "manifest_sha256": manifest_sha256,
         },
         "tokenizer": {"path": "", "sha256": ""},
         "tokens_seen": 100 * step,

@@ -96,5 +96,31 @@ def test_flow_refuses_contaminated_checkpoint_and_scores_the_rest(prefect_server
 
     # The demo entry point re-raises (the leaky checkpoint is still pending); once fixed it prints.
     write_train_ids(corpus_root, dirty)
-    text = run_demo_evaluation(corpus_root)
+    text = run_demo_evaluation(corpus_root)["text"]
     assert "== clean-mlm" in text and "== leaky-mlm" in text
+
+
+def test_flow_warns_and_publishes_what_had_nothing_to_evaluate(prefect_server, data_root):
+    """A corpus whose documents all landed in the train split: the checkpoint is evaluated,
+    nothing is scored, the run says so (warning, leaderboard status, report, event)."""
+    from flows.evaluate import evaluate_flow
+    from tests.evaluate import evalfixtures
+    from tests.train.corpus_fixture import write_version
+
+    rows = [
+        evalfixtures.doc_row(lang, i, t, "train")
+        for lang in evalfixtures.LANGS
+        for i, t in enumerate(evalfixtures.TEXTS[lang])
+    ]
+    write_version(data_root, evalfixtures.CORPUS, evalfixtures.CORPUS_VERSION, docs=rows)
+    make_encoder(data_root, model_name="empty-mlm")
+    summary = evaluate_flow(root=data_root)
+    info = summary["models"]["empty-mlm"]
+    assert len(info["warnings"]) == 1 and "nothing to evaluate" in info["warnings"][0]
+    (table,) = artifacts("eval-empty-mlm")
+    (row,) = json.loads(table.data)
+    assert row["status"] == "nothing_to_evaluate" and row["regressions"] == 0
+    (md,) = artifacts("eval-empty-mlm-report")
+    assert "**NOTHING TO EVALUATE:**" in md.data
+    (event,) = read_events("crossling.eval.completed", data_root, 1)
+    assert event.payload["status"] == "nothing_to_evaluate" and event.payload["headline"] == {}

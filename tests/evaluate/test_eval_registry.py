@@ -62,8 +62,8 @@ def test_find_corpus_versions(corpus_root):
     assert found[0].manifest()["name"] == CORPUS
 
 
-def test_flow_selects_pending_or_all_checkpoints(data_root):
-    from flows.evaluate import resolve_checkpoints
+def test_evaluation_selects_pending_or_all_checkpoints(data_root):
+    from crossling.evaluate.select import select_checkpoints as resolve_checkpoints
 
     v = "20261101T000000Z-aaaaaaaa"
     _fake_checkpoint(data_root, "m", v, 1)

@@ -1,4 +1,4 @@
-"""A small, learnable multilingual corpus version written with pyarrow (DOCS, PAIRS, manifest).
+"""A small, learnable multilingual corpus version, published with the one version writer.
 
 Sentences come from one template rendered in seven languages and five scripts (Latin, Cyrillic,
 Han, Arabic, Devanagari) from aligned word lists, so a tiny model can learn masked words and
@@ -8,16 +8,13 @@ web text, which is what makes packing matter.
 
 from __future__ import annotations
 
-import json
-import os
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from crossling.documents import DOCS_SCHEMA, PAIRS_SCHEMA, content_hash, make_id, split_of
-from crossling.storage import file_sha256, new_version
+from crossling.storage import new_version
 
 # Aligned lexicons: index i of every list means the same thing in every language.
 NOUNS = {
@@ -147,6 +144,60 @@ def _choice(rng: random.Random) -> tuple[int, int, int, int]:
     return rng.randrange(10), rng.randrange(8), rng.randrange(10), rng.randrange(6)
 
 
+def write_version(
+    root: str,
+    name: str,
+    version: str,
+    *,
+    docs: list[dict],
+    pairs: list[dict] = (),
+    parent: str | None = None,
+    config: dict | None = None,
+) -> str:
+    """Publish rows as a corpus version with the one version writer (``VersionWriter``), as the
+    pipeline does: files by language / direction and split, dataset card, manifest last."""
+    from collections import Counter
+
+    from crossling.corpus import VersionWriter
+
+    writer = VersionWriter(root, name, version)
+    with writer.part(0) as part:
+        if docs:
+            part.docs(pa.Table.from_pylist(list(docs), schema=DOCS_SCHEMA))
+        if pairs:
+            part.pairs(pa.Table.from_pylist(list(pairs), schema=PAIRS_SCHEMA))
+        written = part.close()
+    inputs = Counter(r["source"] for r in [*docs, *pairs])
+    writer.commit(
+        [written],
+        parent=parent,
+        config=config or {},
+        inputs=sorted(inputs),
+        inputs_by_source=dict(inputs),
+    )
+    return version
+
+
+def doc_row(lang: str, doc_id: str, text: str, source: str, heldout_fraction: float) -> dict:
+    return {
+        "id": doc_id,
+        "text": text,
+        "lang": lang,
+        "script": SCRIPTS.get(lang, "Zyyy"),
+        "lang_score": 0.99,
+        "url": f"https://{lang}.example.org/{doc_id[:12]}.html",
+        "source": source,
+        "fetched_at": None,
+        "content_hash": content_hash(text),
+        "n_chars": len(text),
+        "dup_cluster_size": 1,
+        "split": split_of(doc_id, heldout_fraction),
+        "lang_mixed": None,
+        "lang2": None,
+        "lang2_share": None,
+    }
+
+
 def make_corpus(
     root: str,
     name: str = "fixture",
@@ -158,8 +209,13 @@ def make_corpus(
     heldout_fraction: float = 0.1,
     seed: int = 0,
     version: str | None = None,
+    parent: str | None = None,
 ) -> str:
-    """Write a complete corpus version under ``root``; return its version string."""
+    """Publish a complete corpus version under ``root``; return its version string.
+
+    A different ``seed`` gives other documents (other ids), so versions made with different seeds
+    and ``parent`` set form a chain of incremental versions, as the pipeline publishes them.
+    """
     rng = random.Random(seed)
     docs_per_lang = docs_per_lang or {
         "en": 200,
@@ -170,53 +226,23 @@ def make_corpus(
         "ar": 40,
         "hi": 40,
     }
-    version = version or new_version(f"{seed:08x}"[-8:], datetime(2026, 11, 1, tzinfo=UTC))
-    base = os.path.join(root, "corpora", name, version)
-    files, by_lang = [], {}
+    when = datetime(2026, 11, 1, tzinfo=UTC) + timedelta(days=seed)
+    version = version or new_version(f"{seed:08x}"[-8:], when)
+    docs = []
     for lang, n_docs in docs_per_lang.items():
-        rows = []
+        source = f"file:{lang}.jsonl" if not seed else f"file:{lang}-{seed}.jsonl"
         for i in range(n_docs):
             # Long-tailed lengths: most documents are a few sentences, some are long.
             n_sent = max(1, min(60, int(rng.lognormvariate(1.3, 0.9))))
             text = " ".join(sentence(lang, *_choice(rng)) for _ in range(n_sent))
-            doc_id = make_id(f"file:{lang}.jsonl", str(i))
-            rows.append(
-                {
-                    "id": doc_id,
-                    "text": text,
-                    "lang": lang,
-                    "script": SCRIPTS[lang],
-                    "lang_score": 0.99,
-                    "url": None,
-                    "source": f"file:{lang}.jsonl",
-                    "fetched_at": None,
-                    "content_hash": content_hash(text),
-                    "n_chars": len(text),
-                    "dup_cluster_size": 1,
-                    "split": split_of(doc_id, heldout_fraction),
-                    "lang_mixed": None,
-                    "lang2": None,
-                    "lang2_share": None,
-                }
-            )
-        rel = f"docs/lang={lang}/part-00000.parquet"
-        files.append(
-            _write(base, rel, pa.Table.from_pylist(rows, schema=DOCS_SCHEMA), "docs", lang)
-        )
-        train = sum(r["split"] == "train" for r in rows)
-        by_lang[lang] = {
-            "docs": len(rows),
-            "chars": sum(r["n_chars"] for r in rows),
-            "train": train,
-            "heldout": len(rows) - train,
-            "mean_lang_score": 0.99,
-        }
-    pairs, by_dir = [], {}
+            docs.append(doc_row(lang, make_id(source, str(i)), text, source, heldout_fraction))
+    pairs = []
     for direction in pair_directions:
         src, tgt = direction.split("-")
+        source = f"file:parallel-{direction}.jsonl" + (f"#{seed}" if seed else "")
         for i in range(pairs_per_direction):
             c = _choice(rng)
-            pid = make_id(f"file:parallel-{direction}.jsonl", str(i))
+            pid = make_id(source, str(i))
             pairs.append(
                 {
                     "id": pid,
@@ -225,6 +251,7 @@ def make_corpus(
                     "src_text": sentence(src, *c),
                     "tgt_text": sentence(tgt, *c),
                     "origin_id": None,
+                    "source": source,
                     "synthetic": False,
                     "method": "parallel",
                     "model": None,
@@ -232,11 +259,10 @@ def make_corpus(
                     "split": split_of(pid, heldout_fraction),
                 }
             )
-        by_dir[direction] = pairs_per_direction
     # Back-translated rows (de -> en): a machine-made German source for a real English text.
     for i in range(synthetic_pairs):
         c = _choice(rng)
-        pid = make_id("bt:de-en", str(i))
+        pid = make_id(f"bt:de-en:{seed}", str(i))
         pairs.append(
             {
                 "id": pid,
@@ -245,6 +271,7 @@ def make_corpus(
                 "src_text": sentence("de", *c),
                 "tgt_text": sentence("en", *c),
                 "origin_id": make_id("file:en.jsonl", str(i)),
+                "source": "bt:fixture-bt@0",
                 "synthetic": True,
                 "method": "bt-tagged",
                 "model": "fixture-bt@0",
@@ -252,116 +279,47 @@ def make_corpus(
                 "split": split_of(pid, heldout_fraction),
             }
         )
-    if synthetic_pairs:
-        by_dir["de-en"] = synthetic_pairs
-    if pairs:
-        table = pa.Table.from_pylist(pairs, schema=PAIRS_SCHEMA)
-        files.append(_write(base, "pairs/part-00000.parquet", table, "pairs", None))
-    n_docs = sum(v["docs"] for v in by_lang.values())
-    manifest = {
-        "name": name,
-        "version": version,
-        "parent": None,
-        "created_at": datetime(2026, 11, 1, tzinfo=UTC).isoformat(),
-        "config": {"seed": seed},
-        "inputs": [],
-        "code_version": "test",
-        "files": files,
-        "counts": {
-            "docs": n_docs,
-            "pairs": len(pairs),
-            "rejects": 0,
-            "by_lang": by_lang,
-            "by_reason": {},
-            "pairs_by_direction": by_dir,
-        },
-        "conservation": {
-            "inputs": n_docs + len(pairs),
-            "docs": n_docs,
-            "rejects": 0,
-            "pairs": len(pairs),
-            "balanced": True,
-            "by_source": {},
-        },
-        "errors": [],
-    }
-    with open(os.path.join(base, "manifest.json"), "w", encoding="utf-8") as f:
-        json.dump(manifest, f, indent=2, ensure_ascii=False)
-    return version
-
-
-def _write(base: str, rel: str, table: pa.Table, kind: str, lang: str | None) -> dict:
-    path = os.path.join(base, rel)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    pq.write_table(table, path, row_group_size=64)  # small row groups exercise resume inside a file
-    from fsspec.implementations.local import LocalFileSystem
-
-    return {
-        "path": rel,
-        "kind": kind,
-        "lang": lang,
-        "rows": table.num_rows,
-        "bytes": os.path.getsize(path),
-        "sha256": file_sha256(LocalFileSystem(), path),
-    }
+    return write_version(
+        root,
+        name,
+        version,
+        docs=docs,
+        pairs=pairs,
+        parent=parent,
+        config={"seed": seed, "heldout_fraction": heldout_fraction},
+    )
 
 
 def demo_data_dir() -> str:
+    import os
+
     return os.path.join(os.path.dirname(__file__), "..", "..", "crossling", "data", "demo")
 
 
 def corpus_from_demo(root: str, name: str = "demo", heldout_fraction: float = 0.15) -> str | None:
-    """A corpus version made straight from the packaged demo files (no LID, no cleaning).
+    """A corpus version made straight from the packaged demo files (no LID, no cleaning), for the
+    training benchmarks: DOCS from ``docs.jsonl`` (rows without a declared language are ``und``),
+    PAIRS from ``parallel.jsonl``. Returns the version, or None when the files are not there."""
+    import json
+    import os
 
-    DOCS from ``docs.jsonl`` (rows without a declared language are ``und``), PAIRS from
-    ``parallel.jsonl``. Returns the version, or None when the demo files are not there.
-    """
     d = demo_data_dir()
     docs_path, pairs_path = os.path.join(d, "docs.jsonl"), os.path.join(d, "parallel.jsonl")
     if not (os.path.exists(docs_path) and os.path.exists(pairs_path)):
         return None
-    version = new_version("de300000", datetime(2026, 11, 1, tzinfo=UTC))
-    base = os.path.join(root, "corpora", name, version)
-    by_lang_rows: dict[str, list[dict]] = {}
+    docs, pairs = [], []
     with open(docs_path, encoding="utf-8") as f:
         for line in f:
             r = json.loads(line)
-            lang = r.get("lang") or "und"
-            doc_id = make_id("file:docs.jsonl", r["id"])
-            by_lang_rows.setdefault(lang, []).append(
-                {
-                    "id": doc_id,
-                    "text": r["text"],
-                    "lang": lang,
-                    "script": "Zyyy",
-                    "lang_score": 1.0,
-                    "url": r.get("url"),
-                    "source": "file:docs.jsonl",
-                    "fetched_at": None,
-                    "content_hash": content_hash(r["text"]),
-                    "n_chars": len(r["text"]),
-                    "dup_cluster_size": 1,
-                    "split": split_of(doc_id, heldout_fraction),
-                    "lang_mixed": None,
-                    "lang2": None,
-                    "lang2_share": None,
-                }
+            doc = doc_row(
+                r.get("lang") or "und",
+                make_id("file:docs.jsonl", r["id"]),
+                r["text"],
+                "file:docs.jsonl",
+                heldout_fraction,
             )
-    files, by_lang = [], {}
-    for lang, rows in sorted(by_lang_rows.items()):
-        rel = f"docs/lang={lang}/part-00000.parquet"
-        files.append(
-            _write(base, rel, pa.Table.from_pylist(rows, schema=DOCS_SCHEMA), "docs", lang)
-        )
-        train = sum(r["split"] == "train" for r in rows)
-        by_lang[lang] = {
-            "docs": len(rows),
-            "chars": sum(r["n_chars"] for r in rows),
-            "train": train,
-            "heldout": len(rows) - train,
-            "mean_lang_score": 1.0,
-        }
-    pairs, by_dir = [], {}
+            doc["url"] = r.get("url")
+            docs.append(doc)
     with open(pairs_path, encoding="utf-8") as f:
         for line in f:
             r = json.loads(line)
@@ -374,6 +332,7 @@ def corpus_from_demo(root: str, name: str = "demo", heldout_fraction: float = 0.
                     "src_text": r["src_text"],
                     "tgt_text": r["tgt_text"],
                     "origin_id": None,
+                    "source": "file:parallel.jsonl",
                     "synthetic": False,
                     "method": "parallel",
                     "model": None,
@@ -381,45 +340,5 @@ def corpus_from_demo(root: str, name: str = "demo", heldout_fraction: float = 0.
                     "split": split_of(pid, heldout_fraction),
                 }
             )
-            d_ = f"{r['src_lang']}-{r['tgt_lang']}"
-            by_dir[d_] = by_dir.get(d_, 0) + 1
-    files.append(
-        _write(
-            base,
-            "pairs/part-00000.parquet",
-            pa.Table.from_pylist(pairs, schema=PAIRS_SCHEMA),
-            "pairs",
-            None,
-        )
-    )
-    n_docs = sum(v["docs"] for v in by_lang.values())
-    manifest = {
-        "name": name,
-        "version": version,
-        "parent": None,
-        "created_at": datetime(2026, 11, 1, tzinfo=UTC).isoformat(),
-        "config": {},
-        "inputs": [docs_path, pairs_path],
-        "code_version": "test",
-        "files": files,
-        "counts": {
-            "docs": n_docs,
-            "pairs": len(pairs),
-            "rejects": 0,
-            "by_lang": by_lang,
-            "by_reason": {},
-            "pairs_by_direction": by_dir,
-        },
-        "conservation": {
-            "inputs": n_docs + len(pairs),
-            "docs": n_docs,
-            "rejects": 0,
-            "pairs": len(pairs),
-            "balanced": True,
-            "by_source": {},
-        },
-        "errors": [],
-    }
-    with open(os.path.join(base, "manifest.json"), "w", encoding="utf-8") as f:
-        json.dump(manifest, f, indent=2, ensure_ascii=False)
-    return version
+    version = new_version("de300000", datetime(2026, 11, 1, tzinfo=UTC))
+    return write_version(root, name, version, docs=docs, pairs=pairs)

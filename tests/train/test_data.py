@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-import pyarrow.parquet as pq
 import pytest
 import torch
 
@@ -25,17 +24,14 @@ SMALL = DataConfig(seq_len=64, read_rows=16, tokenize_rows=8)
 
 def _ids_by_split(corpus, kind="docs"):
     out = {"train": set(), "heldout": set()}
-    files = corpus.docs_files() if kind == "docs" else corpus.pairs_files()
-    for f in files:
-        for r in pq.read_table(f.path, columns=["id", "split"]).to_pylist():
-            out[r["split"]].add(r["id"])
+    for r in corpus.head.table(kind, columns=["id", "split"]).to_pylist():
+        out[r["split"]].add(r["id"])
     return out
 
 
 def test_row_stream_reads_every_train_row_once_per_epoch_and_no_heldout(corpus):
-    paths = [f.path for f in corpus.docs_files()]
     want = _ids_by_split(corpus)
-    stream = RowStream(corpus.root, paths, ["id"], key="all", read_rows=16)
+    stream = RowStream(corpus.docs_shards(), ["id"], key="all", read_rows=16)
     seen = [next(stream)["id"] for _ in range(len(want["train"]))]
     assert sorted(seen) == sorted(want["train"])
     assert not set(seen) & want["heldout"]
@@ -46,23 +42,23 @@ def test_row_stream_reads_every_train_row_once_per_epoch_and_no_heldout(corpus):
 
 
 def test_row_stream_ranks_see_disjoint_rows(corpus):
-    paths = [f.path for f in corpus.docs_files()]
+    shards = corpus.docs_shards()
     n = len(_ids_by_split(corpus)["train"])
-    r0 = RowStream(corpus.root, paths, ["id"], key="x", read_rows=16, rank=0, world_size=2)
-    r1 = RowStream(corpus.root, paths, ["id"], key="x", read_rows=16, rank=1, world_size=2)
+    r0 = RowStream(shards, ["id"], key="x", read_rows=16, rank=0, world_size=2)
+    r1 = RowStream(shards, ["id"], key="x", read_rows=16, rank=1, world_size=2)
     a = {next(r0)["id"] for _ in range(n // 2)}
     b = {next(r1)["id"] for _ in range(n // 2)}
     assert not a & b
 
 
 def test_row_stream_resumes_mid_batch(corpus):
-    paths = [f.path for f in corpus.docs_files("en")]
-    s = RowStream(corpus.root, paths, ["id"], key="en", read_rows=16)
+    shards = corpus.docs_shards("en")
+    s = RowStream(shards, ["id"], key="en", read_rows=16)
     for _ in range(37):
         next(s)
     state = json.loads(json.dumps(s.state_dict()))
     ref = [next(s)["id"] for _ in range(50)]
-    t = RowStream(corpus.root, paths, ["id"], key="en", read_rows=16)
+    t = RowStream(shards, ["id"], key="en", read_rows=16)
     t.load_state_dict(state)
     assert [next(t)["id"] for _ in range(50)] == ref
 
@@ -157,9 +153,8 @@ def test_translation_batches_tag_target_language_and_back_translations(corpus, t
 
 def test_translation_reads_only_train_pairs(corpus, tokenizer):
     texts = {}
-    for f in corpus.pairs_files():
-        for r in pq.read_table(f.path).to_pylist():
-            texts.setdefault(r["split"], set()).add(r["tgt_text"])
+    for r in corpus.head.table("pairs", columns=["tgt_text", "split"]).to_pylist():
+        texts.setdefault(r["split"], set()).add(r["tgt_text"])
     only_heldout = texts["heldout"] - texts["train"]
     b = TranslationBatches(corpus, tokenizer, SMALL, 32, both_directions=False)
     produced = set()

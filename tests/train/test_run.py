@@ -10,10 +10,10 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from crossling.corpus import CorpusNotFound
 from crossling.storage import DataRoot, is_version
 from crossling.train.checkpoint import METADATA, TRAIN_STATE, list_checkpoints
 from crossling.train.config import TrainConfig
-from crossling.train.corpus import CorpusNotFound
 from crossling.train.run import prepare_run, run_training
 
 CONTRACT_KEYS = {
@@ -100,9 +100,10 @@ def test_train_ids_cover_every_train_row_and_no_heldout(mlm_run, corpus):
     _, s = mlm_run
     path = s["train_ids_path"].removeprefix("file://")
     ids = set(pq.read_table(path, columns=["id"]).column("id").to_pylist())
-    for f in corpus.docs_files():
-        for r in pq.read_table(f.path, columns=["id", "split"]).to_pylist():
-            assert (r["id"] in ids) == (r["split"] == "train")
+    rows = corpus.head.table("docs", columns=["id", "split"]).to_pylist()
+    assert rows and {r["split"] for r in rows} == {"train", "heldout"}
+    for r in rows:
+        assert (r["id"] in ids) == (r["split"] == "train")
 
 
 def test_checkpoints_load_the_way_evaluation_loads_them(mlm_run):
@@ -179,8 +180,8 @@ def test_translation_from_scratch_and_warm_started_from_the_encoder(
 ):
     from transformers import AutoModelForSeq2SeqLM
 
-    from crossling.tokenizer import load_tokenizer
-    from crossling.train.finetune import translate
+    from crossling.evaluate.metrics import translate
+    from crossling.tokenizer import lang_tag, load_tokenizer
 
     s = run_training(
         cfg(corpus_root, out_root, objective="translation", max_steps=20, save_every=20)
@@ -200,7 +201,11 @@ def test_translation_from_scratch_and_warm_started_from_the_encoder(
     model = AutoModelForSeq2SeqLM.from_pretrained(warm["checkpoint"], local_files_only=True)
     assert model.config.model_type == "encoder-decoder"
     out = translate(
-        model, load_tokenizer(warm["checkpoint"]), ["The cat sees the dog."], "de", max_new_tokens=8
+        model,
+        load_tokenizer(warm["checkpoint"]),
+        ["The cat sees the dog."],
+        prefix=lang_tag("de"),
+        max_new_tokens=8,
     )
     assert len(out) == 1 and isinstance(out[0], str)
 
@@ -224,5 +229,29 @@ def test_classification_from_the_encoder(mlm_run, corpus_root, out_root, labeled
     assert meta["model_kind"] == "classifier" and meta["labels"] == ["animal", "person"]
     assert meta["languages"] == ["en"] and meta["config"]["labeled_path"] == labeled_path
     ids = pq.read_table(meta["train_ids_path"].removeprefix("file://")).to_pylist()
-    assert ids and {r["kind"] for r in ids} == {"labeled"}
+    # The labeled rows trained on, after every row the encoder it starts from could read.
+    assert {r["kind"] for r in ids} == {"labeled", "docs"}
+    labeled = [r for r in ids if r["kind"] == "labeled"]
+    assert labeled and all(r["version"] is None for r in labeled) and ids[-1] == labeled[-1]
     assert list_checkpoints(s["run_dir"])
+
+
+def test_save_initial_keeps_the_untrained_weights_as_a_baseline(corpus_root, out_root):
+    from transformers import AutoModelForMaskedLM
+
+    from crossling import registry
+
+    s = run_training(cfg(corpus_root, out_root, max_steps=4, save_every=2, save_initial=True))
+    assert [os.path.basename(p) for p in s["checkpoints"]] == [
+        "checkpoint-0",
+        "checkpoint-2",
+        "checkpoint-4",
+    ]
+    assert [r.step for r in registry.find_checkpoints(out_root)] == [0, 2, 4]
+    a = load_file(os.path.join(s["checkpoints"][0], "model.safetensors"))
+    b = load_file(os.path.join(s["checkpoints"][1], "model.safetensors"))
+    assert any(not torch.equal(a[k], b[k]) for k in a)  # step 0 is before any update
+    AutoModelForMaskedLM.from_pretrained(s["checkpoints"][0], local_files_only=True)
+    # Not part of the run's identity: the same run without it is found finished.
+    again = run_training(cfg(corpus_root, out_root, max_steps=4, save_every=2))
+    assert not again["trained"] and again["run_version"] == s["run_version"]
