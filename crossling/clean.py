@@ -8,6 +8,7 @@ measured in characters) that a config can override per script or per language.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -15,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from crossling.documents import Reason
 
@@ -81,7 +82,10 @@ _NON_LETTER = re.compile(
     r"\uff3b-\uff40\uff5b-\uff65\ufe30-\ufe4f]"
 )
 # Whitespace-delimited tokens without a single letter or mark (numbers, punctuation runs).
-_LETTERLESS_TOKEN = re.compile(r"(?<!\S)[\d\W_]+(?!\S)")
+# A letter (Gopher's "alphabetic character"): a word character that is not a digit or "_".
+_LETTER = re.compile(r"[^\W\d_]")
+# Everything but letters and whitespace: deleted, the tokens left are those with a letter.
+_NOT_LETTER_OR_SPACE = re.compile(r"[^\w\s]|[\d_]")
 _SPACELESS_UNIT = re.compile(r"[^\W_]")
 
 
@@ -119,6 +123,19 @@ def _top_ngram_fracs(units: list[str], total_chars: int) -> tuple[float, float, 
 
 _GRAM_MULT = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant (golden ratio)
 _SYMBOL_STRINGS = ("#", "...", "…", *"{}<>[]|=;$%^~_\\")
+# ASCII fast paths (bytes.translate runs in C), built from the regexes they stand in for so
+# they count exactly the same characters.
+_ASCII_NON_LETTER = bytes(b for b in range(128) if _NON_LETTER.match(chr(b)))
+_ASCII_SPACE = bytes(b for b in range(128) if chr(b).isspace())
+# str.split() splits on every one of _ASCII_SPACE, bytes.split() only on " \t\n\r\v\f": map the
+# others (\x1c-\x1f) to a space, delete every byte that is neither a letter nor a space.
+_ASCII_TO_SPACE = bytes.maketrans(
+    bytes(b for b in _ASCII_SPACE if b not in b" \t\n\r\x0b\x0c"),
+    b" " * len([b for b in _ASCII_SPACE if b not in b" \t\n\r\x0b\x0c"]),
+)
+_ASCII_NOT_LETTER_OR_SPACE = bytes(
+    b for b in range(256) if b not in _ASCII_SPACE and not _LETTER.match(chr(b))
+)
 
 
 def _boilerplate_lines(lowered: str) -> int:
@@ -130,47 +147,76 @@ def _boilerplate_lines(lowered: str) -> int:
 
 
 def quality_signals(text: str) -> dict[str, Any]:
-    """Measure a normalized text: counts done by regexes and Counters, no per-character Python."""
-    n_chars = len(text)
-    sample = text[:2000]
-    letters = len(sample) - len(_NON_LETTER.findall(sample))
-    spaceless = len(_NO_SPACE.findall(sample)) > 0.3 * max(1, letters)
-    lines = [ln for ln in text.split("\n") if ln.strip()]
-    if spaceless:  # units are single letters/digits
-        units = _SPACELESS_UNIT.findall(text)
-        alpha_units = len(units) - sum(1 for c in units if c.isdigit())
-    else:
-        units = text.split()
-        alpha_units = len(units) - len(_LETTERLESS_TOKEN.findall(text))
-    n_units = len(units)
-    total_chars = sum(map(len, units))
-    line_counts = Counter(lines)
-    dup_lines = sum(c - 1 for c in line_counts.values() if c > 1)
-    dup_line_chars = sum(len(ln) * (c - 1) for ln, c in line_counts.items() if c > 1)
-    lowered = text.lower()
-    n_lines = max(1, len(lines))
-    top2, top3, top4 = _top_ngram_fracs(units, total_chars)
-    return {
-        "n_chars": n_chars,
-        "n_units": n_units,  # words, or letters for spaceless scripts
-        "spaceless": spaceless,
-        "n_lines": len(lines),
-        "dup_line_frac": dup_lines / n_lines,
-        "dup_line_char_frac": dup_line_chars / max(1, n_chars),
-        "top_2gram_frac": top2,
-        "top_3gram_frac": top3,
-        "top_4gram_frac": top4,
-        "alpha_unit_frac": alpha_units / max(1, n_units),
-        "letter_frac": letters / max(1, len(sample)),
-        "symbol_per_unit": sum(map(text.count, _SYMBOL_STRINGS)) / max(1, n_units),
-        "bullet_line_frac": sum(1 for ln in lines if ln.lstrip().startswith(_BULLETS)) / n_lines,
-        "ellipsis_line_frac": sum(1 for ln in lines if ln.rstrip().endswith(("...", "…")))
-        / n_lines,
-        "lorem_ipsum": "lorem ipsum" in lowered[:5000],
-        "mojibake_per_unit": len(_MOJIBAKE.findall(text)) / max(1, n_units),
-        "boilerplate_line_frac": _boilerplate_lines(lowered) / n_lines,
-    }
+    """Measure one normalized text (see :func:`quality_signals_batch`)."""
+    return quality_signals_batch([text])[0]
 
+
+def quality_signals_batch(texts: list[str]) -> list[dict[str, Any]]:
+    """Measure normalized texts: counts done by regexes, byte translation and Counters, the
+    n-gram repetition in numpy; no per-character Python. ASCII texts (most of
+    the web) take byte-level fast paths that count exactly what the regexes would."""
+    rows: list[dict[str, Any]] = []
+    for text in texts:
+        n_chars = len(text)
+        sample = text[:2000]
+        ascii_ = text.isascii()
+        if ascii_:
+            raw = sample.encode("ascii")
+            letters = len(raw.translate(None, _ASCII_NON_LETTER))
+            spaceless = False
+        else:
+            letters = len(sample) - len(_NON_LETTER.findall(sample))
+            spaceless = len(_NO_SPACE.findall(sample)) > 0.3 * max(1, letters)
+        lines = [ln for ln in text.split("\n") if ln.strip()]
+        if spaceless:  # units are single letters/digits
+            units = _SPACELESS_UNIT.findall(text)
+            alpha_units = len(units) - sum(1 for c in units if c.isdigit())
+        else:
+            units = text.split()
+            # Words with a letter: delete all but letters and spaces, count the words left.
+            if ascii_:
+                b = text.encode("ascii").translate(_ASCII_TO_SPACE, _ASCII_NOT_LETTER_OR_SPACE)
+                alpha_units = len(b.split())
+            else:
+                alpha_units = len(_NOT_LETTER_OR_SPACE.sub("", text).split())
+        n_units = len(units)
+        top2, top3, top4 = _top_ngram_fracs(units, sum(map(len, units)))
+        line_counts = Counter(lines)
+        dup_lines = sum(c - 1 for c in line_counts.values() if c > 1)
+        dup_line_chars = sum(len(ln) * (c - 1) for ln, c in line_counts.items() if c > 1)
+        lowered = text.lower()
+        n_lines = max(1, len(lines))
+        mojibake = 0
+        if not ascii_ and ("\u00c3" in text or "\u00c2" in text or "\u00e2\u20ac" in text):
+            mojibake = len(_MOJIBAKE.findall(text))
+        rows.append(
+            {
+                "n_chars": n_chars,
+                "n_units": n_units,  # words, or letters for spaceless scripts
+                "spaceless": spaceless,
+                "n_lines": len(lines),
+                "dup_line_frac": dup_lines / n_lines,
+                "dup_line_char_frac": dup_line_chars / max(1, n_chars),
+                "top_2gram_frac": top2,
+                "top_3gram_frac": top3,
+                "top_4gram_frac": top4,
+                "alpha_unit_frac": alpha_units / max(1, n_units),
+                "letter_frac": letters / max(1, len(sample)),
+                "symbol_per_unit": sum(map(text.count, _SYMBOL_STRINGS)) / max(1, n_units),
+                "bullet_line_frac": sum(1 for ln in lines if ln.lstrip().startswith(_BULLETS))
+                / n_lines,
+                "ellipsis_line_frac": sum(1 for ln in lines if ln.rstrip().endswith(("...", "…")))
+                / n_lines,
+                "lorem_ipsum": "lorem ipsum" in lowered[:5000],
+                "mojibake_per_unit": mojibake / max(1, n_units),
+                "boilerplate_line_frac": _boilerplate_lines(lowered) / n_lines,
+            }
+        )
+    return rows
+
+
+# Bumped when a signal's definition changes: tagged files measured before are measured again.
+SIGNALS_VERSION = 2
 
 # The signals of quality_signals() as tag columns (prefixed q_), in the order they are measured.
 QUALITY_SIGNALS = [
@@ -239,6 +285,26 @@ _SCRIPT_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
+# Upper limits in the order they are checked (the first failing one names the reason).
+_MAX_CHECKS = (
+    ("dup_line_frac", Reason.REPETITION),
+    ("dup_line_char_frac", Reason.REPETITION),
+    ("top_2gram_frac", Reason.REPETITION),
+    ("top_3gram_frac", Reason.REPETITION),
+    ("top_4gram_frac", Reason.REPETITION),
+    ("symbol_per_unit", Reason.SYMBOL_RATIO),
+    ("bullet_line_frac", Reason.BAD_LINES),
+    ("ellipsis_line_frac", Reason.BAD_LINES),
+    ("boilerplate_line_frac", Reason.BAD_LINES),
+    ("mojibake_per_unit", Reason.MOJIBAKE),
+)
+
+
+@functools.cache
+def _signal_keys(prefix: str) -> tuple[str, ...]:
+    return tuple(prefix + f.name[2:] for f in QUALITY_SIGNALS)
+
+
 class QualityConfig(BaseModel):
     """Quality filtering: defaults, then per-script, then per-language overrides."""
 
@@ -253,7 +319,16 @@ class QualityConfig(BaseModel):
         description="Overrides by language code, e.g. {'de': {'min_units': 30}}.",
     )
 
+    _resolved: dict[tuple[str | None, str | None], Thresholds] = PrivateAttr(default_factory=dict)
+
     def thresholds_for(self, lang: str | None, script: str | None) -> Thresholds:
+        key = (lang, script)
+        t = self._resolved.get(key)
+        if t is None:
+            t = self._resolved[key] = self._thresholds(lang, script)
+        return t
+
+    def _thresholds(self, lang: str | None, script: str | None) -> Thresholds:
         over: dict[str, Any] = {}
         if script and script in self.per_script:
             over.update(self.per_script[script])
@@ -262,43 +337,26 @@ class QualityConfig(BaseModel):
         return self.defaults.model_copy(update=over) if over else self.defaults
 
     def decide(
-        self, s: dict[str, Any], lang: str | None, script: str | None
+        self, signals: dict[str, Any], lang: str | None, script: str | None, prefix: str = ""
     ) -> tuple[Reason, str] | None:
-        """``None`` to keep, else the reason and a detail naming the signal and its threshold."""
+        """``None`` to keep, else the reason and a detail naming the signal and its threshold.
+        ``prefix``: the signals' keys carry it (``q_n_chars`` in tagged rows)."""
         if not self.enabled:
             return None
         t = self.thresholds_for(lang, script)
-        checks: list[tuple[bool, Reason, str]] = [
-            (
-                s["n_chars"] < t.min_chars,
-                Reason.TOO_SHORT,
-                f"n_chars={s['n_chars']} < {t.min_chars}",
-            ),
-            (
-                s["n_units"] < t.min_units,
-                Reason.TOO_SHORT,
-                f"n_units={s['n_units']} < {t.min_units}",
-            ),
-            (t.drop_lorem_ipsum and s["lorem_ipsum"], Reason.BAD_LINES, "contains 'lorem ipsum'"),
-        ]
-        for key, reason in (
-            ("dup_line_frac", Reason.REPETITION),
-            ("dup_line_char_frac", Reason.REPETITION),
-            ("top_2gram_frac", Reason.REPETITION),
-            ("top_3gram_frac", Reason.REPETITION),
-            ("top_4gram_frac", Reason.REPETITION),
-            ("symbol_per_unit", Reason.SYMBOL_RATIO),
-            ("bullet_line_frac", Reason.BAD_LINES),
-            ("ellipsis_line_frac", Reason.BAD_LINES),
-            ("boilerplate_line_frac", Reason.BAD_LINES),
-            ("mojibake_per_unit", Reason.MOJIBAKE),
-        ):
+        p = signals if not prefix else {k[len(prefix) :]: signals[k] for k in _signal_keys(prefix)}
+        if p["n_chars"] < t.min_chars:
+            return Reason.TOO_SHORT, f"n_chars={p['n_chars']} < {t.min_chars}"
+        if p["n_units"] < t.min_units:
+            return Reason.TOO_SHORT, f"n_units={p['n_units']} < {t.min_units}"
+        if t.drop_lorem_ipsum and p["lorem_ipsum"]:
+            return Reason.BAD_LINES, "contains 'lorem ipsum'"
+        for key, reason in _MAX_CHECKS:
             limit = getattr(t, f"max_{key}")
-            checks.append((s[key] > limit, reason, f"{key}={s[key]:.3f} > {limit}"))
+            if p[key] > limit:
+                return reason, f"{key}={p[key]:.3f} > {limit}"
         for key in ("alpha_unit_frac", "letter_frac"):
             limit = getattr(t, f"min_{key}")
-            checks.append((s[key] < limit, Reason.ALPHA_RATIO, f"{key}={s[key]:.3f} < {limit}"))
-        for failed, reason, detail in checks:
-            if failed:
-                return reason, detail
+            if p[key] < limit:
+                return Reason.ALPHA_RATIO, f"{key}={p[key]:.3f} < {limit}"
         return None

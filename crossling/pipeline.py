@@ -550,33 +550,50 @@ def decide_partition(ctx: RunContext, tag_dir: str, index: int) -> dict[str, Any
         dict.fromkeys(["id", *[c for s in steps for c in s.decide_columns], *signal_names])
     )
     stats: Counter[str] = Counter()
+    reached = [0] * len(steps)  # documents each step saw (those no earlier step dropped)
+    names = [step.name for step in steps]
     out: dict[str, list[Any]] = {k: [] for k in _DECIDE_SCHEMA.names}
+    stage, reason, detail = out["stage"], out["reason"], out["detail"]
     with fs.open(posixpath.join(tag_dir, "docs.parquet"), "rb") as f:
         for batch in pq.ParquetFile(f).iter_batches(batch_size=8192, columns=columns):
-            for row in batch.to_pylist():
+            cols = batch.to_pydict()
+            ids = cols["id"]
+            signal_cols = [(k, cols[k]) for k in signal_names]
+            get = cols.get
+            sources, urls = get("source"), get("url")
+            langs, scripts, scores = get("lang"), get("script"), get("lang_score")
+            for r, doc_id in enumerate(ids):
                 doc = Document(
-                    id=row["id"],
+                    id=doc_id,
                     text="",
-                    source=row.get("source") or "",
-                    url=row.get("url"),
-                    lang=row.get("lang"),
-                    script=row.get("script"),
-                    lang_score=row.get("lang_score") or 0.0,
-                    signals={k: row[k] for k in signal_names},
+                    source=(sources[r] if sources else None) or "",
+                    url=urls[r] if urls else None,
+                    lang=langs[r] if langs else None,
+                    script=scripts[r] if scripts else None,
+                    lang_score=(scores[r] if scores else None) or 0.0,
+                    signals={k: v[r] for k, v in signal_cols},
                 )
-                verdict, by = None, None
-                for step in steps:
-                    stats[f"{step.name}/total"] += 1
+                verdict = None
+                for k, step in enumerate(steps):
+                    reached[k] += 1
                     verdict = step.decide(doc)
                     if verdict is not None:
-                        by = step
-                        stats[f"{step.name}/dropped:{verdict[0]}"] += 1
+                        stats[f"{names[k]}/dropped:{verdict[0]}"] += 1
+                        stage.append(str(step.stage))
+                        reason.append(str(verdict[0]))
+                        detail.append(verdict[1])
                         break
-                    stats[f"{step.name}/kept"] += 1
-                out["stage"].append(str(by.stage) if by else None)
-                out["reason"].append(str(verdict[0]) if verdict else None)
-                out["detail"].append(verdict[1] if verdict else None)
-                out["split"].append(split_of(row["id"], cfg.heldout_fraction))
+                else:
+                    stage.append(None)
+                    reason.append(None)
+                    detail.append(None)
+            out["split"].extend(split_of(i, cfg.heldout_fraction) for i in ids)
+    for k, name in enumerate(names):
+        dropped = sum(v for key, v in stats.items() if key.startswith(f"{name}/dropped:"))
+        if reached[k]:
+            stats[f"{name}/total"] = reached[k]
+        if reached[k] > dropped:
+            stats[f"{name}/kept"] = reached[k] - dropped
     _write(fs, _work(ctx, "decide-docs", index), pa.table(out, schema=_DECIDE_SCHEMA))
     pout: dict[str, list[Any]] = {k: [] for k in _DECIDE_SCHEMA.names}
     with fs.open(posixpath.join(tag_dir, "pairs.parquet"), "rb") as f:

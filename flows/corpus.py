@@ -36,9 +36,10 @@ from flows.common import artifact_key, deployment_flow, emit, make_task_runner, 
 from tasks.corpus import (
     commit,
     process_partition,
+    process_partitions,
     stage_maps,
     stage_reduce,
-    write_partition,
+    write_partitions,
 )
 from tasks.events import CORPUS_ORIGIN, CORPUS_PUBLISHED, corpus_resource
 
@@ -167,10 +168,11 @@ def _run(plan: pipeline.RunPlan, params: CorpusParams) -> tuple[dict[str, Any], 
         if heavy is not light:
             stack.enter_context(heavy)
         runner = light
-        # The largest partitions first, so no worker is left with a big one at the end.
+        # The largest partitions first, so no worker is left with a big one at the end. Measuring
+        # is one task per partition; partitions measured before are light and go in shares.
         order = sorted(plan.partitions, key=lambda p: (-p.weight, p.index))
         futures = [
-            (heavy if p.index in pending else light).submit(
+            heavy.submit(
                 process_partition,
                 parameters={
                     "ctx": ctx,
@@ -180,29 +182,43 @@ def _run(plan: pipeline.RunPlan, params: CorpusParams) -> tuple[dict[str, Any], 
                 },
             )
             for p in order
+            if p.index in pending
+        ]
+        reused = [p for p in order if p.index not in pending]
+        futures += [
+            light.submit(
+                process_partitions,
+                parameters={
+                    "ctx": ctx,
+                    "items": [(tag_dir[p.index], p.to_dict()) for p in share],
+                    "label": _share_label([p.index for p in share]),
+                },
+            )
+            for share in _shares(reused, params.workers)
         ]
         done_parts = []
         for fut in as_completed(futures):
-            r = fut.result()
-            done_parts.append(r)
-            tick()
-            t, d = r["tag"], r["decide"]["stats"]
-            kept = sum(v for k, v in d.items() if k.endswith("/kept") and k.startswith("quality"))
-            print(
-                f"[{len(done_parts)}/{n}] {t['label']}: {t['inputs']} records -> {t['docs']} "
-                f"documents ({kept} pass the thresholds), {t['pairs']} pairs, "
-                f"{t['read_rejects']} unreadable ({t['seconds']:.1f}s to measure)"
-            )
+            results = fut.result()
+            for r in results if isinstance(results, list) else [results]:
+                done_parts.append(r)
+                tick()
+                t, d = r["tag"], r["decide"]["stats"]
+                kept = sum(
+                    v for k, v in d.items() if k.endswith("/kept") and k.startswith("quality")
+                )
+                print(
+                    f"[{len(done_parts)}/{n}] {t['label']}: {t['inputs']} records -> "
+                    f"{t['docs']} documents ({kept} pass the thresholds), {t['pairs']} pairs, "
+                    f"{t['read_rejects']} unreadable ({t['seconds']:.1f}s to measure)"
+                )
         done_parts.sort(key=lambda r: r["partition"])
         timings["tag+decide"] = time.perf_counter() - t0
         stage_results: dict[str, Any] = {}
-        shares = max(1, params.workers)
         for k, stage in enumerate(stages):
             t1 = time.perf_counter()
             if k == 0:
                 maps = [m for r in done_parts for m in r["maps"]]
             else:
-                chunks = [indices[j::shares] for j in range(shares) if indices[j::shares]]
                 futs = [
                     runner.submit(
                         stage_maps,
@@ -213,7 +229,7 @@ def _run(plan: pipeline.RunPlan, params: CorpusParams) -> tuple[dict[str, Any], 
                             "first": chunk[0],
                         },
                     )
-                    for chunk in chunks
+                    for chunk in _shares(indices, params.workers)
                 ]
                 maps = [m for f in futs for m in f.result()]
             tick(n)
@@ -223,22 +239,40 @@ def _run(plan: pipeline.RunPlan, params: CorpusParams) -> tuple[dict[str, Any], 
             tick()
             timings[f"stage-{stage}"] = time.perf_counter() - t1
         t1 = time.perf_counter()
+        shares = _shares(indices, params.workers)
         writes = [
             runner.submit(
-                write_partition, parameters={"ctx": ctx, "tag_dir": tag_dir[i], "index": i}
+                write_partitions,
+                parameters={
+                    "ctx": ctx,
+                    "items": [(i, tag_dir[i]) for i in share],
+                    "label": _share_label(share),
+                },
             )
-            for i in indices
+            for share in shares
         ]
-        written = []
-        for f in writes:
-            written.append(f.result())
-            tick()
+        by_index = {}
+        for share, f in zip(shares, writes, strict=True):
+            for i, w in zip(share, f.result(), strict=True):
+                by_index[i] = w
+                tick()
+        written = [by_index[i] for i in indices]
         timings["write"] = time.perf_counter() - t1
     tags = [r["tag"] for r in done_parts]
     decided = [r["decide"] for r in done_parts]
     manifest = commit(plan, tags, decided, stage_results, written, timings)
     tick()
     return manifest, timings
+
+
+def _shares(items: list, workers: int) -> list[list]:
+    """``items`` dealt into one share per worker (round robin: sizes in the order given balance)."""
+    k = max(1, workers)
+    return [items[j::k] for j in range(k) if items[j::k]]
+
+
+def _share_label(indices: list[int]) -> str:
+    return f"{len(indices)}-partitions-from-{min(indices)}"
 
 
 def _publish_artifacts(

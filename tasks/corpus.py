@@ -26,6 +26,15 @@ def process_partition(
     return pipeline.process_partition(ctx, tag_dir, part)
 
 
+@task(name="process", task_run_name="process-{label}", retries=2, retry_delay_seconds=5, **_COMMON)
+def process_partitions(
+    ctx: RunContext, items: list[tuple[str, dict[str, Any]]], label: str
+) -> list[dict[str, Any]]:
+    """Decide and map a share of the partitions measured by an earlier run (light work: one task
+    for several partitions, as a stage map is)."""
+    return [pipeline.process_partition(ctx, tag_dir, part) for tag_dir, part in items]
+
+
 @task(name="stage-map", task_run_name="{stage}-map-{first}", retries=1, **_COMMON)
 def stage_maps(
     ctx: RunContext, stage: str, items: list[tuple[int, str]], first: int
@@ -44,6 +53,15 @@ def stage_reduce(ctx: RunContext, stage: str, maps: list[dict[str, Any]]) -> dic
 def write_partition(ctx: RunContext, tag_dir: str, index: int) -> dict[str, Any]:
     """One partition's DOCS, PAIRS and REJECTS shards, every decision applied."""
     return pipeline.write_partition(ctx, tag_dir, index)
+
+
+@task(name="write", task_run_name="write-{label}", retries=2, retry_delay_seconds=5, **_COMMON)
+def write_partitions(
+    ctx: RunContext, items: list[tuple[int, str]], label: str
+) -> list[dict[str, Any]]:
+    """The shards of a share of the partitions (each partition's marker makes a retry skip what
+    is written)."""
+    return [pipeline.write_partition(ctx, tag_dir, index) for index, tag_dir in items]
 
 
 @task(name="commit", **_COMMON)

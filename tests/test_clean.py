@@ -61,3 +61,32 @@ def test_overrides_per_script_and_language():
     assert _decide(text, "de", "Latn", cfg)[0] == Reason.TOO_SHORT
     assert _decide(PARAGRAPHS["en"] * 3, "en", "Latn", cfg) is None
     assert QualityConfig(enabled=False).decide(quality_signals("x"), "en", "Latn") is None
+
+
+def test_alpha_units_count_each_word_without_a_letter():
+    # Gopher: the share of words with a letter. Adjacent letterless words count one by one,
+    # and the ASCII fast path agrees with the general one (a non-ASCII word added).
+    ascii_ = quality_signals("12 34 -- abc x1 ___ 7z")
+    assert ascii_["alpha_unit_frac"] == 3 / 7
+    uni = quality_signals("12 34 -- abc x1 ___ 7z é")
+    assert uni["alpha_unit_frac"] == 4 / 8
+    assert quality_signals("Grüße 42")["alpha_unit_frac"] == 1 / 2
+
+
+def test_ascii_fast_paths_count_what_the_general_path_counts():
+    from crossling.clean import quality_signals_batch
+
+    texts = [normalize_text(t) for t in (PARAGRAPHS["en"], "a1 #2 ... [x] {y}\n- b\n* c ...")]
+    marked = [t + " é" for t in texts]  # one non-ASCII word: the general path
+    for fast, slow in zip(quality_signals_batch(texts), quality_signals_batch(marked), strict=True):
+        assert fast["letter_frac"] > 0
+        assert (
+            abs(
+                fast["alpha_unit_frac"] * fast["n_units"]
+                + 1
+                - slow["alpha_unit_frac"] * slow["n_units"]
+            )
+            < 1e-9
+        )
+        assert fast["mojibake_per_unit"] == slow["mojibake_per_unit"] == 0
+    assert quality_signals("GroÃŸmutter sagt")["mojibake_per_unit"] > 0

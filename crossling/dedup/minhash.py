@@ -54,7 +54,9 @@ removed (checkpoints were trained on them).
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
+import os
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -260,7 +262,36 @@ _CHAR_SCRIPT_RANGES = [
 
 @functools.cache
 def char_classes() -> np.ndarray:
-    """Token class of every code point (``SEP``, ``WORD``, ``CHAR``, ``DIGIT``); ~0.2 s once."""
+    """Token class of every code point (``SEP``, ``WORD``, ``CHAR``, ``DIGIT``).
+
+    Computing it asks unicodedata about 1.1 million code points (~0.5 s), once per process and
+    again in every worker; so the table is kept in the user's cache directory (1.1 MB), keyed by
+    the Unicode version and the rules, and a process loads it in a millisecond.
+    """
+    key = hashlib.sha256(
+        repr((unicodedata.unidata_version, SEP, WORD, CHAR, DIGIT, _CHAR_SCRIPT_RANGES)).encode()
+    ).hexdigest()[:16]
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = os.path.join(base, "crossling", f"char-classes-{key}.npy")
+    try:
+        table = np.load(path, allow_pickle=False)
+        if table.shape == (0x110000,) and table.dtype == np.uint8:
+            return table
+    except (OSError, ValueError):
+        pass
+    table = _compute_char_classes()
+    try:  # best effort: a read-only home only costs the 0.5 s again
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "wb") as f:
+            np.save(f, table, allow_pickle=False)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    return table
+
+
+def _compute_char_classes() -> np.ndarray:
     cats = "".join(unicodedata.category(chr(i)) for i in range(0x110000)).encode("ascii")
     cat = np.frombuffer(cats, dtype=np.uint8).reshape(-1, 2)
     major, minor = cat[:, 0], cat[:, 1]

@@ -10,7 +10,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from crossling.clean import QUALITY_SIGNALS, normalize_text, quality_signals
+from crossling.clean import QUALITY_SIGNALS, SIGNALS_VERSION, normalize_text, quality_signals_batch
 from crossling.documents import TEXT_PREFIX_CHARS, Document, Reason, Stage
 from crossling.langid import LanguageIdentifier, default_model_path
 from crossling.stages.base import Step, Verdict
@@ -91,11 +91,13 @@ class Quality(Step):
     signals = QUALITY_SIGNALS
     decide_columns = ["lang", "script"]
 
+    def measure_config(self) -> dict[str, Any]:
+        return {"signals": SIGNALS_VERSION}
+
     def measure(self, docs: list[Document]) -> None:
-        for doc in docs:
-            for k, v in quality_signals(doc.text).items():
+        for doc, row in zip(docs, quality_signals_batch([d.text for d in docs]), strict=True):
+            for k, v in row.items():
                 doc.signals[f"q_{k}"] = v
 
     def decide(self, doc: Document) -> Verdict:
-        s = {k[2:]: v for k, v in doc.signals.items() if k.startswith("q_")}
-        return self.config.quality.decide(s, doc.lang, doc.script)
+        return self.config.quality.decide(doc.signals, doc.lang, doc.script, prefix="q_")

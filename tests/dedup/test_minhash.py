@@ -292,3 +292,22 @@ def test_a_failed_pair_leads_to_the_true_pair_one_step_away():
         cfg = mh.NearDedupConfig(threshold=0.7, expand=expand)
         kept, sim = mh.verify_edges(plan, edges, cfg, exact_sets=sets)
         assert kept.tolist() == expected and np.all(sim >= 0.7)
+
+
+def test_char_class_table_is_cached_and_a_broken_cache_is_rebuilt(tmp_path, monkeypatch):
+    from crossling.dedup import minhash
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    minhash.char_classes.cache_clear()
+    try:
+        first = minhash.char_classes()
+        (cached,) = (tmp_path / "crossling").glob("char-classes-*.npy")
+        assert (np.load(cached) == first).all()
+        cached.write_bytes(b"not an array")  # a truncated or foreign file
+        minhash.char_classes.cache_clear()
+        assert (minhash.char_classes() == first).all()
+        assert (np.load(cached) == first).all()  # rewritten
+        assert first[ord("a")] == minhash.WORD and first[ord("中")] == minhash.CHAR
+        assert first[ord("7")] == minhash.DIGIT and first[ord(" ")] == minhash.SEP
+    finally:
+        minhash.char_classes.cache_clear()
