@@ -32,6 +32,7 @@ from pydantic import BaseModel, Field, ValidationError
 from crossling import pipeline
 from crossling.sources.files import InputNotFound
 from crossling.storage import MANIFEST, DataRoot
+from crossling.workers import WorkerPool
 from flows.common import artifact_key, deployment_flow, emit, make_task_runner, output_link
 from tasks.corpus import (
     commit,
@@ -157,13 +158,19 @@ def _run(plan: pipeline.RunPlan, params: CorpusParams) -> tuple[dict[str, Any], 
     # Measuring is the heavy work: worker processes (or the Dask cluster). Everything else is
     # light (thresholds, stage maps and reduces over small columns, writing shards, where pyarrow
     # works without the GIL) and runs in threads of this process, so a rerun with new thresholds
-    # starts no worker process at all. On a Dask cluster, everything runs on the cluster.
+    # starts no worker process at all. Locally the measuring tasks run in threads too and hand
+    # their partition to a pool of plain worker processes (crossling.workers), started and warmed
+    # now. On a Dask cluster, everything runs on the cluster.
+    pool = None
     if params.dask_address:
         heavy = light = make_task_runner(params.workers, params.dask_address)
     else:
-        light = ThreadPoolTaskRunner(max_workers=max(1, params.workers))
-        heavy = make_task_runner(params.workers) if pending else light
+        light = heavy = ThreadPoolTaskRunner(max_workers=max(1, params.workers))
+        if pending and params.workers > 1:
+            pool = WorkerPool(params.workers, ctx.corpus_config().langid.model_path)
     with contextlib.ExitStack() as stack:
+        if pool is not None:
+            stack.enter_context(pool)
         stack.enter_context(light)
         if heavy is not light:
             stack.enter_context(heavy)
@@ -179,6 +186,7 @@ def _run(plan: pipeline.RunPlan, params: CorpusParams) -> tuple[dict[str, Any], 
                     "tag_dir": tag_dir[p.index],
                     "part": p.to_dict(),
                     "label": p.label,
+                    "pool": pool.key if pool is not None else None,
                 },
             )
             for p in order

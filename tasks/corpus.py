@@ -14,15 +14,20 @@ from prefect.cache_policies import NO_CACHE
 
 from crossling import pipeline
 from crossling.pipeline import RunContext
+from crossling.workers import get as get_pool
 
 _COMMON = {"cache_policy": NO_CACHE, "tags": ["corpus"]}
 
 
 @task(name="process", task_run_name="process-{label}", retries=2, retry_delay_seconds=5, **_COMMON)
 def process_partition(
-    ctx: RunContext, tag_dir: str, part: dict[str, Any], label: str
+    ctx: RunContext, tag_dir: str, part: dict[str, Any], label: str, pool: str | None = None
 ) -> dict[str, Any]:
-    """Measure one partition (unless measured before), decide, and map the first global stage."""
+    """Measure one partition (unless measured before), decide, and map the first global stage;
+    in a process of the run's worker pool when ``pool`` names one here (else in this task)."""
+    workers = get_pool(pool)
+    if workers is not None:
+        return workers.run(pipeline.process_partition, ctx, tag_dir, part)
     return pipeline.process_partition(ctx, tag_dir, part)
 
 

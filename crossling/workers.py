@@ -1,0 +1,92 @@
+"""Worker processes for the CPU-heavy pass of a corpus run (measuring partitions).
+
+Plain processes, started once per run and warmed while the run begins (crossling imported, the
+language-ID model loaded), so no partition pays for a start. The orchestrator's tasks run in
+threads and hand their work to these processes: each partition stays one task (visible, retried
+and resumed as before), while the processes carry no orchestration engine, its clients or its
+log and event forwarding (less memory per worker, no pauses between partitions).
+
+A pool is found by a key (a task's parameters must be plain data); :func:`run` starts a fresh
+pool when a worker died (killed for memory, say), so the task's retry has somewhere to run.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+_POOLS: dict[str, WorkerPool] = {}
+_LOCK = threading.Lock()
+
+
+def _warm(model_path: str | None) -> None:
+    """Worker start: import the measuring code and load the language-ID model once."""
+    import crossling.pipeline  # noqa: F401
+    from crossling.langid import _load_model, default_model_path
+
+    path = model_path or default_model_path()
+    if os.path.exists(path):
+        _load_model(path)
+
+
+def _ready() -> int:
+    return os.getpid()
+
+
+class WorkerPool:
+    """``workers`` spawned processes (not forked: the parent runs threads)."""
+
+    def __init__(self, workers: int, model_path: str | None = None):
+        self.workers = max(1, workers)
+        self.model_path = model_path
+        self.key = uuid.uuid4().hex
+        self._executor = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        ex = ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_warm,
+            initargs=(self.model_path,),
+        )
+        for _ in range(self.workers):  # start every process now, while the run plans
+            ex.submit(_ready)
+        return ex
+
+    def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` in a worker process; blocks until it returns (or raises)."""
+        ex = self._executor
+        try:
+            return ex.submit(fn, *args).result()
+        except BrokenProcessPool:
+            with _LOCK:  # one fresh pool for every task that saw this one break
+                if self._executor is ex:
+                    self._executor = self._start()
+            raise
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> WorkerPool:
+        with _LOCK:
+            _POOLS[self.key] = self
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with _LOCK:
+            _POOLS.pop(self.key, None)
+        self.close()
+
+
+def get(key: str | None) -> WorkerPool | None:
+    """The pool registered under ``key`` in this process (None: run inline)."""
+    if key is None:
+        return None
+    with _LOCK:
+        return _POOLS.get(key)
