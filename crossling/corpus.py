@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import functools
 import posixpath
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -38,7 +38,7 @@ import yaml
 
 from crossling import __version__
 from crossling.documents import DOCS_SCHEMA, PAIRS_SCHEMA, REJECTS_SCHEMA
-from crossling.shards import ShardWriter
+from crossling.shards import ROW_GROUP_BYTES, ROW_GROUP_ROWS, ShardWriter
 from crossling.storage import MANIFEST, DataRoot, atomic_open, file_sha256, write_json
 
 DOCS, PAIRS, REJECTS = "docs", "pairs", "rejects"
@@ -471,8 +471,18 @@ class PartWriter:
     split), REJECTS in one file. Files of different keys are written in parallel threads (pyarrow
     encodes without the GIL); each key keeps its rows in order."""
 
-    def __init__(self, writer: VersionWriter, index: int, max_threads: int = 4):
+    def __init__(
+        self,
+        writer: VersionWriter,
+        index: int,
+        max_threads: int = 4,
+        buffer_bytes: int = 96 << 20,
+    ):
         self.writer, self.index = writer, index
+        self.buffer_bytes = buffer_bytes
+        self._threads = max_threads
+        self._buffered: dict[tuple, tuple[int, int]] = {}  # rows and bytes not yet in a group
+        self._inflight: deque = deque()
         self.tally = Tally()
         self._shards: dict[tuple[str, str | None, str | None], ShardWriter] = {}
         self._pool = ThreadPoolExecutor(max_workers=max_threads)
@@ -491,14 +501,35 @@ class PartWriter:
                 self.writer.fs, posixpath.join(self.writer.path, self._rel(*key)), SCHEMAS[key[0]]
             )
             self._shards[key] = w
+        self._chain(key, functools.partial(w.write, data))
+        # Memory stays bounded: each file gathers rows into full row groups, but a partition with
+        # many languages would hold one almost-full group per file. Past the budget the file
+        # holding the most is flushed (a smaller row group), and the reader waits for the
+        # writer threads when they fall behind.
+        rows, nbytes = self._buffered.get(key, (0, 0))
+        rows, nbytes = rows + data.num_rows, nbytes + data.nbytes
+        if rows >= ROW_GROUP_ROWS or nbytes >= ROW_GROUP_BYTES:
+            rows = nbytes = 0  # the file flushes a full group by itself
+        self._buffered[key] = (rows, nbytes)
+        if sum(b for _, b in self._buffered.values()) > self.buffer_bytes:
+            big = max(self._buffered, key=lambda k: self._buffered[k][1])
+            self._chain(big, self._shards[big].flush)
+            self._buffered[big] = (0, 0)
+        while len(self._inflight) > 2 * self._threads:
+            self._inflight.popleft().result()
+
+    def _chain(self, key: tuple, job: Any) -> None:
+        """Run ``job`` in the pool after the previous job of the same file (rows stay in order)."""
         prev = self._queues.get(key)
 
-        def run(prev=prev, w=w, data=data) -> None:
+        def run(prev=prev) -> None:
             if prev is not None:
                 prev.result()
-            w.write(data)
+            job()
 
-        self._queues[key] = self._pool.submit(run)
+        fut = self._pool.submit(run)
+        self._queues[key] = fut
+        self._inflight.append(fut)
 
     def _grouped(self, kind: str, b: pa.RecordBatch, group_col: pa.Array) -> None:
         key = pc.binary_join_element_wise(group_col, b.column("split"), "\x1f")

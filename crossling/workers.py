@@ -71,6 +71,7 @@ class WorkerPool:
             raise
 
     def close(self) -> None:
+        """Stop the processes (and give their memory back); idempotent."""
         self._executor.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> WorkerPool:

@@ -219,6 +219,8 @@ def _run(plan: pipeline.RunPlan, params: CorpusParams) -> tuple[dict[str, Any], 
                     f"{t['docs']} documents ({kept} pass the thresholds), {t['pairs']} pairs, "
                     f"{t['read_rejects']} unreadable ({t['seconds']:.1f}s to measure)"
                 )
+        if pool is not None:  # measuring is over: its processes' memory goes back now
+            pool.close()
         done_parts.sort(key=lambda r: r["partition"])
         timings["tag+decide"] = time.perf_counter() - t0
         stage_results: dict[str, Any] = {}

@@ -129,3 +129,36 @@ def test_chain_reads_the_corpus_as_it_stands(tmp_path):
     assert v2["counts"]["docs"] == 48  # the 48 new ones; v1's 48 are not read again
     total = sum(v.counts["docs"] for v in latest.chain())
     assert total == 96
+
+
+def test_a_partition_of_many_languages_is_written_in_bounded_memory(tmp_path):
+    # Past the writer's buffer budget the fullest file is flushed as a smaller row group: every
+    # row still arrives, in order, and no file keeps a partition's rows in memory until it ends.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from crossling.corpus import PartWriter, VersionWriter
+    from crossling.documents import DOCS_SCHEMA
+    from tests.train.corpus_fixture import doc_row
+
+    langs = ["en", "de", "fr", "es", "ru", "zh"]
+    writer = VersionWriter(str(tmp_path), "many", "v1")
+    part = PartWriter(writer, 0, buffer_bytes=1 << 20)
+    sent = {lang: [] for lang in langs}
+    for b in range(30):
+        rows = []
+        for lang in langs:
+            for i in range(20):
+                doc_id = f"{lang}-{b}-{i}"
+                rows.append(doc_row(lang, doc_id, distinct(lang, b * 20 + i) * 20, "s", 0.0))
+                sent[lang].append(doc_id)
+        part.docs(pa.Table.from_pylist(rows, schema=DOCS_SCHEMA))
+    written = part.close()
+    groups = 0
+    for lang in langs:
+        path = tmp_path / "corpora" / "many" / "v1" / "docs" / lang / "train-00000.parquet"
+        f = pq.ParquetFile(path)
+        groups += f.metadata.num_row_groups
+        assert f.read(columns=["id"]).column("id").to_pylist() == sent[lang]
+    assert groups > len(langs)  # some files were flushed before the end
+    assert sum(f["rows"] for f in written["files"]) == 30 * 20 * len(langs)
