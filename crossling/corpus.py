@@ -475,8 +475,8 @@ class PartWriter:
         self,
         writer: VersionWriter,
         index: int,
-        max_threads: int = 4,
-        buffer_bytes: int = 96 << 20,
+        max_threads: int = 2,
+        buffer_bytes: int = 48 << 20,
     ):
         self.writer, self.index = writer, index
         self.buffer_bytes = buffer_bytes

@@ -545,7 +545,10 @@ def decide_partition(ctx: RunContext, tag_dir: str, index: int) -> dict[str, Any
         return read_json(fs, marker)
     cfg = ctx.corpus_config()
     steps = [cls(cfg) for cls in STEPS]
-    signal_names = [f.name for s in STEPS for f in s.signals]
+    # Only steps with a decide of their own are asked, and only their signals are read (the
+    # MinHash signatures, a list per document, are for the near-dedup stage, not for deciding).
+    deciding = [type(s).decide is not Step.decide for s in steps]
+    signal_names = [f.name for s, d in zip(STEPS, deciding, strict=True) if d for f in s.signals]
     columns = list(
         dict.fromkeys(["id", *[c for s in steps for c in s.decide_columns], *signal_names])
     )
@@ -576,6 +579,8 @@ def decide_partition(ctx: RunContext, tag_dir: str, index: int) -> dict[str, Any
                 verdict = None
                 for k, step in enumerate(steps):
                     reached[k] += 1
+                    if not deciding[k]:
+                        continue
                     verdict = step.decide(doc)
                     if verdict is not None:
                         stats[f"{names[k]}/dropped:{verdict[0]}"] += 1

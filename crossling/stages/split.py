@@ -38,6 +38,11 @@ def _rank(key: str) -> bytes:
     ).digest()
 
 
+def _counts(values: pa.ChunkedArray) -> dict[str, int]:
+    vc = pc.value_counts(values)
+    return dict(zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist(), strict=True))
+
+
 class HeldoutSplit(GlobalStage):
     name = "split"
     stage = Stage.SPLIT
@@ -65,31 +70,45 @@ class HeldoutSplit(GlobalStage):
         return {"part": part, "kind": kind, "rows": rows.num_rows}
 
     def reduce(self, maps: list[dict[str, Any]]) -> dict[str, Any]:
+        """Counts per group in Arrow; Python sees only the train rows of the groups still short
+        of their minimum (and the other rows of those rows' keys): memory follows the small
+        languages, not the corpus."""
         cfg = self.config
         moved: dict[str, dict[str, int]] = {}
         for kind in self.kinds:
             parts = sorted(m["part"] for m in maps if m["kind"] == kind)
-            held: dict[str, int] = defaultdict(int)
-            total: dict[str, int] = defaultdict(int)
-            # train rows by key (a key's rows move together), and the keys of each group
-            train_rows: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
-            group_keys: dict[str, set[str]] = defaultdict(set)
+            tables = []
             for p in parts:
                 with self.fs.open(self._path("map", kind, p), "rb") as f:
                     t = pq.read_table(f)
-                cols = (t.column(c).to_pylist() for c in _MAP_SCHEMA.names)
-                for i, g, s, k in zip(*cols, strict=True):
-                    total[g] += 1
-                    if s == "heldout":
-                        held[g] += 1
-                    else:
-                        train_rows[k].append((i, g, p))
-                        group_keys[g].add(k)
+                tables.append(t.append_column("part", pa.array([p] * t.num_rows, pa.int32())))
+            if not tables:
+                continue
+            t = pa.concat_tables(tables)
+            total = _counts(t.column("group"))
+            is_held = pc.equal(t.column("split"), "heldout")
+            held = defaultdict(int, _counts(t.filter(is_held).column("group")))
+            target = {
+                g: min(cfg.heldout_min, math.floor(cfg.heldout_max_share * n))
+                for g, n in total.items()
+            }
+            short = sorted(g for g in total if held[g] < target[g])
+            if not short:
+                continue
+            train = t.filter(pc.invert(is_held))
+            keys = pc.unique(train.filter(pc.is_in(train.column("group"), pa.array(short)))["key"])
+            rows = train.filter(pc.is_in(train.column("key"), value_set=keys))
+            # train rows by key (a key's rows move together), and the keys of each short group
+            train_rows: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+            group_keys: dict[str, set[str]] = defaultdict(set)
+            cols = (rows.column(c).to_pylist() for c in ("id", "group", "key", "part"))
+            for i, g, k, p in zip(*cols, strict=True):
+                train_rows[k].append((i, g, p))
+                group_keys[g].add(k)
             upgrades: dict[int, list[str]] = defaultdict(list)
-            for g in sorted(total):
-                target = min(cfg.heldout_min, math.floor(cfg.heldout_max_share * total[g]))
+            for g in short:  # groups not short never become short: held counts only grow
                 for k in sorted(group_keys[g], key=_rank):
-                    if held[g] >= target:
+                    if held[g] >= target[g]:
                         break
                     for i, g2, p in train_rows.pop(k, ()):
                         upgrades[p].append(i)
