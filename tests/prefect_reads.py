@@ -8,13 +8,15 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def artifacts(key: str, *, like: bool = False) -> list:
-    """Artifacts with this key (every version), or whose key matches a LIKE pattern."""
+    """Artifacts with this key (every version), or whose key matches a LIKE pattern, oldest
+    first (the session's server is shared: an earlier test may have published the same key)."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
     key_filter = ArtifactFilterKey(like_=key) if like else ArtifactFilterKey(any_=[key])
     with get_client(sync_client=True) as client:
-        return client.read_artifacts(artifact_filter=ArtifactFilter(key=key_filter))
+        found = client.read_artifacts(artifact_filter=ArtifactFilter(key=key_filter))
+    return sorted(found, key=lambda a: a.created)
 
 
 def events(name: str, root: str, expected: int, timeout: float = 20.0) -> list:
