@@ -163,23 +163,20 @@ def _run(plan: pipeline.RunPlan, params: CorpusParams) -> tuple[dict[str, Any], 
     # now. On a Dask cluster, everything runs on the cluster.
     pool = None
     if params.dask_address:
-        heavy = light = make_task_runner(params.workers, params.dask_address)
+        runner = make_task_runner(params.workers, params.dask_address)
     else:
-        light = heavy = ThreadPoolTaskRunner(max_workers=max(1, params.workers))
+        runner = ThreadPoolTaskRunner(max_workers=max(1, params.workers))
         if pending and params.workers > 1:
             pool = WorkerPool(params.workers, ctx.corpus_config().langid.model_path)
     with contextlib.ExitStack() as stack:
         if pool is not None:
             stack.enter_context(pool)
-        stack.enter_context(light)
-        if heavy is not light:
-            stack.enter_context(heavy)
-        runner = light
+        stack.enter_context(runner)
         # The largest partitions first, so no worker is left with a big one at the end. Measuring
         # is one task per partition; partitions measured before are light and go in shares.
         order = sorted(plan.partitions, key=lambda p: (-p.weight, p.index))
         futures = [
-            heavy.submit(
+            runner.submit(
                 process_partition,
                 parameters={
                     "ctx": ctx,
@@ -194,7 +191,7 @@ def _run(plan: pipeline.RunPlan, params: CorpusParams) -> tuple[dict[str, Any], 
         ]
         reused = [p for p in order if p.index not in pending]
         futures += [
-            light.submit(
+            runner.submit(
                 process_partitions,
                 parameters={
                     "ctx": ctx,
