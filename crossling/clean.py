@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 from pydantic import BaseModel, Field, PrivateAttr
 
+from crossling import chartables
 from crossling.documents import Reason
 
 # Control characters except tab and newline; also zero-width/bidi marks that break n-gram stats.
@@ -151,7 +152,98 @@ def quality_signals(text: str) -> dict[str, Any]:
     return quality_signals_batch([text])[0]
 
 
+# The compiled counting (crossling/_signals.c, built by `pip install`); without it, the Python below.
+try:
+    from crossling import _signals
+except ImportError:  # pragma: no cover - a build without a C compiler
+    _signals = None
+
+# Flags of the class table the compiled counting reads (the same bits as in _signals.c).
+F_SPACE, F_NON_LETTER, F_LETTER, F_NO_SPACE, F_UNIT, F_DIGIT = 1, 2, 4, 8, 16, 32
+_KERNEL_COLUMNS = (
+    "n_chars",
+    "n_units",
+    "spaceless",
+    "n_lines",
+    "dup_line_frac",
+    "dup_line_char_frac",
+    "top_2gram_frac",
+    "top_3gram_frac",
+    "top_4gram_frac",
+    "alpha_unit_frac",
+    "letter_frac",
+    "symbol_per_unit",
+    "bullet_line_frac",
+    "ellipsis_line_frac",
+)
+
+
+def _compute_classes() -> np.ndarray:
+    """The flags of every code point, from the same regexes and str methods the Python counting
+    uses (each regex here matches one character, so substituting a marker keeps positions)."""
+    every = "".join(map(chr, range(chartables.SIZE)))
+
+    def matches(pattern: re.Pattern[str]) -> np.ndarray:
+        marked = pattern.sub("\x00", every).encode("utf-32-le", "surrogatepass")
+        hit = np.frombuffer(marked, dtype=np.uint32) == 0
+        hit[0] = pattern.match("\x00") is not None
+        return hit
+
+    table = np.zeros(chartables.SIZE, dtype=np.uint8)
+    table[np.fromiter(map(str.isspace, every), bool, chartables.SIZE)] |= F_SPACE
+    table[matches(_NON_LETTER)] |= F_NON_LETTER
+    table[matches(_LETTER)] |= F_LETTER
+    table[matches(_NO_SPACE)] |= F_NO_SPACE
+    table[matches(_SPACELESS_UNIT)] |= F_UNIT
+    table[np.fromiter(map(str.isdigit, every), bool, chartables.SIZE)] |= F_DIGIT
+    return table
+
+
+@functools.cache
+def character_flags() -> np.ndarray:
+    """The class table of the compiled counting (from the disk cache after the first time)."""
+    patterns = (_NON_LETTER, _LETTER, _NO_SPACE, _SPACELESS_UNIT)
+    return chartables.cached_table(
+        "quality-classes",
+        repr((unicodedata.unidata_version, [p.pattern for p in patterns], F_DIGIT)),
+        _compute_classes,
+    )
+
+
 def quality_signals_batch(texts: list[str]) -> list[dict[str, Any]]:
+    """Measure normalized texts. The counting runs compiled, over the characters of each text
+    without copies (crossling/_signals.c; it gives what :func:`_quality_signals_py` gives, which
+    defines the signals and runs where the extension was not built)."""
+    if _signals is None or not texts:
+        return _quality_signals_py(texts)
+    texts = texts if type(texts) is list else list(texts)
+    counts = np.empty((len(texts), _signals.NCOLS), dtype=np.float64)
+    _signals.signals(texts, character_flags(), counts)
+    rows: list[dict[str, Any]] = []
+    for text, values in zip(texts, counts.tolist(), strict=True):
+        row = dict(zip(_KERNEL_COLUMNS, values, strict=True))
+        for k in ("n_chars", "n_units", "n_lines"):
+            row[k] = int(row[k])
+        row["spaceless"] = row["spaceless"] > 0
+        row.update(_text_signals(text, row["n_units"], row["n_lines"]))
+        rows.append(row)
+    return rows
+
+
+def _text_signals(text: str, n_units: int, n_lines: int) -> dict[str, Any]:
+    """The signals found by searching the (lowercased) text rather than counting characters."""
+    lowered = text.lower()
+    mojibake = 0
+    if not text.isascii() and ("\u00c3" in text or "\u00c2" in text or "\u00e2\u20ac" in text):
+        mojibake = len(_MOJIBAKE.findall(text))
+    return {
+        "lorem_ipsum": "lorem ipsum" in lowered[:5000],
+        "mojibake_per_unit": mojibake / max(1, n_units),
+        "boilerplate_line_frac": _boilerplate_lines(lowered) / max(1, n_lines),
+    }
+
+
+def _quality_signals_py(texts: list[str]) -> list[dict[str, Any]]:
     """Measure normalized texts: counts done by regexes, byte translation and Counters, the
     n-gram repetition in numpy; no per-character Python. ASCII texts (most of
     the web) take byte-level fast paths that count exactly what the regexes would."""
@@ -184,11 +276,7 @@ def quality_signals_batch(texts: list[str]) -> list[dict[str, Any]]:
         line_counts = Counter(lines)
         dup_lines = sum(c - 1 for c in line_counts.values() if c > 1)
         dup_line_chars = sum(len(ln) * (c - 1) for ln, c in line_counts.items() if c > 1)
-        lowered = text.lower()
         n_lines = max(1, len(lines))
-        mojibake = 0
-        if not ascii_ and ("\u00c3" in text or "\u00c2" in text or "\u00e2\u20ac" in text):
-            mojibake = len(_MOJIBAKE.findall(text))
         rows.append(
             {
                 "n_chars": n_chars,
@@ -207,9 +295,7 @@ def quality_signals_batch(texts: list[str]) -> list[dict[str, Any]]:
                 / n_lines,
                 "ellipsis_line_frac": sum(1 for ln in lines if ln.rstrip().endswith(("...", "…")))
                 / n_lines,
-                "lorem_ipsum": "lorem ipsum" in lowered[:5000],
-                "mojibake_per_unit": mojibake / max(1, n_units),
-                "boilerplate_line_frac": _boilerplate_lines(lowered) / n_lines,
+                **_text_signals(text, n_units, len(lines)),
             }
         )
     return rows

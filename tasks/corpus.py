@@ -16,7 +16,10 @@ from crossling import pipeline
 from crossling.pipeline import RunContext
 from crossling.workers import get as get_pool
 
-_COMMON = {"cache_policy": NO_CACHE, "tags": ["corpus"]}
+# No tags: a tagged task asks the server for the tag's concurrency slots before it starts, a round
+# trip per task that was seen to stall each of a run's measuring tasks for about 2 s while the
+# server was busy recording the others. The worker count already bounds a run's concurrency.
+_COMMON = {"cache_policy": NO_CACHE}
 
 
 @task(name="process", task_run_name="process-{label}", retries=2, retry_delay_seconds=5, **_COMMON)

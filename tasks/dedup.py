@@ -15,7 +15,8 @@ from prefect.cache_policies import NO_CACHE
 
 from crossling.dedup import job as dedup_job
 
-_OPTS = {"cache_policy": NO_CACHE, "retries": 1, "retry_delay_seconds": 5, "tags": ["dedup"]}
+# No tags, as in tasks/corpus.py: each tagged task costs a round trip for its tag's concurrency slots.
+_OPTS = {"cache_policy": NO_CACHE, "retries": 1, "retry_delay_seconds": 5}
 
 
 @task(name="dedup-line-counts", task_run_name="line-counts-{index}", **_OPTS)

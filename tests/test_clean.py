@@ -1,5 +1,9 @@
 import unicodedata
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from crossling.clean import QualityConfig, normalize_text, quality_signals
 from crossling.documents import Reason
 from tests.texts import PARAGRAPHS
@@ -90,3 +94,87 @@ def test_ascii_fast_paths_count_what_the_general_path_counts():
         )
         assert fast["mojibake_per_unit"] == slow["mojibake_per_unit"] == 0
     assert quality_signals("GroÃŸmutter sagt")["mojibake_per_unit"] > 0
+
+
+# --- the compiled counting (crossling/_signals.c) against the Python definition ----------------
+
+# Texts built from the pieces the signals look for, in every script, plus any code point at all.
+_pieces = st.sampled_from(
+    [
+        " ",
+        "  ",
+        "\n",
+        "\n\n",
+        "\t",
+        "\u3000",
+        "\x1c",
+        "\u2028",
+        "...",
+        "…",
+        "#",
+        "_",
+        "\\",
+        "{}",
+        "- ",
+        "* ",
+        "• ",
+        "· ",
+        "▪",
+        "abc",
+        "Abc",
+        "x1",
+        "42",
+        "²",
+        "½",
+        "é",
+        "Grüße",
+        "ÃŸ",
+        "â€™",
+        "图书馆",
+        "としょかん",
+        "도서관",
+        "ห้องสมุด",
+        "مكتبة",
+        "библиотека",
+        "lorem ipsum",
+        "privacy policy",
+        "\ud800",
+        "\U0001f600",
+        "\U00020000",
+        "a a a a",
+        "the cat the cat",
+    ]
+)
+_texts = st.one_of(
+    st.lists(_pieces, max_size=60).map("".join),
+    st.text(alphabet=st.characters(exclude_categories=()), max_size=200),
+)
+
+
+def _compiled_and_python(texts):
+    from crossling import clean
+
+    assert clean._signals is not None, "crossling._signals was not built (pip install -e .)"
+    return clean.quality_signals_batch(texts), clean._quality_signals_py(texts)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_texts, min_size=1, max_size=8))
+def test_compiled_signals_equal_the_python_definition(texts):
+    compiled, python = _compiled_and_python(texts)
+    for text, c, p in zip(texts, compiled, python, strict=True):
+        assert c.keys() == p.keys()
+        for k in c:
+            assert c[k] == pytest.approx(p[k], rel=1e-12, abs=0), (k, text)
+            assert type(c[k]) is type(p[k]), k
+
+
+def test_compiled_signals_on_real_text_of_every_script():
+    texts = [normalize_text(t) for t in PARAGRAPHS.values()]
+    texts += [normalize_text(" ".join([t] * 3)) for t in PARAGRAPHS.values()]  # repeated n-grams
+    texts += ["\n".join(["same line", "other", "same line", " same line "]), "", "x"]
+    compiled, python = _compiled_and_python(texts)
+    assert compiled == python
+    assert any(r["top_2gram_frac"] > 0 for r in compiled)
+    assert any(r["dup_line_frac"] > 0 for r in compiled)
+    assert any(r["spaceless"] for r in compiled)

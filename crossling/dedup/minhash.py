@@ -54,9 +54,7 @@ removed (checkpoints were trained on them).
 from __future__ import annotations
 
 import functools
-import hashlib
 import math
-import os
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -68,8 +66,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
+
+from crossling.chartables import cached_table
 
 SHINGLING_VERSION = "minhash_v1"  # bump when shingles change: old signatures stop matching
 EMPTY_SLOT = np.uint32(0xFFFFFFFF)  # every slot of a document without shingles
@@ -264,31 +262,13 @@ _CHAR_SCRIPT_RANGES = [
 def char_classes() -> np.ndarray:
     """Token class of every code point (``SEP``, ``WORD``, ``CHAR``, ``DIGIT``).
 
-    Computing it asks unicodedata about 1.1 million code points (~0.5 s), once per process and
-    again in every worker; so the table is kept in the user's cache directory (1.1 MB), keyed by
-    the Unicode version and the rules, and a process loads it in a millisecond.
+    Kept on disk (crossling.chartables): computing it asks unicodedata about every code point.
     """
-    key = hashlib.sha256(
-        repr((unicodedata.unidata_version, SEP, WORD, CHAR, DIGIT, _CHAR_SCRIPT_RANGES)).encode()
-    ).hexdigest()[:16]
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    path = os.path.join(base, "crossling", f"char-classes-{key}.npy")
-    try:
-        table = np.load(path, allow_pickle=False)
-        if table.shape == (0x110000,) and table.dtype == np.uint8:
-            return table
-    except (OSError, ValueError):
-        pass
-    table = _compute_char_classes()
-    try:  # best effort: a read-only home only costs the 0.5 s again
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "wb") as f:
-            np.save(f, table, allow_pickle=False)
-        os.replace(tmp, path)
-    except OSError:
-        pass
-    return table
+    return cached_table(
+        "char-classes",
+        repr((unicodedata.unidata_version, SEP, WORD, CHAR, DIGIT, _CHAR_SCRIPT_RANGES)),
+        _compute_char_classes,
+    )
 
 
 def _compute_char_classes() -> np.ndarray:
@@ -959,6 +939,9 @@ def _one_step(
 ) -> np.ndarray:
     """Pairs (a, c) for a failed pair (a, b) and c a verified partner of b, or a member of b's
     cluster of verified pairs (at most ``limit`` of each: the earliest)."""
+    from scipy.sparse import coo_matrix  # here: scipy costs workers that never reduce 0.2 s
+    from scipy.sparse.csgraph import connected_components
+
     nodes, inv = np.unique(kept, return_inverse=True)
     inv = inv.reshape(-1, 2)
     m = len(nodes)
@@ -1023,6 +1006,9 @@ def cluster(
     fs = _fs(fs)
     if not len(edges):
         return DECISIONS_SCHEMA.empty_table()
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     nodes, inv = np.unique(edges, return_inverse=True)
     inv = inv.reshape(-1, 2)
     m = len(nodes)
