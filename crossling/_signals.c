@@ -23,6 +23,7 @@
 #define F_NO_SPACE 8   /* clean._NO_SPACE: scripts written without spaces */
 #define F_UNIT 16      /* clean._SPACELESS_UNIT: a unit of a spaceless text */
 #define F_DIGIT 32     /* str.isdigit() */
+#define F_CONTROL 64   /* clean._CONTROL: removed by normalize_text */
 
 enum {
     C_N_CHARS,
@@ -370,7 +371,173 @@ done:
     return result;
 }
 
+/* fold(text, table): normalize_text's folding of an NFC text: control characters removed, "\r\n"
+ * and "\r" made "\n", every whitespace run within a line one space, lines trimmed, blank lines
+ * dropped. The same as clean._fold_py, in one pass. */
+static PyObject *fold(PyObject *self, PyObject *args) {
+    PyObject *text;
+    Py_buffer table;
+    if (!PyArg_ParseTuple(args, "Uy*", &text, &table))
+        return NULL;
+    PyObject *result = NULL;
+    if (table.len != 0x110000) {
+        PyErr_SetString(PyExc_ValueError, "table: expected 0x110000 flag bytes");
+        goto done;
+    }
+    const uint8_t *cls = table.buf;
+    const int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    const Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    char *out = PyMem_Malloc(n ? (size_t)n * kind : 1);
+    if (!out) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t m = 0;
+    int content = 0, space = 0, after_cr = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        uint8_t f = cls[c];
+        if (f & F_CONTROL)
+            continue; /* removed before anything else looks at the text */
+        if (c == '\n' && after_cr) {
+            after_cr = 0; /* the "\n" of "\r\n" */
+            continue;
+        }
+        after_cr = c == '\r';
+        if (c == '\n' || c == '\r') {
+            content = space = 0;
+        } else if (f & F_SPACE) {
+            space = content;
+        } else {
+            if (content && space)
+                PyUnicode_WRITE(kind, out, m++, ' ');
+            else if (!content && m > 0)
+                PyUnicode_WRITE(kind, out, m++, '\n');
+            PyUnicode_WRITE(kind, out, m++, c);
+            content = 1;
+            space = 0;
+        }
+    }
+    result = PyUnicode_FromKindAndData(kind, out, m); /* narrows to the smallest kind */
+    PyMem_Free(out);
+done:
+    PyBuffer_Release(&table);
+    return result;
+}
+
+/* shingles(pieces, classes, ngram, char_ngram, pos_mult, gram_mult, salts, hashes, owners):
+ * crossling.dedup.minhash's shingle hashes of lowercased pieces, the same numbers its numpy
+ * reference (_hash_pieces_py) computes: word tokens (runs of WORD/DIGIT code points, digits read as
+ * "0") hashed by position, character tokens (CHAR code points) on their own; the n-grams of each
+ * kind within a piece (a piece with fewer tokens gives one shorter window), each mixed with its
+ * salt. hashes (uint64) and owners (int64, the piece index) must hold the upper bound
+ * shingle_bound(pieces); returns the number written. */
+enum { SEP_CLASS = 0, WORD_CLASS = 1, CHAR_CLASS = 2, DIGIT_CLASS = 3 };
+
+static Py_ssize_t ngrams(const uint64_t *tok, Py_ssize_t m, int n, const uint64_t *gram_mult,
+                         uint64_t salt, int64_t owner, uint64_t *out, int64_t *owners) {
+    if (m == 0)
+        return 0;
+    Py_ssize_t windows = m >= n ? m - n + 1 : 1, width = m >= n ? n : m;
+    for (Py_ssize_t i = 0; i < windows; i++) {
+        uint64_t acc = 0;
+        for (Py_ssize_t k = 0; k < width; k++)
+            acc += tok[i + k] * gram_mult[k];
+        out[i] = mix64(acc ^ salt);
+        owners[i] = owner;
+    }
+    return windows;
+}
+
+static PyObject *shingles(PyObject *self, PyObject *args) {
+    PyObject *pieces;
+    Py_buffer table, pos_mult, gram_mult, salts, hashes, owners;
+    int ngram, char_ngram;
+    if (!PyArg_ParseTuple(args, "O!y*iiy*y*y*w*w*", &PyList_Type, &pieces, &table, &ngram,
+                          &char_ngram, &pos_mult, &gram_mult, &salts, &hashes, &owners))
+        return NULL;
+    PyObject *result = NULL;
+    uint64_t *words = NULL, *chars = NULL;
+    const Py_ssize_t np_ = PyList_GET_SIZE(pieces);
+    Py_ssize_t total = 0, longest = 0;
+    if (table.len != 0x110000 || pos_mult.len != 1024 * 8 || salts.len != 3 * 8 ||
+        gram_mult.len < (Py_ssize_t)(8 * (ngram > char_ngram ? ngram : char_ngram)) || ngram < 1 ||
+        char_ngram < 1) {
+        PyErr_SetString(PyExc_ValueError, "shingles: bad table, multipliers or n");
+        goto done;
+    }
+    for (Py_ssize_t p = 0; p < np_; p++) {
+        PyObject *o = PyList_GET_ITEM(pieces, p);
+        if (!PyUnicode_Check(o)) {
+            PyErr_Format(PyExc_TypeError, "pieces[%zd]: expected str", p);
+            goto done;
+        }
+        Py_ssize_t len = PyUnicode_GET_LENGTH(o);
+        total += len + 1;
+        longest = len > longest ? len : longest;
+    }
+    if (hashes.len < total * 8 || owners.len < total * 8) {
+        PyErr_SetString(PyExc_ValueError, "shingles: output buffers too small");
+        goto done;
+    }
+    words = PyMem_Malloc((longest + 1) * sizeof(uint64_t));
+    chars = PyMem_Malloc((longest + 1) * sizeof(uint64_t));
+    if (!words || !chars) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    const uint8_t *cls = table.buf;
+    const uint64_t *pm = pos_mult.buf, *gm = gram_mult.buf, *salt = salts.buf;
+    uint64_t *out = hashes.buf;
+    int64_t *own = owners.buf;
+    Py_ssize_t written = 0;
+    for (Py_ssize_t p = 0; p < np_; p++) {
+        PyObject *o = PyList_GET_ITEM(pieces, p);
+        const int kind = PyUnicode_KIND(o);
+        const void *data = PyUnicode_DATA(o);
+        const Py_ssize_t len = PyUnicode_GET_LENGTH(o);
+        Py_ssize_t nw = 0, nc = 0, pos = 0;
+        uint64_t acc = 0;
+        int in_word = 0;
+        for (Py_ssize_t i = 0; i <= len; i++) {
+            Py_UCS4 c = i < len ? PyUnicode_READ(kind, data, i) : 0;
+            uint8_t k = i < len ? cls[c] : SEP_CLASS;
+            if (k == WORD_CLASS || k == DIGIT_CLASS) {
+                uint64_t v = k == DIGIT_CLASS ? (uint64_t)'0' : (uint64_t)c;
+                acc += v * pm[pos & 1023];
+                pos++;
+                in_word = 1;
+                continue;
+            }
+            if (in_word) {
+                words[nw++] = mix64(acc);
+                acc = 0;
+                pos = 0;
+                in_word = 0;
+            }
+            if (k == CHAR_CLASS)
+                chars[nc++] = mix64((uint64_t)c ^ salt[2]);
+        }
+        written += ngrams(words, nw, ngram, gm, salt[0], p, out + written, own + written);
+        written += ngrams(chars, nc, char_ngram, gm, salt[1], p, out + written, own + written);
+    }
+    result = PyLong_FromSsize_t(written);
+done:
+    PyMem_Free(words);
+    PyMem_Free(chars);
+    PyBuffer_Release(&table);
+    PyBuffer_Release(&pos_mult);
+    PyBuffer_Release(&gram_mult);
+    PyBuffer_Release(&salts);
+    PyBuffer_Release(&hashes);
+    PyBuffer_Release(&owners);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"shingles", shingles, METH_VARARGS, "shingles(...): MinHash shingle hashes of pieces."},
+    {"fold", fold, METH_VARARGS, "fold(text, table): normalize_text's whitespace folding."},
     {"signals", signals, METH_VARARGS,
      "signals(texts, table, out): quality counts of each text into out (float64, NCOLS a row)."},
     {NULL, NULL, 0, NULL},

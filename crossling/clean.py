@@ -21,6 +21,13 @@ from pydantic import BaseModel, Field, PrivateAttr
 from crossling import chartables
 from crossling.documents import Reason
 
+# The compiled folding and counting (crossling/_signals.c, built by `pip install`); without it the
+# Python below, which defines what both do, runs instead (slower, the same results).
+try:
+    from crossling import _signals
+except ImportError:  # pragma: no cover - a build without a C compiler
+    _signals = None
+
 # Control characters except tab and newline; also zero-width/bidi marks that break n-gram stats.
 _CONTROL = re.compile(
     r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u200e\u200f\u202a-\u202e\u2060\ufeff]"
@@ -69,6 +76,13 @@ def normalize_text(text: str, *, fold: bool = True) -> str:
             text = unicodedata.normalize("NFC", text)
     if not fold:
         return _CONTROL.sub("", text)
+    if _signals is not None:
+        return _signals.fold(text, character_flags())
+    return _fold_py(text)
+
+
+def _fold_py(text: str) -> str:
+    """The folding of :func:`normalize_text` (what the compiled ``fold`` does in one pass)."""
     text = _CONTROL.sub("", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     # Per line, str.split folds every whitespace run (C speed); empty lines go.
@@ -152,14 +166,8 @@ def quality_signals(text: str) -> dict[str, Any]:
     return quality_signals_batch([text])[0]
 
 
-# The compiled counting (crossling/_signals.c, built by `pip install`); without it, the Python below.
-try:
-    from crossling import _signals
-except ImportError:  # pragma: no cover - a build without a C compiler
-    _signals = None
-
 # Flags of the class table the compiled counting reads (the same bits as in _signals.c).
-F_SPACE, F_NON_LETTER, F_LETTER, F_NO_SPACE, F_UNIT, F_DIGIT = 1, 2, 4, 8, 16, 32
+F_SPACE, F_NON_LETTER, F_LETTER, F_NO_SPACE, F_UNIT, F_DIGIT, F_CONTROL = 1, 2, 4, 8, 16, 32, 64
 _KERNEL_COLUMNS = (
     "n_chars",
     "n_units",
@@ -196,16 +204,17 @@ def _compute_classes() -> np.ndarray:
     table[matches(_NO_SPACE)] |= F_NO_SPACE
     table[matches(_SPACELESS_UNIT)] |= F_UNIT
     table[np.fromiter(map(str.isdigit, every), bool, chartables.SIZE)] |= F_DIGIT
+    table[matches(_CONTROL)] |= F_CONTROL
     return table
 
 
 @functools.cache
 def character_flags() -> np.ndarray:
     """The class table of the compiled counting (from the disk cache after the first time)."""
-    patterns = (_NON_LETTER, _LETTER, _NO_SPACE, _SPACELESS_UNIT)
+    patterns = (_NON_LETTER, _LETTER, _NO_SPACE, _SPACELESS_UNIT, _CONTROL)
     return chartables.cached_table(
         "quality-classes",
-        repr((unicodedata.unidata_version, [p.pattern for p in patterns], F_DIGIT)),
+        repr((unicodedata.unidata_version, [p.pattern for p in patterns], F_CONTROL)),
         _compute_classes,
     )
 

@@ -178,3 +178,16 @@ def test_compiled_signals_on_real_text_of_every_script():
     assert any(r["top_2gram_frac"] > 0 for r in compiled)
     assert any(r["dup_line_frac"] > 0 for r in compiled)
     assert any(r["spaceless"] for r in compiled)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_texts)
+def test_compiled_folding_equals_the_python_definition(text):
+    from crossling import clean
+
+    assert clean._signals is not None, "crossling._signals was not built (pip install -e .)"
+    for t in (text, text.replace(" ", "\r\n"), "\r" + text + "\x00\r\n\x85\u2028 "):
+        t = clean.strip_surrogates(t)
+        assert clean.normalize_text(t) == clean._fold_py(
+            unicodedata.normalize("NFC", t) if not t.isascii() else t
+        )

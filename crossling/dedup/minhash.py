@@ -69,6 +69,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from crossling.chartables import cached_table
 
+try:  # the compiled shingling (crossling/_signals.c); without it, numpy (the same hashes)
+    from crossling import _signals
+except ImportError:  # pragma: no cover - a build without a C compiler
+    _signals = None
+
 SHINGLING_VERSION = "minhash_v1"  # bump when shingles change: old signatures stop matching
 EMPTY_SLOT = np.uint32(0xFFFFFFFF)  # every slot of a document without shingles
 NEAR_DUPLICATE = "near_duplicate"  # the REJECTS reason (crossling.documents.Reason)
@@ -323,8 +328,29 @@ def _ngram_hashes(
     return _mix(acc[keep] ^ salt), doc[keep]
 
 
+_SALTS = np.array([_WORD_SALT, _CHAR_SALT, _CHAR_TOKEN_SALT], dtype=np.uint64)
+
+
 def _hash_pieces(pieces: list[str], ngram: int, char_ngram: int) -> tuple[np.ndarray, np.ndarray]:
-    """Shingle hashes of a batch of texts and the piece index of each, sorted by piece."""
+    """Shingle hashes of a batch of texts and the piece index of each, sorted by piece: compiled
+    (crossling/_signals.c) where it was built, else :func:`_hash_pieces_py`, which defines them
+    (the same numbers, in the same order)."""
+    if _signals is None:
+        return _hash_pieces_py(pieces, ngram, char_ngram)
+    lowered = [p.lower() for p in pieces]
+    bound = sum(map(len, lowered)) + len(lowered)
+    hashes = np.empty(bound, dtype=np.uint64)
+    owners = np.empty(bound, dtype=np.int64)
+    n = _signals.shingles(
+        lowered, char_classes(), ngram, char_ngram, _POS_MULT, _GRAM_MULT, _SALTS, hashes, owners
+    )
+    return hashes[:n], owners[:n]
+
+
+def _hash_pieces_py(
+    pieces: list[str], ngram: int, char_ngram: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Shingle hashes in numpy over the whole batch (the definition; see :func:`_hash_pieces`)."""
     table = char_classes()
     lowered = [p.lower() for p in pieces]
     lens = np.fromiter(map(len, lowered), dtype=np.int64, count=len(lowered))

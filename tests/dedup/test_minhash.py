@@ -9,6 +9,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crossling.dedup import minhash as mh
 from tests.dedup.texts import ARTICLES, corpus, edit
@@ -311,3 +313,50 @@ def test_char_class_table_is_cached_and_a_broken_cache_is_rebuilt(tmp_path, monk
         assert first[ord("7")] == minhash.DIGIT and first[ord(" ")] == minhash.SEP
     finally:
         minhash.char_classes.cache_clear()
+
+
+# --- the compiled shingling (crossling/_signals.c) against the numpy definition ------------------
+
+_shingle_pieces = st.sampled_from(
+    [
+        "the",
+        "The",
+        "cat",
+        "sat",
+        " ",
+        "  ",
+        "\n",
+        "42",
+        "٣",
+        "x1",
+        ",",
+        "-",
+        "İ",
+        "Straße",
+        "图书馆",
+        "としょかん",
+        "도서관",
+        "ห้องสมุด",
+        "библиотека",
+        "\ud800",
+        "\U00020000",
+        "\x00",
+    ]
+)
+_shingle_texts = st.one_of(
+    st.lists(_shingle_pieces, max_size=80).map("".join),
+    st.text(alphabet=st.characters(exclude_categories=()), max_size=120),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(_shingle_texts, min_size=1, max_size=6),
+    st.integers(min_value=1, max_value=6),
+    st.integers(min_value=1, max_value=6),
+)
+def test_compiled_shingles_equal_the_numpy_definition(pieces, ngram, char_ngram):
+    assert mh._signals is not None, "crossling._signals was not built (pip install -e .)"
+    h, d = mh._hash_pieces(pieces, ngram, char_ngram)
+    h_ref, d_ref = mh._hash_pieces_py(pieces, ngram, char_ngram)
+    assert np.array_equal(h, h_ref) and np.array_equal(d, d_ref)
