@@ -650,13 +650,22 @@ class VersionWriter:
 
     def remove_part(self, index: int) -> None:
         """Delete what an earlier attempt wrote for partition ``index`` (before writing it again)."""
-        suffix = f"-{index:05d}.parquet"
+        self.remove_parts([index])
+
+    def remove_parts(self, indices: list[int]) -> None:
+        """Delete the files earlier attempts wrote under any of these part indices."""
+        suffixes = tuple(f"-{i:05d}.parquet" for i in indices)
+        for p in self._shard_files():
+            if posixpath.basename(p).endswith(suffixes):
+                self.fs.rm(p)
+
+    def _shard_files(self) -> list[str]:
+        out: list[str] = []
         for sub in (DOCS, PAIRS, REJECTS):
             base = posixpath.join(self.path, sub)
             if self.fs.exists(base):
-                for p in self.fs.find(base):
-                    if posixpath.basename(p).endswith(suffix):
-                        self.fs.rm(p)
+                out.extend(p for p in self.fs.find(base) if p.endswith(".parquet"))
+        return out
 
     def commit(
         self,
@@ -688,6 +697,12 @@ class VersionWriter:
             tally.merge(Tally.from_dict(p["tally"]))
             files.extend(p["files"])
         files.sort(key=lambda f: f["path"])
+        # Files no part reported (an attempt that wrote under another grouping of the
+        # partitions) would be read by anything that globs the folder: they go.
+        listed = {f["path"] for f in files}
+        for p in self._shard_files():
+            if posixpath.relpath(p, self.path) not in listed:
+                self.fs.rm(p)
         by_lang = {}
         for lang, d in sorted(tally.by_lang.items()):
             d = dict(d)

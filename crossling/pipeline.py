@@ -7,7 +7,8 @@
              ─▶ decide_partition  per partition: the per-document steps' thresholds (cheap)
              ─▶ for each global stage (exact dedup, held-out split):
                     stage_map per partition ─▶ stage_reduce once
-             ─▶ write_partition   per partition: decisions applied, DOCS / PAIRS / REJECTS shards
+             ─▶ write_partitions  per share of the partitions: decisions applied, DOCS / PAIRS /
+                                  REJECTS shards (a file per language and split for the share)
                                   written through crossling.corpus.VersionWriter, counted as written
              ─▶ commit            dataset card and manifest, last
 
@@ -773,53 +774,82 @@ def stage_maps(ctx: RunContext, stage_name: str, items: list[tuple[int, str]]) -
 
 
 def write_partition(ctx: RunContext, tag_dir: str, index: int) -> dict[str, Any]:
-    """Write one partition's DOCS, PAIRS and REJECTS rows into the version (through the one
-    writer), with every decision applied; returns what the writer counted."""
+    """Write one partition's rows into the version (see :func:`write_partitions`)."""
+    return write_partitions(ctx, [(index, tag_dir)])
+
+
+def write_partitions(ctx: RunContext, items: list[tuple[int, str]]) -> dict[str, Any]:
+    """Write a share of the partitions (``(index, tag_dir)`` pairs) into the version through one
+    part writer, with every decision applied: one file per language and split for the whole
+    share, not one per partition (fewer, larger files; each costs a writer and a footer).
+
+    The share is the unit of resume: its marker records its partitions, and a share that does
+    not find its own marker first deletes whatever earlier attempts wrote for any of its
+    partitions (files are named by a share's first partition; the commit also removes any file
+    no share reported). Returns what the writer counted.
+    """
     fs = ctx.data.fs
-    marker = _work(ctx, "write", index, "json")
+    indices = sorted(i for i, _ in items)
+    marker = _work(ctx, "write", indices[0], "json")
     if fs.exists(marker):
-        return read_json(fs, marker)
+        done = read_json(fs, marker)
+        if done.get("partitions", [indices[0]]) == indices:
+            return done
     writer = VersionWriter(ctx.root, ctx.name, ctx.version)
-    writer.remove_part(index)  # what an interrupted attempt left
+    writer.remove_parts(indices)  # what an interrupted attempt left
     stages = ctx.stages()
-    part = writer.part(index)
+    signal_columns = {f.name for step in STEPS for f in step.signals}
+    part = writer.part(indices[0])
     with part:
-        part.rejects(_read(fs, posixpath.join(tag_dir, "rejects.parquet")))
-        for kind in ("docs", "pairs"):
-            decided = _merged_decisions(ctx, index, kind, None)
-            dec = _read(fs, _work(ctx, f"decide-{kind}", index))
-            kept_keys: list[pa.Table] = []
-            offset = 0
-            with fs.open(posixpath.join(tag_dir, f"{kind}.parquet"), "rb") as f:
-                for batch in pq.ParquetFile(f).iter_batches(batch_size=4096):
-                    t = pa.Table.from_batches([batch])
-                    d = dec.slice(offset, t.num_rows)
-                    offset += t.num_rows
-                    for c in ("stage", "reason", "detail", "split"):
-                        t = t.append_column(f"x_{c}", d.column(c))
-                    t = _with_decisions(t, decided)
-                    kept, rejected = _split_rows(t, kind)
-                    if rejected.num_rows:
-                        part.rejects(rejected)
-                    if kept.num_rows:
-                        kept_keys.append(kept.select(["id", "content_hash"]))
-                        if kind == "docs":
-                            part.docs(kept.select(DOCS_SCHEMA.names))
-                        else:
-                            part.pairs(_pairs_rows(kept))
-            keys = (
-                pa.concat_tables(kept_keys)
-                if kept_keys
-                else pa.table(
-                    {"id": pa.array([], pa.string()), "content_hash": pa.array([], pa.string())}
-                )
-            )
-            for s in stages:
-                if kind in s.kinds:
-                    s.index(index, kind, keys)
+        for index, tag_dir in sorted(items):
+            _write_one(ctx, part, stages, signal_columns, tag_dir, index)
         result = part.close()
+    result["partitions"] = indices
     write_json(fs, marker, result)
     return result
+
+
+def _write_one(
+    ctx: RunContext, part: Any, stages: list, signal_columns: set[str], tag_dir: str, index: int
+) -> None:
+    fs = ctx.data.fs
+    part.rejects(_read(fs, posixpath.join(tag_dir, "rejects.parquet")))
+    for kind in ("docs", "pairs"):
+        decided = _merged_decisions(ctx, index, kind, None)
+        dec = _read(fs, _work(ctx, f"decide-{kind}", index))
+        kept_keys: list[pa.Table] = []
+        offset = 0
+        with fs.open(posixpath.join(tag_dir, f"{kind}.parquet"), "rb") as f:
+            pf = pq.ParquetFile(f)
+            # the record's own columns: the steps' signals (MinHash signatures among them) are
+            # for deciding, not for the shards
+            columns = [c for c in pf.schema_arrow.names if c not in signal_columns]
+            for batch in pf.iter_batches(batch_size=4096, columns=columns):
+                t = pa.Table.from_batches([batch])
+                d = dec.slice(offset, t.num_rows)
+                offset += t.num_rows
+                for c in ("stage", "reason", "detail", "split"):
+                    t = t.append_column(f"x_{c}", d.column(c))
+                t = _with_decisions(t, decided)
+                kept, rejected = _split_rows(t, kind)
+                if rejected.num_rows:
+                    part.rejects(rejected)
+                if kept.num_rows:
+                    kept_keys.append(kept.select(["id", "content_hash"]))
+                    if kind == "docs":
+                        part.docs(kept.select(DOCS_SCHEMA.names))
+                    else:
+                        part.pairs(_pairs_rows(kept))
+        keys = (
+            pa.concat_tables(kept_keys)
+            if kept_keys
+            else pa.table(
+                {"id": pa.array([], pa.string()), "content_hash": pa.array([], pa.string())}
+            )
+        )
+        for s in stages:
+            if kind in s.kinds:
+                s.index(index, kind, keys)
 
 
 def _split_rows(t: pa.Table, kind: str) -> tuple[pa.Table, pa.Table]:
@@ -943,7 +973,7 @@ def run_local(
         stage_results[name_] = stage_reduce(ctx, name_, maps)
         timings[f"stage-{name_}"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    written = [write_partition(ctx, plan.tag_dirs[p.index], p.index) for p in plan.partitions]
+    written = [write_partitions(ctx, [(p.index, plan.tag_dirs[p.index]) for p in plan.partitions])]
     timings["write"] = time.perf_counter() - t0
     tags, decided = [d["tag"] for d in done], [d["decide"] for d in done]
     return commit(plan, tags, decided, stage_results, written, timings)

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import contextvars
 import json
 import os
 import sys
+import threading
 import time
 from typing import Any, Literal
 
@@ -137,139 +139,184 @@ def _run(plan: pipeline.RunPlan, params: CorpusParams) -> tuple[dict[str, Any], 
         f"({plan.tags_reused} already measured), {len(plan.input_errors)} input errors"
     )
     stages = pipeline.enabled_stages(ctx)
-    units = n * (2 + len(stages)) + len(stages) + 1
-    done = 0
-    progress_id = create_progress_artifact(
-        progress=0.0,
+    progress = _Progress(
         key=f"{artifact_key('corpus', params.name)}-progress",
         description=f"Units of work finished for {params.name} {plan.version}",
+        units=n * (2 + len(stages)) + len(stages) + 1,
     )
-
-    def tick(k: int = 1) -> None:
-        nonlocal done
-        done += k
-        update_progress_artifact(progress_id, progress=min(100.0, 100.0 * done / units))
-
-    tag_dir = plan.tag_dirs
-    indices = [p.index for p in plan.partitions]
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    pending = {p.index for p in plan.pending}
-    # Measuring is the heavy work: worker processes (or the Dask cluster). Everything else is
-    # light (thresholds, stage maps and reduces over small columns, writing shards, where pyarrow
-    # works without the GIL) and runs in threads of this process, so a rerun with new thresholds
-    # starts no worker process at all. Locally the measuring tasks run in threads too and hand
-    # their partition to a pool of plain worker processes (crossling.workers), started and warmed
-    # now. On a Dask cluster, everything runs on the cluster.
-    pool = None
-    if params.dask_address:
-        runner = make_task_runner(params.workers, params.dask_address)
-    else:
-        runner = ThreadPoolTaskRunner(max_workers=max(1, params.workers))
-        if pending and params.workers > 1:
-            pool = WorkerPool(params.workers, ctx.corpus_config().langid.model_path)
-    with contextlib.ExitStack() as stack:
-        if pool is not None:
-            stack.enter_context(pool)
-        stack.enter_context(runner)
-        # The largest partitions first, so no worker is left with a big one at the end. Measuring
-        # is one task per partition; partitions measured before are light and go in shares.
-        order = sorted(plan.partitions, key=lambda p: (-p.weight, p.index))
-        futures = [
-            runner.submit(
-                process_partition,
-                parameters={
-                    "ctx": ctx,
-                    "tag_dir": tag_dir[p.index],
-                    "part": p.to_dict(),
-                    "label": p.label,
-                    "pool": pool.key if pool is not None else None,
-                },
-            )
-            for p in order
-            if p.index in pending
-        ]
-        reused = [p for p in order if p.index not in pending]
-        futures += [
-            runner.submit(
-                process_partitions,
-                parameters={
-                    "ctx": ctx,
-                    "items": [(tag_dir[p.index], p.to_dict()) for p in share],
-                    "label": _share_label([p.index for p in share]),
-                },
-            )
-            for share in _shares(reused, params.workers)
-        ]
-        done_parts = []
-        for fut in as_completed(futures):
-            results = fut.result()
-            for r in results if isinstance(results, list) else [results]:
-                done_parts.append(r)
-                tick()
-                t, d = r["tag"], r["decide"]["stats"]
-                kept = sum(
-                    v for k, v in d.items() if k.endswith("/kept") and k.startswith("quality")
+    tick = progress.tick
+    with progress:
+        tag_dir = plan.tag_dirs
+        indices = [p.index for p in plan.partitions]
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        pending = {p.index for p in plan.pending}
+        # Measuring is the heavy work: worker processes (or the Dask cluster). Everything else is
+        # light (thresholds, stage maps and reduces over small columns, writing shards, where pyarrow
+        # works without the GIL) and runs in threads of this process, so a rerun with new thresholds
+        # starts no worker process at all. Locally the measuring tasks run in threads too and hand
+        # their partition to a pool of plain worker processes (crossling.workers), started and warmed
+        # now. On a Dask cluster, everything runs on the cluster.
+        pool = None
+        if params.dask_address:
+            runner = make_task_runner(params.workers, params.dask_address)
+        else:
+            runner = ThreadPoolTaskRunner(max_workers=max(1, params.workers))
+            if pending and params.workers > 1:
+                pool = WorkerPool(params.workers, ctx.corpus_config().langid.model_path)
+        with contextlib.ExitStack() as stack:
+            if pool is not None:
+                stack.enter_context(pool)
+            stack.enter_context(runner)
+            # The largest partitions first, so no worker is left with a big one at the end. Measuring
+            # is one task per partition; partitions measured before are light and go in shares.
+            order = sorted(plan.partitions, key=lambda p: (-p.weight, p.index))
+            futures = [
+                runner.submit(
+                    process_partition,
+                    parameters={
+                        "ctx": ctx,
+                        "tag_dir": tag_dir[p.index],
+                        "part": p.to_dict(),
+                        "label": p.label,
+                        "pool": pool.key if pool is not None else None,
+                    },
                 )
-                print(
-                    f"[{len(done_parts)}/{n}] {t['label']}: {t['inputs']} records -> "
-                    f"{t['docs']} documents ({kept} pass the thresholds), {t['pairs']} pairs, "
-                    f"{t['read_rejects']} unreadable ({t['seconds']:.1f}s to measure)"
+                for p in order
+                if p.index in pending
+            ]
+            reused = [p for p in order if p.index not in pending]
+            futures += [
+                runner.submit(
+                    process_partitions,
+                    parameters={
+                        "ctx": ctx,
+                        "items": [(tag_dir[p.index], p.to_dict()) for p in share],
+                        "label": _share_label([p.index for p in share]),
+                    },
                 )
-        if pool is not None:  # measuring is over: its processes' memory goes back now
-            pool.close()
-        done_parts.sort(key=lambda r: r["partition"])
-        timings["tag+decide"] = time.perf_counter() - t0
-        stage_results: dict[str, Any] = {}
-        for k, stage in enumerate(stages):
-            t1 = time.perf_counter()
-            if k == 0:
-                maps = [m for r in done_parts for m in r["maps"]]
-            else:
-                futs = [
-                    runner.submit(
-                        stage_maps,
-                        parameters={
-                            "ctx": ctx,
-                            "stage": stage,
-                            "items": [(i, tag_dir[i]) for i in chunk],
-                            "first": chunk[0],
-                        },
+                for share in _shares(reused, params.workers)
+            ]
+            done_parts = []
+            for fut in as_completed(futures):
+                results = fut.result()
+                for r in results if isinstance(results, list) else [results]:
+                    done_parts.append(r)
+                    tick()
+                    t, d = r["tag"], r["decide"]["stats"]
+                    kept = sum(
+                        v for k, v in d.items() if k.endswith("/kept") and k.startswith("quality")
                     )
-                    for chunk in _shares(indices, params.workers)
-                ]
-                maps = [m for f in futs for m in f.result()]
-            tick(n)
-            stage_results[stage] = runner.submit(
-                stage_reduce, parameters={"ctx": ctx, "stage": stage, "maps": maps}
-            ).result()
-            tick()
-            timings[f"stage-{stage}"] = time.perf_counter() - t1
-        t1 = time.perf_counter()
-        shares = _shares(indices, params.workers)
-        writes = [
-            runner.submit(
-                write_partitions,
-                parameters={
-                    "ctx": ctx,
-                    "items": [(i, tag_dir[i]) for i in share],
-                    "label": _share_label(share),
-                },
-            )
-            for share in shares
-        ]
-        by_index = {}
-        for share, f in zip(shares, writes, strict=True):
-            for i, w in zip(share, f.result(), strict=True):
-                by_index[i] = w
+                    print(
+                        f"[{len(done_parts)}/{n}] {t['label']}: {t['inputs']} records -> "
+                        f"{t['docs']} documents ({kept} pass the thresholds), {t['pairs']} pairs, "
+                        f"{t['read_rejects']} unreadable ({t['seconds']:.1f}s to measure)"
+                    )
+            if pool is not None:  # measuring is over: its processes' memory goes back now
+                pool.close()
+            done_parts.sort(key=lambda r: r["partition"])
+            timings["tag+decide"] = time.perf_counter() - t0
+            stage_results: dict[str, Any] = {}
+            for k, stage in enumerate(stages):
+                t1 = time.perf_counter()
+                if k == 0:
+                    maps = [m for r in done_parts for m in r["maps"]]
+                else:
+                    futs = [
+                        runner.submit(
+                            stage_maps,
+                            parameters={
+                                "ctx": ctx,
+                                "stage": stage,
+                                "items": [(i, tag_dir[i]) for i in chunk],
+                                "first": chunk[0],
+                            },
+                        )
+                        for chunk in _shares(indices, params.workers)
+                    ]
+                    maps = [m for f in futs for m in f.result()]
+                tick(n)
+                stage_results[stage] = runner.submit(
+                    stage_reduce, parameters={"ctx": ctx, "stage": stage, "maps": maps}
+                ).result()
                 tick()
-        written = [by_index[i] for i in indices]
-        timings["write"] = time.perf_counter() - t1
-    tags = [r["tag"] for r in done_parts]
-    decided = [r["decide"] for r in done_parts]
-    manifest = commit(plan, tags, decided, stage_results, written, timings)
-    tick()
+                timings[f"stage-{stage}"] = time.perf_counter() - t1
+            t1 = time.perf_counter()
+            shares = _shares(indices, params.workers)
+            writes = [
+                runner.submit(
+                    write_partitions,
+                    parameters={
+                        "ctx": ctx,
+                        "items": [(i, tag_dir[i]) for i in share],
+                        "label": _share_label(share),
+                    },
+                )
+                for share in shares
+            ]
+            written = []
+            for share, f in zip(shares, writes, strict=True):
+                written.append(f.result())
+                tick(len(share))
+            timings["write"] = time.perf_counter() - t1
+        tags = [r["tag"] for r in done_parts]
+        decided = [r["decide"] for r in done_parts]
+        manifest = commit(plan, tags, decided, stage_results, written, timings)
+        tick()
     return manifest, timings
+
+
+class _Progress:
+    """The run's progress artifact, kept up to date by a thread of its own: the run never waits
+    for the server to record a tick (the latest value is sent; values in between may be skipped)."""
+
+    def __init__(self, key: str, description: str, units: int):
+        self.key, self.description, self.units = key, description, max(1, units)
+        self._done, self._sent, self._closed = 0, -1.0, False
+        self._cond = threading.Condition()
+        # the flow run's context, so the artifact belongs to this run
+        ctx = contextvars.copy_context()
+        self._thread = threading.Thread(target=ctx.run, args=(self._send,), daemon=True)
+        self._thread.start()
+
+    def tick(self, k: int = 1) -> None:
+        with self._cond:
+            self._done += k
+            self._cond.notify()
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Send the last value and stop (at most a few seconds: progress is not worth more)."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+        self._thread.join(timeout=5)
+
+    def _value(self) -> float:
+        return min(100.0, 100.0 * self._done / self.units)
+
+    def _send(self) -> None:
+        try:
+            artifact_id = create_progress_artifact(
+                progress=0.0, key=self.key, description=self.description
+            )
+            while True:
+                with self._cond:
+                    while self._value() == self._sent and not self._closed:
+                        self._cond.wait()
+                    value, closed = self._value(), self._closed
+                if value != self._sent:
+                    update_progress_artifact(artifact_id, progress=value)
+                    self._sent = value
+                if closed:
+                    return
+        except Exception as e:  # the run goes on without its progress bar
+            get_run_logger().warning("progress artifact not updated: %s", e)
 
 
 def _shares(items: list, workers: int) -> list[list]:

@@ -57,19 +57,11 @@ def stage_reduce(ctx: RunContext, stage: str, maps: list[dict[str, Any]]) -> dic
     return pipeline.stage_reduce(ctx, stage, maps)
 
 
-@task(name="write", task_run_name="write-{index}", retries=2, retry_delay_seconds=5, **_COMMON)
-def write_partition(ctx: RunContext, tag_dir: str, index: int) -> dict[str, Any]:
-    """One partition's DOCS, PAIRS and REJECTS shards, every decision applied."""
-    return pipeline.write_partition(ctx, tag_dir, index)
-
-
 @task(name="write", task_run_name="write-{label}", retries=2, retry_delay_seconds=5, **_COMMON)
-def write_partitions(
-    ctx: RunContext, items: list[tuple[int, str]], label: str
-) -> list[dict[str, Any]]:
-    """The shards of a share of the partitions (each partition's marker makes a retry skip what
-    is written)."""
-    return [pipeline.write_partition(ctx, tag_dir, index) for index, tag_dir in items]
+def write_partitions(ctx: RunContext, items: list[tuple[int, str]], label: str) -> dict[str, Any]:
+    """The shards of a share of the partitions, one file per language and split for the share
+    (a retry finds the share's marker, or starts the share over)."""
+    return pipeline.write_partitions(ctx, items)
 
 
 @task(name="commit", **_COMMON)

@@ -238,6 +238,57 @@ def test_resume_after_crash_gives_the_same_docs(tmp_path, data_root):
     assert resumed["counts"] == {**full["counts"]}
 
 
+def test_writes_resumed_under_other_shares_leave_exactly_the_manifest_files(tmp_path, data_root):
+    # Shares of partitions are the unit of writing: an attempt that wrote some shares, then a
+    # resumed run that deals the partitions into other shares (another worker count), must end
+    # with the rows of a clean run and no file the manifest does not list.
+    from crossling import pipeline
+
+    src = tmp_path / "in"
+    src.mkdir()
+    for k in range(4):
+        _jsonl(
+            src / f"f{k}.jsonl",
+            [
+                {"text": paragraphs(lang, 1) + f" {k}-{i}"}
+                for lang in ("en", "de")
+                for i in range(4)
+            ],
+        )
+    cfg = CorpusConfig()
+    full = run_local([str(src)], os.path.join(data_root, "a"), "c", cfg)
+    root = os.path.join(data_root, "b")
+    plan = plan_run([str(src)], root, "c", cfg)
+    ctx, tag_dir = plan.ctx, plan.tag_dirs
+    done = [pipeline.process_partition(ctx, tag_dir[p.index], p.to_dict()) for p in plan.partitions]
+    results = {}
+    for k, name in enumerate(pipeline.enabled_stages(ctx)):
+        items = [(p.index, tag_dir[p.index]) for p in plan.partitions]
+        maps = (
+            [m for d in done for m in d["maps"]]
+            if k == 0
+            else pipeline.stage_maps(ctx, name, items)
+        )
+        results[name] = pipeline.stage_reduce(ctx, name, maps)
+    share = lambda ix: [(i, tag_dir[i]) for i in ix]  # noqa: E731
+    pipeline.write_partitions(ctx, share([0, 1]))  # the first attempt stops after one share
+    written = [pipeline.write_partitions(ctx, share(ix)) for ix in ([0, 2], [1, 3])]
+    tags, decided = [d["tag"] for d in done], [d["decide"] for d in done]
+    m = pipeline.commit(plan, tags, decided, results, written)
+    on_disk = {
+        os.path.relpath(os.path.join(d, f), plan.version_dir)
+        for d, _, fs in os.walk(plan.version_dir)
+        for f in fs
+        if f.endswith(".parquet")
+    }
+    assert on_disk == {f["path"] for f in m["files"]}
+    assert len([f for f in on_disk if f.startswith("rejects/")]) == 2  # a file per share
+    assert _doc_ids(root, "c", m["version"]) == _doc_ids(
+        os.path.join(data_root, "a"), "c", full["version"]
+    )
+    assert m["counts"] == full["counts"]
+
+
 def test_heldout_split_is_deterministic(inputs, data_root):
     cfg = CorpusConfig(heldout_fraction=0.3, heldout_min=0)
     m = run_local([str(inputs)], data_root, "c", cfg)
