@@ -455,3 +455,39 @@ class QualityConfig(BaseModel):
             if p[key] < limit:
                 return Reason.ALPHA_RATIO, f"{key}={p[key]:.3f} < {limit}"
         return None
+
+    def decide_columns(
+        self, signals: dict[str, np.ndarray], rows: np.ndarray, lang: str | None, script: str | None
+    ) -> dict[int, tuple[Reason, str]]:
+        """:meth:`decide` for many documents of one language and script at once: ``signals``
+        maps each signal (without prefix) to a column, ``rows`` are the row numbers to decide.
+        Returns the dropped rows, each with the verdict :meth:`decide` gives it."""
+        if not self.enabled or not len(rows):
+            return {}
+        t = self.thresholds_for(lang, script)
+        # The checks of decide(), in its order: (signal, failing rows, reason, detail format).
+        checks: list[tuple[str, np.ndarray, Reason, str]] = [
+            ("n_chars", signals["n_chars"][rows] < t.min_chars, Reason.TOO_SHORT,
+             f"n_chars={{}} < {t.min_chars}"),
+            ("n_units", signals["n_units"][rows] < t.min_units, Reason.TOO_SHORT,
+             f"n_units={{}} < {t.min_units}"),
+        ]  # fmt: skip
+        if t.drop_lorem_ipsum:
+            lorem = signals["lorem_ipsum"][rows].astype(bool)
+            checks.append(("lorem_ipsum", lorem, Reason.BAD_LINES, "contains 'lorem ipsum'"))
+        for key, reason in _MAX_CHECKS:
+            limit = getattr(t, f"max_{key}")
+            checks.append((key, signals[key][rows] > limit, reason, f"{key}={{:.3f}} > {limit}"))
+        for key in ("alpha_unit_frac", "letter_frac"):
+            limit = getattr(t, f"min_{key}")
+            fails = signals[key][rows] < limit
+            checks.append((key, fails, Reason.ALPHA_RATIO, f"{key}={{:.3f}} < {limit}"))
+        first = np.full(len(rows), -1)
+        for j, (_, fails, _, _) in enumerate(checks):
+            first[(first < 0) & fails] = j
+        out: dict[int, tuple[Reason, str]] = {}
+        for pos in np.flatnonzero(first >= 0).tolist():
+            key, _, reason, detail = checks[first[pos]]
+            row = int(rows[pos])
+            out[row] = reason, detail.format(signals[key][row].item())
+        return out

@@ -33,6 +33,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -52,7 +53,7 @@ from crossling.documents import (
 from crossling.langid import LanguageIdentifier
 from crossling.shards import ShardWriter
 from crossling.sources.files import InputError, Partition, plan_partitions, read_partition
-from crossling.stages.base import GlobalStage, StageContext, Step
+from crossling.stages.base import GlobalStage, StageContext, Step, TaggedRows
 from crossling.stages.document import LanguageID, Normalize, Quality
 from crossling.stages.exact import ExactDedup
 from crossling.stages.near import MinHashSignatures, NearDedup
@@ -546,9 +547,9 @@ def decide_partition(ctx: RunContext, tag_dir: str, index: int) -> dict[str, Any
         return read_json(fs, marker)
     cfg = ctx.corpus_config()
     steps = [cls(cfg) for cls in STEPS]
-    # Only steps with a decide of their own are asked, and only their signals are read (the
-    # MinHash signatures, a list per document, are for the near-dedup stage, not for deciding).
-    deciding = [type(s).decide is not Step.decide for s in steps]
+    # Only steps that decide are asked, and only their signals are read (the MinHash signatures,
+    # a list per document, are for the near-dedup stage, not for deciding).
+    deciding = [s.decides() for s in steps]
     signal_names = [f.name for s, d in zip(STEPS, deciding, strict=True) if d for f in s.signals]
     columns = list(
         dict.fromkeys(["id", *[c for s in steps for c in s.decide_columns], *signal_names])
@@ -557,43 +558,29 @@ def decide_partition(ctx: RunContext, tag_dir: str, index: int) -> dict[str, Any
     reached = [0] * len(steps)  # documents each step saw (those no earlier step dropped)
     names = [step.name for step in steps]
     out: dict[str, list[Any]] = {k: [] for k in _DECIDE_SCHEMA.names}
-    stage, reason, detail = out["stage"], out["reason"], out["detail"]
     with fs.open(posixpath.join(tag_dir, "docs.parquet"), "rb") as f:
-        for batch in pq.ParquetFile(f).iter_batches(batch_size=8192, columns=columns):
-            cols = batch.to_pydict()
-            ids = cols["id"]
-            signal_cols = [(k, cols[k]) for k in signal_names]
-            get = cols.get
-            sources, urls = get("source"), get("url")
-            langs, scripts, scores = get("lang"), get("script"), get("lang_score")
-            for r, doc_id in enumerate(ids):
-                doc = Document(
-                    id=doc_id,
-                    text="",
-                    source=(sources[r] if sources else None) or "",
-                    url=urls[r] if urls else None,
-                    lang=langs[r] if langs else None,
-                    script=scripts[r] if scripts else None,
-                    lang_score=(scores[r] if scores else None) or 0.0,
-                    signals={k: v[r] for k, v in signal_cols},
-                )
-                verdict = None
-                for k, step in enumerate(steps):
-                    reached[k] += 1
-                    if not deciding[k]:
-                        continue
-                    verdict = step.decide(doc)
-                    if verdict is not None:
-                        stats[f"{names[k]}/dropped:{verdict[0]}"] += 1
-                        stage.append(str(step.stage))
-                        reason.append(str(verdict[0]))
-                        detail.append(verdict[1])
-                        break
-                else:
-                    stage.append(None)
-                    reason.append(None)
-                    detail.append(None)
-            out["split"].extend(split_of(i, cfg.heldout_fraction) for i in ids)
+        pf = pq.ParquetFile(f)
+        columns = [c for c in columns if c in pf.schema_arrow.names]
+        for batch in pf.iter_batches(batch_size=8192, columns=columns):
+            rows = TaggedRows(batch, signal_names)
+            n = batch.num_rows
+            stage, reason, detail = [None] * n, [None] * n, [None] * n
+            alive = np.arange(n)
+            for k, step in enumerate(steps):
+                reached[k] += len(alive)
+                if not deciding[k] or not len(alive):
+                    continue
+                dropped = step.decide_rows(rows, alive)
+                if not dropped:
+                    continue
+                for i, (why, what) in dropped.items():
+                    stats[f"{names[k]}/dropped:{why}"] += 1
+                    stage[i], reason[i], detail[i] = str(step.stage), str(why), what
+                alive = alive[~np.isin(alive, np.fromiter(dropped, np.int64, len(dropped)))]
+            out["stage"] += stage
+            out["reason"] += reason
+            out["detail"] += detail
+            out["split"].extend(split_of(i, cfg.heldout_fraction) for i in rows.list("id"))
     for k, name in enumerate(names):
         dropped = sum(v for key, v in stats.items() if key.startswith(f"{name}/dropped:"))
         if reached[k]:
@@ -762,6 +749,13 @@ def process_partition(ctx: RunContext, tag_dir: str, part: dict[str, Any]) -> di
     stages = enabled_stages(ctx)
     maps = stage_map(ctx, stages[0], tag_dir, index) if stages else []
     return {"partition": index, "tag": tagged, "decide": decided, "maps": maps}
+
+
+def process_partitions(
+    ctx: RunContext, items: list[tuple[str, dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """:func:`process_partition` over a share of ``(tag_dir, partition)`` items."""
+    return [process_partition(ctx, tag_dir, part) for tag_dir, part in items]
 
 
 def stage_maps(ctx: RunContext, stage_name: str, items: list[tuple[int, str]]) -> list[dict]:

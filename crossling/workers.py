@@ -33,9 +33,11 @@ _POOLS: dict[str, WorkerPool] = {}
 _LOCK = threading.Lock()
 
 
-def _warm(model_path: str | None) -> None:
+def _warm(model_path: str | None, lid: bool = True) -> None:
     """Worker start: import the measuring code and load the language-ID model once."""
     _preload()
+    if not lid:
+        return
     from crossling.langid import _load_model, default_model_path
 
     path = model_path or default_model_path()
@@ -70,9 +72,10 @@ def _ready() -> int:
 class WorkerPool:
     """``workers`` processes, forked (Linux) or spawned (see the module's docstring)."""
 
-    def __init__(self, workers: int, model_path: str | None = None):
+    def __init__(self, workers: int, model_path: str | None = None, *, lid: bool = True):
         self.workers = max(1, workers)
         self.model_path = model_path
+        self.lid = lid  # load the language-ID model at start (the measuring pool does)
         self.key = uuid.uuid4().hex
         self._executor = self._start()
 
@@ -84,7 +87,7 @@ class WorkerPool:
             max_workers=self.workers,
             mp_context=multiprocessing.get_context(method),
             initializer=_warm,
-            initargs=(self.model_path,),
+            initargs=(self.model_path, self.lid),
         )
         for _ in range(self.workers):  # start every process now, while the run plans
             ex.submit(_ready)

@@ -151,22 +151,34 @@ def _run(plan: pipeline.RunPlan, params: CorpusParams) -> tuple[dict[str, Any], 
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         pending = {p.index for p in plan.pending}
-        # Measuring is the heavy work: worker processes (or the Dask cluster). Everything else is
-        # light (thresholds, stage maps and reduces over small columns, writing shards, where pyarrow
-        # works without the GIL) and runs in threads of this process, so a rerun with new thresholds
-        # starts no worker process at all. Locally the measuring tasks run in threads too and hand
-        # their partition to a pool of plain worker processes (crossling.workers), started and warmed
-        # now. On a Dask cluster, everything runs on the cluster.
-        pool = None
+        # On one machine the tasks run in threads of this process and hand their work to plain
+        # worker processes (crossling.workers; forked, so ready in milliseconds): a measuring pool
+        # with fastText loaded while there is anything to measure, closed as soon as measuring
+        # ends (its memory back before the global stages), then a light pool for the per-partition
+        # passes that remain (decide of reused tags, stage maps, writes), so they use every core
+        # rather than share this process's GIL. Reduces run in this process. With one worker
+        # everything runs in the tasks themselves; on a Dask cluster, on the cluster.
+        local = not params.dask_address and params.workers > 1
         if params.dask_address:
             runner = make_task_runner(params.workers, params.dask_address)
         else:
             runner = ThreadPoolTaskRunner(max_workers=max(1, params.workers))
-            if pending and params.workers > 1:
-                pool = WorkerPool(params.workers, ctx.corpus_config().langid.model_path)
         with contextlib.ExitStack() as stack:
-            if pool is not None:
-                stack.enter_context(pool)
+            pool = None
+            if pending and local:
+                pool = stack.enter_context(
+                    WorkerPool(params.workers, ctx.corpus_config().langid.model_path)
+                )
+            light: WorkerPool | None = None
+
+            def light_pool() -> str | None:
+                nonlocal light
+                if not local:
+                    return None
+                if light is None:
+                    light = stack.enter_context(WorkerPool(params.workers, lid=False))
+                return light.key
+
             stack.enter_context(runner)
             # The largest partitions first, so no worker is left with a big one at the end. Measuring
             # is one task per partition; partitions measured before are light and go in shares.
@@ -193,6 +205,7 @@ def _run(plan: pipeline.RunPlan, params: CorpusParams) -> tuple[dict[str, Any], 
                         "ctx": ctx,
                         "items": [(tag_dir[p.index], p.to_dict()) for p in share],
                         "label": _share_label([p.index for p in share]),
+                        "pool": pool.key if pool is not None else light_pool(),
                     },
                 )
                 for share in _shares(reused, params.workers)
@@ -230,6 +243,7 @@ def _run(plan: pipeline.RunPlan, params: CorpusParams) -> tuple[dict[str, Any], 
                                 "stage": stage,
                                 "items": [(i, tag_dir[i]) for i in chunk],
                                 "first": chunk[0],
+                                "pool": light_pool(),
                             },
                         )
                         for chunk in _shares(indices, params.workers)
@@ -250,6 +264,7 @@ def _run(plan: pipeline.RunPlan, params: CorpusParams) -> tuple[dict[str, Any], 
                         "ctx": ctx,
                         "items": [(i, tag_dir[i]) for i in share],
                         "label": _share_label(share),
+                        "pool": light_pool(),
                     },
                 )
                 for share in shares

@@ -28,27 +28,31 @@ def process_partition(
 ) -> dict[str, Any]:
     """Measure one partition (unless measured before), decide, and map the first global stage;
     in a process of the run's worker pool when ``pool`` names one here (else in this task)."""
+    return _run(pool, pipeline.process_partition, ctx, tag_dir, part)
+
+
+def _run(pool: str | None, fn: Any, *args: Any) -> Any:
+    """``fn(*args)`` in a process of the run's worker pool when ``pool`` names one in this
+    process (real parallelism: no GIL shared with the orchestration), else in this task."""
     workers = get_pool(pool)
-    if workers is not None:
-        return workers.run(pipeline.process_partition, ctx, tag_dir, part)
-    return pipeline.process_partition(ctx, tag_dir, part)
+    return workers.run(fn, *args) if workers is not None else fn(*args)
 
 
 @task(name="process", task_run_name="process-{label}", retries=2, retry_delay_seconds=5, **_COMMON)
 def process_partitions(
-    ctx: RunContext, items: list[tuple[str, dict[str, Any]]], label: str
+    ctx: RunContext, items: list[tuple[str, dict[str, Any]]], label: str, pool: str | None = None
 ) -> list[dict[str, Any]]:
     """Decide and map a share of the partitions measured by an earlier run (light work: one task
     for several partitions, as a stage map is)."""
-    return [pipeline.process_partition(ctx, tag_dir, part) for tag_dir, part in items]
+    return _run(pool, pipeline.process_partitions, ctx, items)
 
 
 @task(name="stage-map", task_run_name="{stage}-map-{first}", retries=1, **_COMMON)
 def stage_maps(
-    ctx: RunContext, stage: str, items: list[tuple[int, str]], first: int
+    ctx: RunContext, stage: str, items: list[tuple[int, str]], first: int, pool: str | None = None
 ) -> list[dict[str, Any]]:
     """A global stage's map over a share of the partitions."""
-    return pipeline.stage_maps(ctx, stage, items)
+    return _run(pool, pipeline.stage_maps, ctx, stage, items)
 
 
 @task(name="stage-reduce", task_run_name="{stage}-reduce", retries=1, **_COMMON)
@@ -58,10 +62,12 @@ def stage_reduce(ctx: RunContext, stage: str, maps: list[dict[str, Any]]) -> dic
 
 
 @task(name="write", task_run_name="write-{label}", retries=2, retry_delay_seconds=5, **_COMMON)
-def write_partitions(ctx: RunContext, items: list[tuple[int, str]], label: str) -> dict[str, Any]:
+def write_partitions(
+    ctx: RunContext, items: list[tuple[int, str]], label: str, pool: str | None = None
+) -> dict[str, Any]:
     """The shards of a share of the partitions, one file per language and split for the share
     (a retry finds the share's marker, or starts the share over)."""
-    return pipeline.write_partitions(ctx, items)
+    return _run(pool, pipeline.write_partitions, ctx, items)
 
 
 @task(name="commit", **_COMMON)

@@ -24,6 +24,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import numpy as np
 import pyarrow as pa
 
 from crossling.documents import Document, Reason, Stage
@@ -64,6 +65,72 @@ class Step:
     def decide(self, doc: Document) -> Verdict:
         """Keep (None) or drop (reason, detail). ``doc.text`` is empty here; signals are set."""
         return None
+
+    def decide_rows(self, rows: TaggedRows, idx: np.ndarray) -> dict[int, Verdict]:
+        """Decide the rows ``idx`` of a batch of tagged rows at once; returns the dropped ones
+        (row number -> verdict). This asks :meth:`decide` document by document; a step may
+        override it to decide column by column (it must give what :meth:`decide` gives)."""
+        out: dict[int, Verdict] = {}
+        for i in idx.tolist():
+            verdict = self.decide(rows.document(i))
+            if verdict is not None:
+                out[i] = verdict
+        return out
+
+    @classmethod
+    def decides(cls) -> bool:
+        """Whether the step decides anything (it overrides :meth:`decide` or :meth:`decide_rows`)."""
+        return cls.decide is not Step.decide or cls.decide_rows is not Step.decide_rows
+
+
+class TaggedRows:
+    """A batch of tagged rows as the decide pass gives it to the steps: columns as numpy arrays
+    or Python lists (converted once, when first asked for), and Documents without text for steps
+    that decide one document at a time."""
+
+    def __init__(self, batch: pa.RecordBatch, signal_names: list[str]):
+        self.batch, self.signal_names = batch, signal_names
+        self.num_rows = batch.num_rows
+        self._lists: dict[str, list[Any] | None] = {}
+        self._arrays: dict[str, np.ndarray] = {}
+        self._docs: dict[int, Document] = {}
+
+    def has(self, name: str) -> bool:
+        return name in self.batch.schema.names
+
+    def list(self, name: str) -> list[Any] | None:
+        """A column as a Python list (None when the batch does not have it)."""
+        if name not in self._lists:
+            self._lists[name] = self.batch.column(name).to_pylist() if self.has(name) else None
+        return self._lists[name]
+
+    def array(self, name: str) -> np.ndarray | None:
+        """A column without nulls as a numpy array (None when it is absent or has nulls: the
+        caller then decides row by row)."""
+        if name not in self._arrays:
+            col = self.batch.column(name) if self.has(name) else None
+            if col is None or col.null_count:
+                return None
+            self._arrays[name] = col.to_numpy(zero_copy_only=False)
+        return self._arrays[name]
+
+    def document(self, i: int) -> Document:
+        doc = self._docs.get(i)
+        if doc is None:
+            get = self.list
+            sources, urls, langs = get("source"), get("url"), get("lang")
+            scripts, scores = get("script"), get("lang_score")
+            doc = self._docs[i] = Document(
+                id=self.list("id")[i],
+                text="",
+                source=(sources[i] if sources else None) or "",
+                url=urls[i] if urls else None,
+                lang=langs[i] if langs else None,
+                script=scripts[i] if scripts else None,
+                lang_score=(scores[i] if scores else None) or 0.0,
+                signals={k: self.list(k)[i] for k in self.signal_names if self.has(k)},
+            )
+        return doc
 
 
 @dataclass

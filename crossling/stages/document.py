@@ -8,12 +8,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from crossling.clean import QUALITY_SIGNALS, SIGNALS_VERSION, normalize_text, quality_signals_batch
 from crossling.documents import TEXT_PREFIX_CHARS, Document, Reason, Stage
 from crossling.langid import LanguageIdentifier, default_model_path
-from crossling.stages.base import Step, Verdict
+from crossling.stages.base import Step, TaggedRows, Verdict
 
 
 class Normalize(Step):
@@ -37,6 +38,12 @@ class Normalize(Step):
         if doc.signals.get("normalized_empty"):
             return Reason.EMPTY, "no text after normalization"
         return None
+
+    def decide_rows(self, rows: TaggedRows, idx: np.ndarray) -> dict[int, Verdict]:
+        empty = rows.array("normalized_empty")
+        if empty is None:
+            return super().decide_rows(rows, idx)
+        return {int(i): (Reason.EMPTY, "no text after normalization") for i in idx[empty[idx]]}
 
 
 class LanguageID(Step):
@@ -81,6 +88,25 @@ class LanguageID(Step):
             return Reason.LANG_SCORE_LOW, f"{doc.lang} score {doc.lang_score:.3f} < {limit}"
         return None
 
+    def decide_rows(self, rows: TaggedRows, idx: np.ndarray) -> dict[int, Verdict]:
+        langs, scores = rows.list("lang"), rows.array("lang_score")
+        if langs is None or scores is None or None in langs:
+            return super().decide_rows(rows, idx)
+        lid = self.config.langid
+        lang = np.asarray(langs, dtype=object)[idx]
+        out: dict[int, Verdict] = {}
+        for value in np.unique(lang).tolist():  # a few dozen languages in a batch
+            rows_of = idx[lang == value]
+            if self.langs is not None and value not in self.langs:
+                why = f"lang={value} not in {sorted(self.langs)}"
+                out.update((int(i), (Reason.LANG_NOT_WANTED, why)) for i in rows_of)
+                continue
+            limit = lid.min_score_per_lang.get(value, lid.min_score)
+            low = rows_of[scores[rows_of] < limit]
+            for i, score in zip(low.tolist(), scores[low].tolist(), strict=True):
+                out[i] = Reason.LANG_SCORE_LOW, f"{value} score {score:.3f} < {limit}"
+        return out
+
 
 class Quality(Step):
     """Gopher/C4-style signals measured once (crossling/clean.py); thresholds per script and
@@ -101,3 +127,19 @@ class Quality(Step):
 
     def decide(self, doc: Document) -> Verdict:
         return self.config.quality.decide(doc.signals, doc.lang, doc.script, prefix="q_")
+
+    def decide_rows(self, rows: TaggedRows, idx: np.ndarray) -> dict[int, Verdict]:
+        quality = self.config.quality
+        if not quality.enabled:
+            return {}
+        langs, scripts = rows.list("lang"), rows.list("script")
+        signals = {f.name[2:]: rows.array(f.name) for f in QUALITY_SIGNALS}
+        if langs is None or scripts is None or any(v is None for v in signals.values()):
+            return super().decide_rows(rows, idx)
+        groups: dict[tuple[str | None, str | None], list[int]] = {}
+        for i in idx.tolist():
+            groups.setdefault((langs[i], scripts[i]), []).append(i)
+        out: dict[int, Verdict] = {}
+        for (lang, script), members in groups.items():
+            out.update(quality.decide_columns(signals, np.array(members), lang, script))
+        return out

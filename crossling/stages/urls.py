@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import numpy as np
 from pydantic import BaseModel, Field
 
 from crossling.documents import Document, Reason, Stage
-from crossling.stages.base import Step, Verdict
+from crossling.stages.base import Step, TaggedRows, Verdict
 
 
 class UrlFilterConfig(BaseModel):
@@ -39,6 +40,11 @@ class UrlFilter(Step):
         cfg = config.urls
         self.domains = {d.lower().strip(".") for d in cfg.block_domains}
         self.substrings = [s.lower() for s in cfg.block_substrings]
+
+    def decide_rows(self, rows: TaggedRows, idx: np.ndarray) -> dict[int, Verdict]:
+        if not (self.domains or self.substrings):
+            return {}  # nothing blocked: no document is looked at
+        return super().decide_rows(rows, idx)
 
     def decide(self, doc: Document) -> Verdict:
         if not doc.url or not (self.domains or self.substrings):

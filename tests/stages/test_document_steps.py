@@ -59,3 +59,54 @@ def test_quality_signals_are_columns_and_thresholds_come_from_config():
 def test_signal_columns_are_unique_across_steps():
     names = [f.name for s in STEPS for f in s.signals]
     assert len(names) == len(set(names))
+
+
+def test_column_wise_decide_gives_what_deciding_one_document_at_a_time_gives(tmp_path):
+    # Tagged rows made by the tag pass from texts of every kind the thresholds look at; each
+    # step's column-wise decide_rows against the base class's document-by-document path, under
+    # several configs (thresholds by script and language, wanted languages, URL blocks).
+    import json
+
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    from crossling.pipeline import plan_run, tag_partition
+    from crossling.stages.base import Step, TaggedRows
+
+    texts = [*PARAGRAPHS.values(), *(paragraphs(k, 3) for k in PARAGRAPHS)]
+    texts += ["short", "", "\x00 \u200b", "lorem ipsum dolor sit amet " * 20, "## {} [] ;; " * 30]
+    texts += ["\n".join(["same line here"] * 12), "x " * 300, "... …\n" * 40, "GroÃŸmutter " * 30]
+    texts += [PARAGRAPHS["en"] + "\nprivacy policy\ncookie policy\naccept all" * 5]
+    src = tmp_path / "in.jsonl"
+    with open(src, "w", encoding="utf-8") as f:
+        for k, t in enumerate(texts):
+            f.write(json.dumps({"text": t, "url": f"https://{'ads.' if k % 3 else ''}ex.org/{k}"}))
+            f.write("\n")
+    plan = plan_run([str(src)], str(tmp_path / "root"), "c", CorpusConfig())
+    p = plan.partitions[0]
+    tag_partition(plan.root, plan.tag_dirs[p.index], p.to_dict(), plan.ctx.config)
+    table = pq.read_table(f"{plan.tag_dirs[p.index]}/docs.parquet")
+    configs = [
+        CorpusConfig(),
+        CorpusConfig(langs=["en", "zh"], urls={"block_domains": ["ads.ex.org"]}),
+        CorpusConfig(
+            langid={"min_score": 0.9, "min_score_per_lang": {"de": 0.2}},
+            quality={
+                "defaults": {"min_chars": 300, "drop_lorem_ipsum": False},
+                "per_lang": {"ru": {"min_units": 400}},
+                "per_script": {"Hans": {"max_top_2gram_frac": 0.01}},
+            },
+        ),
+        CorpusConfig(quality={"enabled": False}),
+    ]
+    checked = 0
+    for cfg in configs:
+        for cls in STEPS:
+            step = cls(cfg)
+            names = [f.name for s in STEPS for f in s.signals]
+            rows = TaggedRows(table.to_batches()[0], names)
+            idx = np.arange(rows.num_rows)
+            fast, slow = step.decide_rows(rows, idx), Step.decide_rows(step, rows, idx)
+            assert fast == slow, (cls.__name__, cfg)
+            checked += len(slow)
+    assert checked > 20  # the configs drop many documents, for many reasons
