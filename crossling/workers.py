@@ -19,6 +19,7 @@ pool when a worker died (killed for memory, say), so the task's retry has somewh
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -89,8 +90,17 @@ class WorkerPool:
             initializer=_warm,
             initargs=(self.model_path, self.lid),
         )
-        for _ in range(self.workers):  # start every process now, while the run plans
-            ex.submit(_ready)
+        # Start every process now, while the run plans (with fork, the first submit forks them
+        # all). Frozen, this process's objects are never visited by the children's garbage
+        # collector, so the pages holding them stay shared instead of being copied into each child.
+        if method == "fork":
+            gc.freeze()
+        try:
+            for _ in range(self.workers):
+                ex.submit(_ready)
+        finally:
+            if method == "fork":
+                gc.unfreeze()
         return ex
 
     def run(self, fn: Callable[..., Any], *args: Any) -> Any:
@@ -104,9 +114,10 @@ class WorkerPool:
                     self._executor = self._start()
             raise
 
-    def close(self) -> None:
-        """Stop the processes (and give their memory back); idempotent."""
-        self._executor.shutdown(wait=True, cancel_futures=True)
+    def close(self, wait: bool = True) -> None:
+        """Stop the processes (and give their memory back); idempotent. ``wait=False`` returns at
+        once, the processes exiting on their own."""
+        self._executor.shutdown(wait=wait, cancel_futures=True)
 
     def __enter__(self) -> WorkerPool:
         with _LOCK:
