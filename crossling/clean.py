@@ -9,6 +9,7 @@ measured in characters) that a config can override per script or per language.
 from __future__ import annotations
 
 import functools
+import os
 import re
 import unicodedata
 from collections import Counter
@@ -26,6 +27,8 @@ from crossling.documents import Reason
 try:
     from crossling import _signals
 except ImportError:  # pragma: no cover - a build without a C compiler
+    _signals = None
+if os.environ.get("CROSSLING_PURE_PYTHON"):  # the definitions only (to compare, or debug)
     _signals = None
 
 # Control characters except tab and newline; also zero-width/bidi marks that break n-gram stats.

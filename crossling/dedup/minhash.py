@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -72,6 +73,8 @@ from crossling.chartables import cached_table
 try:  # the compiled shingling (crossling/_signals.c); without it, numpy (the same hashes)
     from crossling import _signals
 except ImportError:  # pragma: no cover - a build without a C compiler
+    _signals = None
+if os.environ.get("CROSSLING_PURE_PYTHON"):  # the definitions only (to compare, or debug)
     _signals = None
 
 SHINGLING_VERSION = "minhash_v1"  # bump when shingles change: old signatures stop matching
