@@ -106,12 +106,15 @@ class TaggedRows:
 
     def array(self, name: str) -> np.ndarray | None:
         """A column without nulls as a numpy array (None when it is absent or has nulls: the
-        caller then decides row by row)."""
+        caller then decides row by row). Floats come as float64, the values Python sees: numpy
+        compares a float32 array with a Python float in float32 (0.1 would equal float32 0.1,
+        which is larger than 0.1), so thresholds would cut elsewhere than in :meth:`decide`."""
         if name not in self._arrays:
             col = self.batch.column(name) if self.has(name) else None
             if col is None or col.null_count:
                 return None
-            self._arrays[name] = col.to_numpy(zero_copy_only=False)
+            arr = col.to_numpy(zero_copy_only=False)
+            self._arrays[name] = arr.astype(np.float64) if arr.dtype.kind == "f" else arr
         return self._arrays[name]
 
     def document(self, i: int) -> Document:

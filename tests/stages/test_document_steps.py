@@ -77,6 +77,7 @@ def test_column_wise_decide_gives_what_deciding_one_document_at_a_time_gives(tmp
     texts += ["short", "", "\x00 \u200b", "lorem ipsum dolor sit amet " * 20, "## {} [] ;; " * 30]
     texts += ["\n".join(["same line here"] * 12), "x " * 300, "... …\n" * 40, "GroÃŸmutter " * 30]
     texts += [PARAGRAPHS["en"] + "\nprivacy policy\ncookie policy\naccept all" * 5]
+    texts += [" ".join(["word"] * 27 + ["#"] * 3)]  # symbol_per_unit exactly 0.1 (not in float32)
     src = tmp_path / "in.jsonl"
     with open(src, "w", encoding="utf-8") as f:
         for k, t in enumerate(texts):
@@ -98,6 +99,12 @@ def test_column_wise_decide_gives_what_deciding_one_document_at_a_time_gives(tmp
             },
         ),
         CorpusConfig(quality={"enabled": False}),
+        # Thresholds on a measured value, where float32 and float64 disagree: 0.1, and a score
+        # plus less than float32 can tell apart.
+        CorpusConfig(
+            quality={"defaults": {"max_symbol_per_unit": 0.1, "min_chars": 10, "min_units": 5}},
+            langid={"min_score": float(table["lang_score"][0].as_py()) + 1e-12},
+        ),
     ]
     checked = 0
     for cfg in configs:
