@@ -100,25 +100,31 @@ class NearDedup(GlobalStage):
             [self._path("bands", p) for p in parts], cfg, prior, fs=fs, partitions=parts
         )
         groups = mh.band_group_list(cfg)
-        with ThreadPoolExecutor(max_workers=min(len(groups), os.cpu_count() or 1)) as pool:
+        threads = min(len(groups), os.cpu_count() or 1)
+        with ThreadPoolExecutor(max_workers=threads) as pool:
             edges = mh.unique_edges(
                 pool.map(lambda g: mh.candidate_edges(plan, g, cfg, fs), groups)
             )
-        sets = None
-        if cfg.verify == "exact":  # the candidates' texts, read from the tagged work files
-            tag_dirs = {m["part"]: m["tag_dir"] for m in maps}
-            sets = {}
-            for p, nodes in mh.needed_nodes(plan, edges).items():
-                ids = mh.ids_of(plan, nodes, fs)
-                with fs.open(posixpath.join(tag_dirs[p], "docs.parquet"), "rb") as f:
-                    t = pq.read_table(
-                        f, columns=["id", "text"], filters=[("id", "in", sorted(set(ids)))]
+            sets = None
+            if cfg.verify == "exact":  # the candidates' texts, read from the tagged work files
+                tag_dirs = {m["part"]: m["tag_dir"] for m in maps}
+
+                def shingles_of(item: tuple[int, np.ndarray]) -> dict[int, np.ndarray]:
+                    p, nodes = item
+                    ids = mh.ids_of(plan, nodes, fs)
+                    with fs.open(posixpath.join(tag_dirs[p], "docs.parquet"), "rb") as f:
+                        t = pq.read_table(  # pyarrow reads and filters without the GIL
+                            f, columns=["id", "text"], filters=[("id", "in", sorted(set(ids)))]
+                        )
+                    text_of = dict(
+                        zip(t.column("id").to_pylist(), t.column("text").to_pylist(), strict=True)
                     )
-                text_of = dict(
-                    zip(t.column("id").to_pylist(), t.column("text").to_pylist(), strict=True)
-                )
-                texts = [text_of[i] for i in ids]
-                sets.update(zip(nodes.tolist(), mh.shingle_sets(texts, cfg), strict=True))
+                    texts = [text_of[i] for i in ids]
+                    return dict(zip(nodes.tolist(), mh.shingle_sets(texts, cfg), strict=True))
+
+                sets = {}
+                for part_sets in pool.map(shingles_of, mh.needed_nodes(plan, edges).items()):
+                    sets.update(part_sets)
         kept, sim = mh.verify_edges(plan, edges, cfg, fs, sets)
         decisions = mh.cluster(plan, kept, sim, fs)
         dropped = decisions.column("duplicate_of").is_valid().to_numpy(zero_copy_only=False)
