@@ -6,7 +6,8 @@ step; see :func:`crossling.registry.load_results`). Nothing here runs a model.
 A metric regresses when it is worse than on the previous checkpoint by more than the margin
 (relative, and at least ``MIN_ABS_DROP`` in its own units) *and* the drop is significant: a paired
 test on the per-example values both results keep (:mod:`crossling.evaluate.significance`: the
-exact sign test, or the paired bootstrap for BLEU/chrF) gives p below ``SIGNIFICANCE_LEVEL``.
+exact sign test, or the paired bootstrap for BLEU/chrF) gives p below ``SIGNIFICANCE_LEVEL``
+after Holm's correction over all the metrics the checkpoint is tested on (:func:`holm`).
 Results without per-example values are never flagged.
 """
 
@@ -134,13 +135,31 @@ def compare(
                 delta_previous=None if prev is None else value - prev,
                 delta_best=None if best_v is None else value - best_v,
                 higher_is_better=higher,
-                regression=beyond_margin and test is not None and test.p < SIGNIFICANCE_LEVEL,
+                regression=beyond_margin,  # and significant: decided below, all metrics together
                 new_best=best_v is not None and _worse_by(value, best_v, higher) < 0,
                 comparable=prev_r is None or _comparable(prev_r, current),
                 test=test,
             )
         )
+    tested = [c for c in changes if c.test is not None]
+    significant = holm([c.test.p for c in tested], SIGNIFICANCE_LEVEL)
+    sig = {id(c) for c, ok in zip(tested, significant, strict=True) if ok}
+    for c in changes:
+        c.regression = c.regression and id(c) in sig
     return changes
+
+
+def holm(ps: list[float], alpha: float) -> list[bool]:
+    """Which of these p values stay significant when all are tested at once (Holm's step-down:
+    the i-th smallest must be below ``alpha / (m - i)``): a checkpoint is tested on dozens of
+    metrics (each language, direction and average), and at ``alpha`` each, one in twenty would
+    be flagged by chance; this keeps the chance of any false alarm below ``alpha``."""
+    out = [False] * len(ps)
+    for rank, i in enumerate(sorted(range(len(ps)), key=lambda k: ps[k])):
+        if ps[i] >= alpha / (len(ps) - rank):
+            break
+        out[i] = True
+    return out
 
 
 # Reports ask for the same tests several times (report, leaderboard, events): keyed by the two
@@ -401,8 +420,9 @@ def markdown_report(
         f"- compared with {len(history) - 1} earlier checkpoint(s); a regression is a drop "
         f"against the previous checkpoint of more than {margin:.0%} (relative; and at least 0.02 "
         "for accuracies or 0.5 BLEU/chrF points) that a paired test on the rows both scored "
-        f"finds significant (p < {SIGNIFICANCE_LEVEL}: exact sign test per example; paired "
-        "bootstrap for BLEU/chrF); the 95% CI of the change is the bootstrap's",
+        f"finds significant (p < {SIGNIFICANCE_LEVEL} after Holm's correction over all metrics: "
+        "exact sign test per example; paired bootstrap for BLEU/chrF); the 95% CI of the change "
+        "is the bootstrap's",
         "",
     ]
     coverage = _coverage_lines(cur)

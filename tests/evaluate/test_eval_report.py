@@ -291,3 +291,31 @@ def test_a_few_lost_tokens_are_not_significant_by_the_exact_sign_test():
     assert acc.test.ci_high <= 0  # the bootstrap interval is still reported
     ppl = change["pseudo_perplexity/de"]  # every text improved: p of "worse" is 1
     assert ppl.test.p == 1.0 and (ppl.test.worse, ppl.test.better) == (0, 7)
+
+
+def test_holm_keeps_the_chance_of_any_false_alarm_below_the_level():
+    assert report.holm([0.01, 0.02, 0.03, 0.04], 0.05) == [True, False, False, False]
+    assert report.holm([0.2, 0.001, 0.012], 0.05) == [False, True, True]
+    assert report.holm([], 0.05) == []
+
+
+def test_a_borderline_drop_among_many_tested_metrics_is_not_a_regression():
+    """The demo's case: one language of many where six texts each lost tokens (exact sign test
+    p = 1/64, below 0.05 on its own). A checkpoint is tested on every language and average at
+    once; at 0.05 each, one metric in twenty would be flagged by chance, and Holm's correction
+    does not flag this one. A drop on every text of a larger set still is."""
+    langs = ["de", "en", "es", "fr", "it", "ja", "ko", "pt", "ru", "zh"]
+
+    def history(texts: int, lost: int) -> list[dict]:
+        rng = random.Random(texts)
+        prev = {f"mlm/{lang}": _mlm_examples(rng, texts, 16, 0.5, 40.0) for lang in langs}
+        cur = {k: dict(v) for k, v in prev.items()}
+        cur["mlm/de"]["correct"] = [max(0, c - lost) for c in prev["mlm/de"]["correct"]]
+        return [_result(100, prev), _result(200, cur)]
+
+    small = {c.metric: c for c in report.compare(history(6, 3))}
+    de = small["mlm_accuracy/de"]
+    assert de.delta_previous < -0.1 and de.test.p == pytest.approx(1 / 64)
+    assert not any(c.regression for c in small.values())
+    large = {c.metric: c for c in report.compare(history(40, 6))}
+    assert large["mlm_accuracy/de"].regression and large["mlm_accuracy/de"].test.p < 1e-6
