@@ -171,22 +171,6 @@ def quality_signals(text: str) -> dict[str, Any]:
 
 # Flags of the class table the compiled counting reads (the same bits as in _signals.c).
 F_SPACE, F_NON_LETTER, F_LETTER, F_NO_SPACE, F_UNIT, F_DIGIT, F_CONTROL = 1, 2, 4, 8, 16, 32, 64
-_KERNEL_COLUMNS = (
-    "n_chars",
-    "n_units",
-    "spaceless",
-    "n_lines",
-    "dup_line_frac",
-    "dup_line_char_frac",
-    "top_2gram_frac",
-    "top_3gram_frac",
-    "top_4gram_frac",
-    "alpha_unit_frac",
-    "letter_frac",
-    "symbol_per_unit",
-    "bullet_line_frac",
-    "ellipsis_line_frac",
-)
 
 
 def _compute_classes() -> np.ndarray:
@@ -341,6 +325,14 @@ QUALITY_SIGNALS = [
     pa.field("q_mojibake_per_unit", pa.float32()),
     pa.field("q_boilerplate_line_frac", pa.float32()),
 ]
+# The signals the compiled counting fills, in its column order (the first of QUALITY_SIGNALS; the
+# others are searched for in the text by _text_signals).
+_KERNEL_COLUMNS = tuple(f.name[2:] for f in QUALITY_SIGNALS[:14])
+if _signals is not None and _signals.NCOLS != len(_KERNEL_COLUMNS):
+    raise RuntimeError(
+        "crossling/_signals.c was built from another version of crossling: run `make install` "
+        "(or pip install -e .) again"
+    )
 
 
 class Thresholds(BaseModel):
