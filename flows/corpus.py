@@ -154,9 +154,9 @@ def _run(plan: pipeline.RunPlan, params: CorpusParams) -> tuple[dict[str, Any], 
         # On one machine the tasks run in threads of this process and hand their work to plain
         # worker processes (crossling.workers; forked, so ready in milliseconds): a measuring pool
         # with fastText loaded while there is anything to measure, closed as soon as measuring
-        # ends (its memory back before the global stages), then a light pool for the per-partition
-        # passes that remain but the writes (decide of reused tags, stage maps), so they use every
-        # core rather than share this process's GIL. Reduces and writes run in this process. With one worker
+        # ends (its memory back before the global stages), then a light pool for the light
+        # per-partition passes (decide of reused tags, stage maps), so they use every core rather
+        # than share this process's GIL. Reduces and writes run in this process. With one worker
         # everything runs in the tasks themselves; on a Dask cluster, on the cluster.
         local = not params.dask_address and params.workers > 1
         if params.dask_address:
@@ -180,8 +180,9 @@ def _run(plan: pipeline.RunPlan, params: CorpusParams) -> tuple[dict[str, Any], 
                 return light.key
 
             stack.enter_context(runner)
-            # The largest partitions first, so no worker is left with a big one at the end. Measuring
-            # is one task per partition; partitions measured before are light and go in shares.
+            # The largest partitions first, so no worker is left with a big one at the end.
+            # Measuring is one task per partition; partitions measured before are light and go in
+            # shares.
             order = sorted(plan.partitions, key=lambda p: (-p.weight, p.index))
             futures = [
                 runner.submit(
