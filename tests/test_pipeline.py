@@ -206,7 +206,8 @@ def test_large_jsonl_is_split_into_byte_ranges_without_losing_lines(tmp_path):
     assert len(seen) == 500 and len(set(seen)) == 500
 
 
-def test_resume_after_crash_gives_the_same_docs(tmp_path, data_root):
+def _four_files(tmp_path):
+    """Four JSONL files (four partitions) of en/de/ru paragraphs, one duplicate in every file."""
     src = tmp_path / "in"
     src.mkdir()
     for k in range(4):
@@ -218,7 +219,12 @@ def test_resume_after_crash_gives_the_same_docs(tmp_path, data_root):
                 for i in range(5)
             ]
             + [{"text": paragraphs("en", 1) + " 0-0"}],
-        )  # a duplicate in every file
+        )
+    return src
+
+
+def test_resume_after_crash_gives_the_same_docs(tmp_path, data_root):
+    src = _four_files(tmp_path)
     cfg = CorpusConfig()
     full = run_local([str(src)], os.path.join(data_root, "a"), "c", cfg)
 
@@ -244,17 +250,7 @@ def test_writes_resumed_under_other_shares_leave_exactly_the_manifest_files(tmp_
     # with the rows of a clean run and no file the manifest does not list.
     from crossling import pipeline
 
-    src = tmp_path / "in"
-    src.mkdir()
-    for k in range(4):
-        _jsonl(
-            src / f"f{k}.jsonl",
-            [
-                {"text": paragraphs(lang, 1) + f" {k}-{i}"}
-                for lang in ("en", "de")
-                for i in range(4)
-            ],
-        )
+    src = _four_files(tmp_path)
     cfg = CorpusConfig()
     full = run_local([str(src)], os.path.join(data_root, "a"), "c", cfg)
     root = os.path.join(data_root, "b")
