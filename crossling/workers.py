@@ -9,12 +9,11 @@ runs crossling's own code (no orchestration client, no thread of the parent's), 
 it uses (pyarrow, numpy, logging) reinitialise their locks and thread pools after a fork.
 ``CROSSLING_WORKER_START=spawn`` starts fresh interpreters instead, as on other systems.
 
-The orchestrator's tasks run in threads and hand their work to these processes: each partition stays one task (visible, retried
-and resumed as before), while the processes carry no orchestration engine, its clients or its
-log and event forwarding (less memory per worker, no pauses between partitions).
-
-A pool is found by a key (a task's parameters must be plain data); :func:`run` starts a fresh
-pool when a worker died (killed for memory, say), so the task's retry has somewhere to run.
+The run's local executor (crossling/run/executors.py ``LocalExecutor``) holds its pools and hands
+them its units: each partition stays one unit (one task under an orchestrator: visible, retried
+and resumed), while the processes carry no orchestration engine, its clients or its log and event
+forwarding (less memory per worker, no pauses between partitions). :meth:`WorkerPool.run` starts
+a fresh pool when a worker died (killed for memory, say), so a retry has somewhere to run.
 """
 
 from __future__ import annotations
@@ -24,13 +23,11 @@ import multiprocessing
 import os
 import sys
 import threading
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-_POOLS: dict[str, WorkerPool] = {}
 _LOCK = threading.Lock()
 
 
@@ -58,7 +55,7 @@ def _preload() -> None:
     """What every worker needs, imported here once so forked workers start with it."""
     import pandas  # noqa: F401  (pyarrow imports it on its first conversion from Python objects)
 
-    import crossling.pipeline  # noqa: F401
+    import crossling.run.schedule  # noqa: F401
     from crossling.clean import character_flags
     from crossling.dedup.minhash import char_classes
 
@@ -77,7 +74,6 @@ class WorkerPool:
         self.workers = max(1, workers)
         self.model_path = model_path
         self.lid = lid  # load the language-ID model at start (the measuring pool does)
-        self.key = uuid.uuid4().hex
         self._executor = self._start()
 
     def _start(self) -> ProcessPoolExecutor:
@@ -120,19 +116,7 @@ class WorkerPool:
         self._executor.shutdown(wait=wait, cancel_futures=True)
 
     def __enter__(self) -> WorkerPool:
-        with _LOCK:
-            _POOLS[self.key] = self
         return self
 
     def __exit__(self, *exc: object) -> None:
-        with _LOCK:
-            _POOLS.pop(self.key, None)
         self.close()
-
-
-def get(key: str | None) -> WorkerPool | None:
-    """The pool registered under ``key`` in this process (None: run inline)."""
-    if key is None:
-        return None
-    with _LOCK:
-        return _POOLS.get(key)

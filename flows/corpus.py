@@ -1,7 +1,7 @@
 """The corpus flow: raw files to a versioned, language-labelled corpus version, with artifacts.
 
-Maps ``process-partition`` over input partitions on a process pool (or a Dask cluster), then
-``publish-version``; publishes a table per language, a table of drops, a link to the manifest, a
+Runs the corpus run's schedule (crossling/run/schedule.py), each unit a task, on the run's
+worker processes (or a Dask cluster); publishes a table per language, a table of drops, a link to the manifest, a
 progress artifact, and emits ``crossling.corpus.published``. A rerun with the same inputs and
 config finds the finished version and does nothing; after a crash it resumes from the finished
 partitions.
@@ -10,7 +10,6 @@ partitions.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import contextvars
 import json
 import os
@@ -27,23 +26,18 @@ from prefect.artifacts import (
     create_table_artifact,
     update_progress_artifact,
 )
-from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 from pydantic import BaseModel, Field, ValidationError
 
-from crossling import pipeline
+from crossling.corpus import CorpusVersion
+from crossling.run import schedule
+from crossling.run.config import CorpusConfig, load_config
+from crossling.run.executors import LocalExecutor
+from crossling.run.plan import CorpusPlan, plan_run
 from crossling.sources.files import InputNotFound
 from crossling.storage import MANIFEST, DataRoot
-from crossling.workers import WorkerPool
 from flows.common import artifact_key, deployment_flow, emit, make_task_runner, output_link
-from tasks.corpus import (
-    commit,
-    process_partition,
-    process_partitions,
-    stage_maps,
-    stage_reduce,
-    write_partitions,
-)
+from tasks.corpus import TaskExecutor
 from tasks.events import CORPUS_ORIGIN, CORPUS_PUBLISHED, corpus_resource
 
 
@@ -76,9 +70,9 @@ class CorpusParams(BaseModel):
         "LocalCluster.",
     )
 
-    def resolve_config(self) -> pipeline.CorpusConfig:
+    def resolve_config(self) -> CorpusConfig:
         """Defaults, then the config file, then ``config`` (the UI's dict), then the flags."""
-        return pipeline.load_config(
+        return load_config(
             self.config_file,
             self.config,
             langs=self.langs or None,
@@ -91,7 +85,7 @@ def corpus_flow(params: CorpusParams) -> dict[str, Any]:
     """Build (or find, or resume) the corpus version for these inputs and this config."""
     logger = get_run_logger()
     config = params.resolve_config()
-    plan = pipeline.plan_run(params.sources, params.root, params.name, config)
+    plan = plan_run(params.sources, params.root, params.name, config)
     key = artifact_key("corpus", params.name)
     dr = DataRoot(params.root)
     manifest_path = os.path.join(plan.version_dir, MANIFEST)
@@ -108,7 +102,7 @@ def corpus_flow(params: CorpusParams) -> dict[str, Any]:
         return _summary(plan, manifest, new=False, seconds=0.0)
 
     t0 = time.perf_counter()
-    manifest, timings = _run(plan, params)
+    manifest = _run(plan, params)
     seconds = time.perf_counter() - t0
     _publish_artifacts(params.name, plan, manifest, manifest_path, seconds)
     if not manifest["conservation"]["balanced"]:
@@ -121,7 +115,9 @@ def corpus_flow(params: CorpusParams) -> dict[str, Any]:
             "name": plan.name,
             "version": plan.version,
             "manifest_uri": dr.uri(manifest_path),
-            "manifest_sha256": pipeline.manifest_sha256(plan.root, plan.name, plan.version),
+            "manifest_sha256": CorpusVersion.open(
+                plan.root, plan.name, plan.version
+            ).manifest_sha256,
             "counts": {k: manifest["counts"][k] for k in ("docs", "pairs", "rejects")},
         },
         name=params.name,
@@ -130,160 +126,46 @@ def corpus_flow(params: CorpusParams) -> dict[str, Any]:
     return _summary(plan, manifest, new=True, seconds=seconds)
 
 
-def _run(plan: pipeline.RunPlan, params: CorpusParams) -> tuple[dict[str, Any], dict[str, float]]:
-    """Tag, decide, global stages, write, commit: each pass mapped over the partitions."""
-    ctx, n = plan.ctx, len(plan.partitions)
+def _run(plan: CorpusPlan, params: CorpusParams) -> dict[str, Any]:
+    """The run's schedule (crossling/run/schedule.py), each unit a task of this flow.
+
+    On one machine the tasks run in threads of this process and hand their work to the run's
+    worker processes (crossling.run.executors.LocalExecutor); with one worker everything runs in
+    the tasks themselves; on a Dask cluster, on the cluster.
+    """
+    n = len(plan.partitions)
     verb = "resuming" if plan.resumed else "building"
     print(
         f"{verb} corpus {params.name} version {plan.version}: {n} partitions "
         f"({plan.tags_reused} already measured), {len(plan.input_errors)} input errors"
     )
-    stages = pipeline.enabled_stages(ctx)
+    if params.dask_address:
+        runner, inner = make_task_runner(params.workers, params.dask_address), None
+    else:
+        runner = ThreadPoolTaskRunner(max_workers=max(1, params.workers))
+        inner = LocalExecutor(params.workers, plan.ctx.corpus_config().langid.model_path)
     progress = _Progress(
         key=f"{artifact_key('corpus', params.name)}-progress",
         description=f"Units of work finished for {params.name} {plan.version}",
-        units=n * (2 + len(stages)) + len(stages) + 1,
+        units=schedule.total_units(plan),
     )
-    tick = progress.tick
-    with progress:
-        tag_dir = plan.tag_dirs
-        indices = [p.index for p in plan.partitions]
-        timings: dict[str, float] = {}
-        t0 = time.perf_counter()
-        pending = {p.index for p in plan.pending}
-        # On one machine the tasks run in threads of this process and hand their work to plain
-        # worker processes (crossling.workers; forked, so ready in milliseconds): a measuring pool
-        # with fastText loaded while there is anything to measure, closed as soon as measuring
-        # ends (its memory back before the global stages), then a light pool for the light
-        # per-partition passes (decide of reused tags, stage maps), so they use every core rather
-        # than share this process's GIL. Reduces and writes run in this process. With one worker
-        # everything runs in the tasks themselves; on a Dask cluster, on the cluster.
-        local = not params.dask_address and params.workers > 1
-        if params.dask_address:
-            runner = make_task_runner(params.workers, params.dask_address)
-        else:
-            runner = ThreadPoolTaskRunner(max_workers=max(1, params.workers))
-        with contextlib.ExitStack() as stack:
-            pool = None
-            if pending and local:
-                pool = stack.enter_context(
-                    WorkerPool(params.workers, ctx.corpus_config().langid.model_path)
-                )
-            light: WorkerPool | None = None
+    seen = 0
 
-            def light_pool() -> str | None:
-                nonlocal light
-                if not local:
-                    return None
-                if light is None:
-                    light = stack.enter_context(WorkerPool(params.workers, lid=False))
-                return light.key
+    def on_progress(p: schedule.Progress) -> None:
+        nonlocal seen
+        progress.set(p.done)
+        if p.unit.name == "process":
+            seen += 1
+            t, d = p.result["tag"], p.result["decide"]["stats"]
+            kept = sum(v for k, v in d.items() if k.endswith("/kept") and k.startswith("quality"))
+            print(
+                f"[{seen}/{n}] {t['label']}: {t['inputs']} records -> "
+                f"{t['docs']} documents ({kept} pass the thresholds), {t['pairs']} pairs, "
+                f"{t['read_rejects']} unreadable ({t['seconds']:.1f}s to measure)"
+            )
 
-            stack.enter_context(runner)
-            # The largest partitions first, so no worker is left with a big one at the end.
-            # Measuring is one task per partition; partitions measured before are light and go in
-            # shares.
-            order = sorted(plan.partitions, key=lambda p: (-p.weight, p.index))
-            futures = [
-                runner.submit(
-                    process_partition,
-                    parameters={
-                        "ctx": ctx,
-                        "tag_dir": tag_dir[p.index],
-                        "part": p.to_dict(),
-                        "label": p.label,
-                        "pool": pool.key if pool is not None else None,
-                    },
-                )
-                for p in order
-                if p.index in pending
-            ]
-            reused = [p for p in order if p.index not in pending]
-            futures += [
-                runner.submit(
-                    process_partitions,
-                    parameters={
-                        "ctx": ctx,
-                        "items": [(tag_dir[p.index], p.to_dict()) for p in share],
-                        "label": _share_label([p.index for p in share]),
-                        "pool": pool.key if pool is not None else light_pool(),
-                    },
-                )
-                for share in _shares(reused, params.workers)
-            ]
-            done_parts = []
-            for fut in as_completed(futures):
-                results = fut.result()
-                for r in results if isinstance(results, list) else [results]:
-                    done_parts.append(r)
-                    tick()
-                    t, d = r["tag"], r["decide"]["stats"]
-                    kept = sum(
-                        v for k, v in d.items() if k.endswith("/kept") and k.startswith("quality")
-                    )
-                    print(
-                        f"[{len(done_parts)}/{n}] {t['label']}: {t['inputs']} records -> "
-                        f"{t['docs']} documents ({kept} pass the thresholds), {t['pairs']} pairs, "
-                        f"{t['read_rejects']} unreadable ({t['seconds']:.1f}s to measure)"
-                    )
-            if pool is not None:  # measuring is over: its processes' memory goes back now
-                pool.close()
-            done_parts.sort(key=lambda r: r["partition"])
-            timings["tag+decide"] = time.perf_counter() - t0
-            stage_results: dict[str, Any] = {}
-            for k, stage in enumerate(stages):
-                t1 = time.perf_counter()
-                if k == 0:
-                    maps = [m for r in done_parts for m in r["maps"]]
-                else:
-                    futs = [
-                        runner.submit(
-                            stage_maps,
-                            parameters={
-                                "ctx": ctx,
-                                "stage": stage,
-                                "items": [(i, tag_dir[i]) for i in chunk],
-                                "first": chunk[0],
-                                "pool": light_pool(),
-                            },
-                        )
-                        for chunk in _shares(indices, params.workers)
-                    ]
-                    maps = [m for f in futs for m in f.result()]
-                tick(n)
-                stage_results[stage] = runner.submit(
-                    stage_reduce, parameters={"ctx": ctx, "stage": stage, "maps": maps}
-                ).result()
-                tick()
-                timings[f"stage-{stage}"] = time.perf_counter() - t1
-            # Writes run in this process's threads (pyarrow encodes and compresses without the
-            # GIL): in worker processes each writer's working set came on top of this process's,
-            # ~300 MiB more at the peak of a 1 GB run, for no gain in time.
-            if light is not None:
-                light.close(wait=False)
-            t1 = time.perf_counter()
-            shares = _shares(indices, params.workers)
-            writes = [
-                runner.submit(
-                    write_partitions,
-                    parameters={
-                        "ctx": ctx,
-                        "items": [(i, tag_dir[i]) for i in share],
-                        "label": _share_label(share),
-                    },
-                )
-                for share in shares
-            ]
-            written = []
-            for share, f in zip(shares, writes, strict=True):
-                written.append(f.result())
-                tick(len(share))
-            timings["write"] = time.perf_counter() - t1
-        tags = [r["tag"] for r in done_parts]
-        decided = [r["decide"] for r in done_parts]
-        manifest = commit(plan, tags, decided, stage_results, written, timings)
-        tick()
-    return manifest, timings
+    with progress, runner, TaskExecutor(runner, params.workers, inner) as executor:
+        return schedule.run(plan, executor, on_progress)
 
 
 class _Progress:
@@ -299,9 +181,9 @@ class _Progress:
         self._thread = threading.Thread(target=ctx.run, args=(self._send,), daemon=True)
         self._thread.start()
 
-    def tick(self, k: int = 1) -> None:
+    def set(self, done: int) -> None:
         with self._cond:
-            self._done += k
+            self._done = done
             self._cond.notify()
 
     def __enter__(self) -> _Progress:
@@ -339,18 +221,8 @@ class _Progress:
             get_run_logger().warning("progress artifact not updated: %s", e)
 
 
-def _shares(items: list, workers: int) -> list[list]:
-    """``items`` dealt into one share per worker (round robin: sizes in the order given balance)."""
-    k = max(1, workers)
-    return [items[j::k] for j in range(k) if items[j::k]]
-
-
-def _share_label(indices: list[int]) -> str:
-    return f"{len(indices)}-partitions-from-{min(indices)}"
-
-
 def _publish_artifacts(
-    name: str, plan: pipeline.RunPlan, manifest: dict[str, Any], manifest_path: str, seconds: float
+    name: str, plan: CorpusPlan, manifest: dict[str, Any], manifest_path: str, seconds: float
 ) -> None:
     key = artifact_key("corpus", name)
     counts = manifest["counts"]
@@ -402,7 +274,7 @@ def _publish_artifacts(
 
 
 def _summary(
-    plan: pipeline.RunPlan, manifest: dict[str, Any], *, new: bool, seconds: float
+    plan: CorpusPlan, manifest: dict[str, Any], *, new: bool, seconds: float
 ) -> dict[str, Any]:
     return {
         "root": plan.root,

@@ -1,83 +1,102 @@
-"""Prefect tasks of the corpus flow: per partition (measure and decide; write), per share of the
-partitions (a global stage's map), once (a global stage's reduce; the commit).
+"""Prefect tasks of the corpus flow: one task per unit of the run's schedule
+(crossling/run/schedule.py), so each partition, share, reduce, write and the commit is visible,
+retried and timed on its own.
 
-Resume is by the markers crossling.pipeline writes (a tag's ``done.json``, ``_work/*.json``), not
-by Prefect's cache: a rerun of a task whose marker exists returns the recorded result at once.
+Resume is by the markers the run writes (a tag's ``done.json``, ``_work/*.json``), not by
+Prefect's cache: a rerun of a task whose marker exists returns the recorded result at once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import as_completed
+from prefect.task_runners import TaskRunner
 
-from crossling import pipeline
-from crossling.pipeline import RunContext
-from crossling.workers import get as get_pool
+from crossling.run.executors import Executor, InlineExecutor, LocalExecutor, Unit, Where
 
 # No tags: a tagged task asks the server for the tag's concurrency slots before it starts, a round
 # trip per task that was seen to stall each of a run's measuring tasks for about 2 s while the
 # server was busy recording the others. The worker count already bounds a run's concurrency.
-_COMMON = {"cache_policy": NO_CACHE}
+_COMMON = {"cache_policy": NO_CACHE, "task_run_name": "{label}"}
 
 
-@task(name="process", task_run_name="process-{label}", retries=2, retry_delay_seconds=5, **_COMMON)
-def process_partition(
-    ctx: RunContext, tag_dir: str, part: dict[str, Any], label: str, pool: str | None = None
-) -> dict[str, Any]:
+def _call(unit: Unit, executor: Executor | None) -> Any:
+    """The unit on the run's local executor (its worker processes) when there is one, else in
+    this task (a thread of the flow, or a Dask worker)."""
+    if isinstance(executor, LocalExecutor):
+        return executor.run(unit)
+    return unit()
+
+
+@task(name="process", retries=2, retry_delay_seconds=5, **_COMMON)
+def process(unit: Unit, label: str, executor: Executor | None = None) -> Any:
     """Measure one partition (unless measured before), decide, and map the first global stage;
-    in a process of the run's worker pool when ``pool`` names one here (else in this task)."""
-    return _run(pool, pipeline.process_partition, ctx, tag_dir, part)
+    or decide and map a share of partitions measured by an earlier run."""
+    return _call(unit, executor)
 
 
-def _run(pool: str | None, fn: Any, *args: Any) -> Any:
-    """``fn(*args)`` in a process of the run's worker pool when ``pool`` names one in this
-    process (real parallelism: no GIL shared with the orchestration), else in this task."""
-    workers = get_pool(pool)
-    return workers.run(fn, *args) if workers is not None else fn(*args)
-
-
-@task(name="process", task_run_name="process-{label}", retries=2, retry_delay_seconds=5, **_COMMON)
-def process_partitions(
-    ctx: RunContext, items: list[tuple[str, dict[str, Any]]], label: str, pool: str | None = None
-) -> list[dict[str, Any]]:
-    """Decide and map a share of the partitions measured by an earlier run (light work: one task
-    for several partitions, as a stage map is)."""
-    return _run(pool, pipeline.process_partitions, ctx, items)
-
-
-@task(name="stage-map", task_run_name="{stage}-map-{first}", retries=1, **_COMMON)
-def stage_maps(
-    ctx: RunContext, stage: str, items: list[tuple[int, str]], first: int, pool: str | None = None
-) -> list[dict[str, Any]]:
+@task(name="stage-map", retries=1, **_COMMON)
+def stage_map(unit: Unit, label: str, executor: Executor | None = None) -> Any:
     """A global stage's map over a share of the partitions."""
-    return _run(pool, pipeline.stage_maps, ctx, stage, items)
+    return _call(unit, executor)
 
 
-@task(name="stage-reduce", task_run_name="{stage}-reduce", retries=1, **_COMMON)
-def stage_reduce(ctx: RunContext, stage: str, maps: list[dict[str, Any]]) -> dict[str, Any]:
+@task(name="stage-reduce", retries=1, **_COMMON)
+def stage_reduce(unit: Unit, label: str, executor: Executor | None = None) -> Any:
     """A global stage's corpus-wide decision."""
-    return pipeline.stage_reduce(ctx, stage, maps)
+    return _call(unit, executor)
 
 
-@task(name="write", task_run_name="write-{label}", retries=2, retry_delay_seconds=5, **_COMMON)
-def write_partitions(
-    ctx: RunContext, items: list[tuple[int, str]], label: str, pool: str | None = None
-) -> dict[str, Any]:
+@task(name="write", retries=2, retry_delay_seconds=5, **_COMMON)
+def write(unit: Unit, label: str, executor: Executor | None = None) -> Any:
     """The shards of a share of the partitions, one file per language and split for the share
     (a retry finds the share's marker, or starts the share over)."""
-    return _run(pool, pipeline.write_partitions, ctx, items)
+    return _call(unit, executor)
 
 
 @task(name="commit", **_COMMON)
-def commit(
-    plan: pipeline.RunPlan,
-    tags: list[dict[str, Any]],
-    decided: list[dict[str, Any]],
-    stages: dict[str, dict[str, Any]],
-    written: list[dict[str, Any]],
-    timings: dict[str, float],
-) -> dict[str, Any]:
+def commit(unit: Unit, label: str, executor: Executor | None = None) -> Any:
     """Dataset card and manifest, last."""
-    return pipeline.commit(plan, tags, decided, stages, written, timings)
+    return _call(unit, executor)
+
+
+TASKS = {
+    "process": process,
+    "stage-map": stage_map,
+    "stage-reduce": stage_reduce,
+    "write": write,
+    "commit": commit,
+}
+
+
+class TaskExecutor(Executor):
+    """Each unit of the schedule as a Prefect task on ``runner`` (threads of the flow, or a Dask
+    cluster), handing its work to ``inner`` (a :class:`LocalExecutor`'s worker processes) when
+    given. The order of the units stays the schedule's."""
+
+    def __init__(self, runner: TaskRunner, workers: int, inner: Executor | None = None):
+        self.runner, self.workers = runner, max(1, workers)
+        self.inner = inner or InlineExecutor()
+
+    def map(self, units: list[Unit]) -> Iterator[tuple[Unit, Any]]:
+        inner = self.inner if isinstance(self.inner, LocalExecutor) else None
+        if inner is not None and inner.workers > 1:
+            inner.prepare(units)
+        futures = {
+            self.runner.submit(
+                TASKS[u.name], parameters={"unit": u, "label": u.label, "executor": inner}
+            ): u
+            for u in units
+        }
+        for f in as_completed(list(futures)):
+            yield futures[f], f.result()
+
+    def release(self, where: Where) -> None:
+        self.inner.release(where)
+
+    def close(self) -> None:
+        self.inner.close()

@@ -1,5 +1,6 @@
 """The corpus run's worker pool: work runs in other processes, a dead worker costs only the
-call it was running (the task's retry finds a fresh pool), and the pool is found by its key."""
+call it was running (the task's retry finds a fresh pool); the local executor hands units to its
+pools by where they want to run."""
 
 import os
 from concurrent.futures.process import BrokenProcessPool
@@ -7,6 +8,7 @@ from concurrent.futures.process import BrokenProcessPool
 import pytest
 
 from crossling import workers
+from crossling.run.executors import InlineExecutor, LocalExecutor, Unit
 
 
 def _exit_now() -> None:
@@ -17,14 +19,33 @@ def _exit_now() -> None:
 def test_runs_in_worker_processes_and_recovers_from_a_dead_worker(start, monkeypatch):
     monkeypatch.setenv("CROSSLING_WORKER_START", start)
     with workers.WorkerPool(2) as pool:
-        assert workers.get(pool.key) is pool
         pids = {pool.run(os.getpid) for _ in range(4)}
         assert os.getpid() not in pids
         with pytest.raises(BrokenProcessPool):
             pool.run(_exit_now)
         assert pool.run(os.getpid) != os.getpid()  # the retry runs on a fresh pool
-    assert workers.get(pool.key) is None
-    assert workers.get(None) is None
+
+
+def test_the_local_executor_runs_units_where_they_ask_and_gives_pools_back():
+    me = os.getpid()
+    units = [Unit("process", f"p{i}", os.getpid, (), "measure") for i in range(4)]
+    units.append(Unit("stage-reduce", "r", os.getpid, ()))
+    with LocalExecutor(
+        2,
+    ) as ex:
+        pids = {u.label: pid for u, pid in ex.map(units)}
+        assert sorted(pids) == sorted(u.label for u in units)
+        assert pids["r"] == me and all(pids[f"p{i}"] != me for i in range(4))
+        measuring = ex._measure
+        ex.release("measure")
+        assert ex._measure is None
+        with pytest.raises(RuntimeError):  # its processes are gone
+            measuring.run(os.getpid)
+        ((_, light),) = ex.map([Unit("stage-map", "m", os.getpid, (), "light")])
+        assert light != me
+    with LocalExecutor(1) as one:  # one worker: everything in this process
+        assert {pid for _, pid in one.map(units)} == {me}
+    assert [pid for _, pid in InlineExecutor().map(units)] == [me] * 5
 
 
 def test_a_worker_measures_like_this_process(tmp_path):

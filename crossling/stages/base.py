@@ -15,6 +15,11 @@ NeMo Curator's fuzzy dedup): ``map`` per partition (in parallel) writes what it 
 ``reduce`` decides, and the decisions are applied per partition while the shards are written
 (``decisions``). ``index`` lets a stage keep what later versions need (e.g. the hashes of what
 this version published).
+
+Each Step and GlobalStage owns one section of the corpus config: ``config_key`` names it (the
+key users write in their config files, e.g. ``quality``) and ``config_model`` is its pydantic
+model. The run builds ``CorpusConfig`` from the registered classes' sections
+(crossling/run/config.py) and hands each instance only its own section.
 """
 
 from __future__ import annotations
@@ -26,11 +31,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
+from pydantic import BaseModel
 
 from crossling.documents import Document, Reason, Stage
 
 if TYPE_CHECKING:
-    from crossling.pipeline import CorpusConfig
     from crossling.storage import DataRoot
 
 Verdict = tuple[Reason | str, str] | None  # None: keep; else (reason, detail)
@@ -39,10 +44,10 @@ Verdict = tuple[Reason | str, str] | None  # None: keep; else (reason, detail)
 class Step:
     """A per-document step: ``measure`` (tag pass) then ``decide`` (decide pass).
 
-    Subclasses set ``name`` (also the prefix of their counters), ``stage`` (written to REJECTS),
-    ``signals`` (the tag columns they write into ``doc.signals``; names must be unique across
-    steps) and implement what they need of :meth:`measure`, :meth:`measure_config` and
-    :meth:`decide`.
+    Subclasses set ``name`` (also the prefix of their counters), ``stage`` (the stage label
+    written to REJECTS), ``signals`` (the tag columns they write into ``doc.signals``; names must
+    be unique across steps), their config section (``config_key``, ``config_model``) and
+    implement what they need of :meth:`measure`, :meth:`measure_config` and :meth:`decide`.
     """
 
     name: ClassVar[str] = "step"
@@ -50,9 +55,17 @@ class Step:
     signals: ClassVar[list[pa.Field]] = []
     # Tagged columns `decide` reads besides the signals (text is never read by decide).
     decide_columns: ClassVar[list[str]] = []
+    # The config section this step owns: its key in CorpusConfig and its model (None: no config).
+    config_key: ClassVar[str | None] = None
+    config_model: ClassVar[type[BaseModel] | None] = None
 
-    def __init__(self, config: CorpusConfig):
+    def __init__(self, config: Any = None):
         self.config = config
+
+    @classmethod
+    def from_config(cls, corpus_config: BaseModel) -> Step:
+        """The step with its own section of a corpus config (and nothing else of it)."""
+        return cls(section_of(cls, corpus_config))
 
     def measure_config(self) -> dict[str, Any]:
         """The part of the config that changes what :meth:`measure` writes (hashed into the tags'
@@ -184,9 +197,21 @@ class GlobalStage:
     stage: ClassVar[Stage] = Stage.DEDUP
     kinds: ClassVar[tuple[str, ...]] = ("docs",)
     columns: ClassVar[dict[str, list[str]]] = {}
+    # The config section this stage owns (see Step); a None key with a model: the model's fields
+    # sit at the top level of CorpusConfig.
+    config_key: ClassVar[str | None] = None
+    config_model: ClassVar[type[BaseModel] | None] = None
+    # Columns the stage's decisions add to DECISIONS_SCHEMA (null: unchanged); they reach DOCS
+    # and PAIRS rows of the same name.
+    decision_columns: ClassVar[list[pa.Field]] = []
 
-    def __init__(self, config: CorpusConfig, ctx: StageContext):
+    def __init__(self, config: Any, ctx: StageContext):
         self.config, self.ctx = config, ctx
+
+    @classmethod
+    def from_config(cls, corpus_config: BaseModel, ctx: StageContext) -> GlobalStage:
+        """The stage with its own section of a corpus config (and nothing else of it)."""
+        return cls(section_of(cls, corpus_config), ctx)
 
     @property
     def fs(self):
@@ -213,6 +238,17 @@ class GlobalStage:
 
     def index(self, part: int, kind: str, kept: pa.Table) -> None:
         """Called with each partition's final kept rows (all tag columns) as they are written."""
+
+
+def section_of(cls: type[Step] | type[GlobalStage], corpus_config: BaseModel) -> Any:
+    """A step's or stage's own section of a corpus config: the field ``config_key``, or (key
+    None, model set) the model's fields read from the top level; None without a model."""
+    if cls.config_model is None:
+        return None
+    if cls.config_key is not None:
+        return getattr(corpus_config, cls.config_key)
+    names = cls.config_model.model_fields
+    return cls.config_model.model_validate({k: getattr(corpus_config, k) for k in names})
 
 
 def count(stats: Counter, name: str, verdict: Verdict) -> None:

@@ -15,8 +15,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pydantic import BaseModel, Field
 
 from crossling.dedup import exact
+from crossling.dedup.minhash import NearDedupConfig
 from crossling.documents import Reason, Stage
 from crossling.shards import write_shard
 from crossling.stages.base import DECISIONS_SCHEMA, GlobalStage
@@ -26,14 +28,32 @@ _MAP_SCHEMA = pa.schema(
 )
 
 
+class DedupConfig(BaseModel):
+    """The ``dedup`` section of a corpus config, shared by the exact and near-dedup stages."""
+
+    exact: bool = Field(True, description="Drop exact duplicates (same normalized text).")
+    near: NearDedupConfig = Field(
+        default_factory=NearDedupConfig,
+        description="MinHash LSH near-duplicate removal (script-aware shingles; "
+        "crossling/dedup/minhash.py documents the threshold's S-curve).",
+    )
+    against_previous: bool = Field(
+        True,
+        description="Also drop documents already published in an earlier version (versions "
+        "built from the same inputs, i.e. the same inputs filtered anew, excepted).",
+    )
+
+
 class ExactDedup(GlobalStage):
     name = "exact"
     stage = Stage.DEDUP
     kinds = ("docs", "pairs")
     columns = {"docs": ["content_hash"], "pairs": ["content_hash"]}
+    config_key = "dedup"
+    config_model = DedupConfig
 
     def enabled(self) -> bool:
-        return self.config.dedup.exact
+        return self.config.exact
 
     def _map_path(self, kind: str, part: int) -> str:
         return posixpath.join(self.dir, f"map-{kind}-{part:05d}.parquet")

@@ -10,7 +10,8 @@
   clusters them against the band index of the earlier versions and writes each partition's
   decisions; ``index`` writes the version's band index as its shards are written.
 
-Settings come from ``config.dedup.near`` (:class:`~crossling.dedup.minhash.NearDedupConfig`).
+Both own the ``dedup`` section of a corpus config (:class:`~crossling.stages.exact.DedupConfig`);
+their settings are its ``near`` (:class:`~crossling.dedup.minhash.NearDedupConfig`).
 """
 
 from __future__ import annotations
@@ -29,13 +30,14 @@ from crossling.dedup import minhash as mh
 from crossling.documents import Document, Reason, Stage
 from crossling.shards import write_shard
 from crossling.stages.base import DECISIONS_SCHEMA, GlobalStage, StageContext, Step
+from crossling.stages.exact import DedupConfig
 
 SIGNATURE_COLUMN = "minhash"
 
 
-def near_config(config: Any) -> mh.NearDedupConfig:
-    """``config.dedup.near`` of a corpus config."""
-    return config.dedup.near
+def near_config(config: DedupConfig) -> mh.NearDedupConfig:
+    """The near-dedup settings of a ``dedup`` section."""
+    return config.near
 
 
 class MinHashSignatures(Step):
@@ -44,9 +46,12 @@ class MinHashSignatures(Step):
     name = "minhash"
     stage = Stage.DEDUP
     signals: ClassVar[list[pa.Field]] = [pa.field(SIGNATURE_COLUMN, pa.list_(pa.uint32()))]
+    config_key = "dedup"
+    config_model = DedupConfig
 
-    def __init__(self, config: Any):
-        super().__init__(config)
+    def __init__(self, config: DedupConfig | None = None):
+        super().__init__(config or DedupConfig())
+        config = self.config
         self.near = near_config(config)
 
     def measure_config(self) -> dict[str, Any]:
@@ -66,8 +71,10 @@ class NearDedup(GlobalStage):
     name = "near"
     stage = Stage.DEDUP
     kinds = ("docs",)
+    config_key = "dedup"
+    config_model = DedupConfig
 
-    def __init__(self, config: Any, ctx: StageContext):
+    def __init__(self, config: DedupConfig, ctx: StageContext):
         super().__init__(config, ctx)
         self.near = near_config(config)
         self.columns = {"docs": [SIGNATURE_COLUMN]}

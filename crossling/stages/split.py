@@ -20,6 +20,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from pydantic import BaseModel, Field
 
 from crossling.documents import Stage
 from crossling.shards import write_shard
@@ -43,10 +44,32 @@ def _counts(values: pa.ChunkedArray) -> dict[str, int]:
     return dict(zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist(), strict=True))
 
 
+class SplitConfig(BaseModel):
+    """The held-out split (these fields sit at the top level of a corpus config)."""
+
+    heldout_fraction: float = Field(
+        0.02, ge=0.0, lt=1.0, description="Share of documents in the held-out split (by id)."
+    )
+    heldout_min: int = Field(
+        10,
+        ge=0,
+        description="At least this many held-out rows per language and per pair direction, "
+        "where heldout_max_share allows it (0 turns the minimum off).",
+    )
+    heldout_max_share: float = Field(
+        0.2,
+        ge=0.0,
+        lt=1.0,
+        description="The minimum never takes more than this share of a language's rows.",
+    )
+
+
 class HeldoutSplit(GlobalStage):
     name = "split"
     stage = Stage.SPLIT
     kinds = ("docs", "pairs")
+    config_key = None  # its fields are top-level: heldout_fraction, heldout_min, ...
+    config_model = SplitConfig
     columns = {"docs": ["lang"], "pairs": ["src_lang", "tgt_lang", "split_key"]}
 
     def enabled(self) -> bool:

@@ -34,10 +34,12 @@ class UrlFilter(Step):
     name = "urls"
     stage = Stage.READ
     decide_columns = ["url"]
+    config_key = "urls"
+    config_model = UrlFilterConfig
 
-    def __init__(self, config):
-        super().__init__(config)
-        cfg = config.urls
+    def __init__(self, config: UrlFilterConfig | None = None):
+        super().__init__(config or UrlFilterConfig())
+        cfg = self.config
         self.domains = {d.lower().strip(".") for d in cfg.block_domains}
         self.substrings = [s.lower() for s in cfg.block_substrings]
 

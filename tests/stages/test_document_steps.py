@@ -11,7 +11,7 @@ def _doc(text: str) -> Document:
 
 
 def test_normalize_folds_and_keeps_what_was_there_when_empty():
-    step = Normalize(CorpusConfig())
+    step = Normalize.from_config(CorpusConfig())
     docs = [_doc("  Cafe\u0301 \t ok \r\n\r\n next\u200b "), _doc("\x00\x01 \u200b \t")]
     step.measure(docs)
     assert docs[0].text == "Café ok\nnext" and step.decide(docs[0]) is None
@@ -21,23 +21,23 @@ def test_normalize_folds_and_keeps_what_was_there_when_empty():
 
 def test_lone_surrogates_are_replaced_not_fatal():
     docs = [_doc("\ud800 broken surrogate " + PARAGRAPHS["en"])]
-    Normalize(CorpusConfig()).measure(docs)
+    Normalize.from_config(CorpusConfig()).measure(docs)
     assert "\ud800" not in docs[0].text and "\ufffd" in docs[0].text
-    LanguageID(CorpusConfig()).measure(docs)  # fastText raised TypeError on this before
+    LanguageID.from_config(CorpusConfig()).measure(docs)  # fastText raised TypeError on this before
     assert docs[0].lang == "en"
 
 
 def test_langid_measures_then_thresholds_decide():
     docs = [_doc(PARAGRAPHS[k]) for k in ("de", "ru", "zh")]
-    LanguageID(CorpusConfig()).measure(docs)
+    LanguageID.from_config(CorpusConfig()).measure(docs)
     assert [d.lang for d in docs] == ["de", "ru", "zh"]
     assert [d.script for d in docs] == ["Latn", "Cyrl", "Hans"]
-    only_de = LanguageID(CorpusConfig(langs=["de"]))
+    only_de = LanguageID.from_config(CorpusConfig(langs=["de"]))
     assert only_de.decide(docs[0]) is None
     assert only_de.decide(docs[1])[0] == Reason.LANG_NOT_WANTED
-    strict = LanguageID(CorpusConfig(langid={"min_score": 1.01}))
+    strict = LanguageID.from_config(CorpusConfig(langid={"min_score": 1.01}))
     assert strict.decide(docs[0])[0] == Reason.LANG_SCORE_LOW
-    per_lang = LanguageID(CorpusConfig(langid={"min_score": 1.01, "min_score_per_lang": {"de": 0}}))
+    per_lang = LanguageID.from_config(CorpusConfig(langid={"min_score": 1.01, "min_score_per_lang": {"de": 0}}))
     assert per_lang.decide(docs[0]) is None and per_lang.decide(docs[1]) is not None
 
 
@@ -45,14 +45,14 @@ def test_quality_signals_are_columns_and_thresholds_come_from_config():
     good, spam = _doc(paragraphs("en", 3)), _doc("buy now! " * 60)
     docs = [good, spam]
     for cls in STEPS:
-        cls(CorpusConfig()).measure(docs)
+        cls.from_config(CorpusConfig()).measure(docs)
     names = set(tag_schema().names)
     assert {k for k in good.signals} <= names  # every signal has a typed column
-    q = Quality(CorpusConfig())
+    q = Quality.from_config(CorpusConfig())
     assert q.decide(good) is None and q.decide(spam)[0] == Reason.REPETITION
-    lax = Quality(CorpusConfig(quality={"enabled": False}))
+    lax = Quality.from_config(CorpusConfig(quality={"enabled": False}))
     assert lax.decide(spam) is None
-    longer = Quality(CorpusConfig(quality={"defaults": {"min_chars": 10_000}}))
+    longer = Quality.from_config(CorpusConfig(quality={"defaults": {"min_chars": 10_000}}))
     assert longer.decide(good)[0] == Reason.TOO_SHORT
 
 
@@ -109,7 +109,7 @@ def test_column_wise_decide_gives_what_deciding_one_document_at_a_time_gives(tmp
     checked = 0
     for cfg in configs:
         for cls in STEPS:
-            step = cls(cfg)
+            step = cls.from_config(cfg)
             names = [f.name for s in STEPS for f in s.signals]
             rows = TaggedRows(table.to_batches()[0], names)
             idx = np.arange(rows.num_rows)

@@ -11,7 +11,7 @@ from tests.texts import PARAGRAPHS
 
 
 def test_domains_subdomains_and_substrings():
-    step = UrlFilter(
+    step = UrlFilter.from_config(
         CorpusConfig(urls={"block_domains": ["spam.example"], "block_substrings": ["/Tag/"]})
     )
 
