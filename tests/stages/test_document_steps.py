@@ -37,7 +37,9 @@ def test_langid_measures_then_thresholds_decide():
     assert only_de.decide(docs[1])[0] == Reason.LANG_NOT_WANTED
     strict = LanguageID.from_config(CorpusConfig(langid={"min_score": 1.01}))
     assert strict.decide(docs[0])[0] == Reason.LANG_SCORE_LOW
-    per_lang = LanguageID.from_config(CorpusConfig(langid={"min_score": 1.01, "min_score_per_lang": {"de": 0}}))
+    per_lang = LanguageID.from_config(
+        CorpusConfig(langid={"min_score": 1.01, "min_score_per_lang": {"de": 0}})
+    )
     assert per_lang.decide(docs[0]) is None and per_lang.decide(docs[1]) is not None
 
 
