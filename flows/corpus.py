@@ -37,8 +37,9 @@ from crossling.run.plan import CorpusPlan, plan_run
 from crossling.sources.files import InputNotFound
 from crossling.storage import MANIFEST, DataRoot
 from flows.common import artifact_key, deployment_flow, emit, make_task_runner, output_link
-from tasks.corpus import TaskExecutor
+from tasks.corpus import TASKS
 from tasks.events import CORPUS_ORIGIN, CORPUS_PUBLISHED, corpus_resource
+from tasks.units import TaskExecutor
 
 
 class CorpusParams(BaseModel):
@@ -164,7 +165,7 @@ def _run(plan: CorpusPlan, params: CorpusParams) -> dict[str, Any]:
                 f"{t['read_rejects']} unreadable ({t['seconds']:.1f}s to measure)"
             )
 
-    with progress, runner, TaskExecutor(runner, params.workers, inner) as executor:
+    with progress, runner, TaskExecutor(runner, params.workers, TASKS, inner) as executor:
         return schedule.run(plan, executor, on_progress)
 
 

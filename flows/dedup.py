@@ -1,9 +1,9 @@
 """``crossling dedup IN... --out OUT``: near-duplicate (and line) removal over files, as a flow.
 
-The steps of :mod:`crossling.dedup.job` as Prefect tasks on the flow's task runner (a process
-pool, or a Dask cluster with ``--dask-address``): signatures mapped over input partitions, the
-bucket reduce mapped over band groups, shingle sets for exact verification mapped over the
-partitions that need them, one clustering task, and the filter mapped over partitions. Publishes a
+The job's schedule (:func:`crossling.dedup.job.run`) with each unit a Prefect task, on the
+flow's worker processes (or a Dask cluster with ``--dask-address``): signatures per input
+partition, the bucket reduce per band group, shingle sets for exact verification per partition
+that needs them, one clustering task, and the filter per partition. Publishes a
 table of rejects by reason and a summary artifact.
 """
 
@@ -13,20 +13,21 @@ import argparse
 import json
 import os
 import sys
-import time
 from typing import Any
 
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
-from prefect.futures import wait
+from prefect.task_runners import ThreadPoolTaskRunner
 from pydantic import BaseModel, Field, ValidationError
 
 from crossling.dedup import job as dedup_job
 from crossling.dedup.lines import LineDedupConfig
-from crossling.dedup.minhash import NearDedupConfig, band_group_list
+from crossling.dedup.minhash import NearDedupConfig
+from crossling.run.executors import LocalExecutor
 from crossling.sources.files import InputNotFound
 from flows.common import artifact_key, make_task_runner
 from tasks import dedup as dedup_tasks
+from tasks.units import TaskExecutor
 
 
 class DedupParams(BaseModel):
@@ -54,76 +55,26 @@ class DedupParams(BaseModel):
         )
 
 
-def _results(futures: list) -> list[dict[str, Any]]:
-    wait(futures)
-    return [f.result() for f in futures]
-
-
 @flow(name="dedup", log_prints=True, validate_parameters=True)
 def dedup_flow(params: DedupParams) -> dict[str, Any]:
     """Remove near-duplicates (and, if enabled, repeated lines) from the inputs."""
-    t0 = time.perf_counter()
-    config = params.job_config()
-    job = dedup_job.plan(params.inputs, params.out, config)
+    job = dedup_job.plan(params.inputs, params.out, params.job_config())
     dedup_job.prepare(job)
-    n = len(job["partitions"])
-    print(f"dedup {n} partitions of {len(params.inputs)} inputs -> {job['out']}")
-    stages: dict[str, list[dict[str, Any]]] = {}
-    with make_task_runner(params.workers, params.dask_address) as runner:
-
-        def run_all(task, calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            return _results([runner.submit(task, parameters=c) for c in calls])
-
-        if config.lines.enabled:
-            stages["line-map"] = run_all(
-                dedup_tasks.line_counts, [{"job": job, "index": i} for i in range(n)]
-            )
-            stages["line-reduce"] = run_all(
-                dedup_tasks.frequent_lines,
-                [{"job": job, "shard": s} for s in range(config.lines.hash_shards)],
-            )
-            print(
-                f"line dedup: {sum(r['frequent'] for r in stages['line-reduce'])} units to remove"
-            )
-        stages["map"] = run_all(
-            dedup_tasks.signatures, [{"job": job, "index": i} for i in range(n)]
-        )
-        print(f"signatures: {sum(r['hashed'] for r in stages['map'])} documents hashed")
-        plan = dedup_job.plan_reduce(job)
-        groups = range(len(band_group_list(config.near)))
-        stages["reduce"] = run_all(
-            dedup_tasks.buckets, [{"job": job, "plan": plan, "group": g} for g in groups]
-        )
-        merged = dedup_job.merge_edges(job, plan, [r["path"] for r in stages["reduce"]])
-        stages["shingle"] = run_all(
-            dedup_tasks.shingles,
-            [
-                {"job": job, "plan": plan, "index": int(p), "nodes": nodes}
-                for p, nodes in merged["need"].items()
-            ],
-        )
-        stages["finish"] = run_all(
-            dedup_tasks.clusters,
-            [
-                {
-                    "job": job,
-                    "plan": plan,
-                    "edges_path": merged["path"],
-                    "set_paths": [r["path"] for r in stages["shingle"]],
-                }
-            ],
-        )
-        f = stages["finish"][0]
-        print(
-            f"clusters: {f['candidate_pairs']} candidate pairs, {f['verified_pairs']} verified, "
-            f"{f['dropped']} near-duplicates in {f['clusters']} clusters"
-        )
-        schema = dedup_job.kept_schema(stages["map"])
-        stages["filter"] = run_all(
-            dedup_tasks.filter_partition,
-            [{"job": job, "index": i, "schema": schema} for i in range(n)],
-        )
-    summary = dedup_job.summarize(job, stages, time.perf_counter() - t0)
+    print(
+        f"dedup {len(job['partitions'])} partitions of {len(params.inputs)} inputs -> {job['out']}"
+    )
+    if params.dask_address:
+        runner, inner = make_task_runner(params.workers, params.dask_address), None
+    else:
+        runner = ThreadPoolTaskRunner(max_workers=params.workers)
+        inner = LocalExecutor(params.workers)
+    with runner, TaskExecutor(runner, params.workers, dedup_tasks.TASKS, inner) as executor:
+        summary = dedup_job.run(job, executor)
+    print(
+        f"clusters: {summary['candidate_pairs']} candidate pairs, {summary['verified_pairs']} "
+        f"verified, {summary['by_reason'].get('near_duplicate', 0)} near-duplicates in "
+        f"{summary['clusters']} clusters"
+    )
     _artifacts(summary)
     return summary
 

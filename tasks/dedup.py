@@ -1,9 +1,10 @@
-"""Prefect tasks of the dedup flow: one per partition (map, shingles, filter) or per band group.
+"""Prefect tasks of the dedup flow: one per unit of the dedup job (crossling/dedup/job.py
+``run``: per partition the line counts, signatures, shingle sets and filter; per hash range or
+band group the reduces; the clustering once).
 
-Each wraps one step of :mod:`crossling.dedup.job`; arguments and results are small JSON-able
-values (the job plan, paths, counts), so the tasks run the same on a process pool or a Dask
-cluster. Every step rewrites its own output files, so a retry is safe; Prefect's result cache is
-off (the files are the state).
+Arguments and results are small JSON-able values (the job plan, paths, counts), so the units run
+the same in worker processes or on a Dask cluster. Every step rewrites its own output files, so a
+retry is safe; Prefect's result cache is off (the files are the state).
 """
 
 from __future__ import annotations
@@ -13,53 +14,69 @@ from typing import Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from crossling.dedup import job as dedup_job
+from crossling.run.executors import Executor, Unit
+from tasks.units import call
 
 # No tags, as in tasks/corpus.py: each tagged task costs a round trip for its tag's concurrency slots.
-_OPTS = {"cache_policy": NO_CACHE, "retries": 1, "retry_delay_seconds": 5}
+_OPTS = {
+    "cache_policy": NO_CACHE,
+    "retries": 1,
+    "retry_delay_seconds": 5,
+    "task_run_name": "{label}",
+}
 
 
-@task(name="dedup-line-counts", task_run_name="line-counts-{index}", **_OPTS)
-def line_counts(job: dict[str, Any], index: int) -> dict[str, Any]:
+@task(name="dedup-line-counts", **_OPTS)
+def line_counts(unit: Unit, label: str, executor: Executor | None = None) -> Any:
     """Line dedup map: unit hashes and document counts of one partition."""
-    return dedup_job.map_lines(job, index)
+    return call(unit, executor)
 
 
-@task(name="dedup-frequent-lines", task_run_name="frequent-lines-{shard}", **_OPTS)
-def frequent_lines(job: dict[str, Any], shard: int) -> dict[str, Any]:
+@task(name="dedup-frequent-lines", **_OPTS)
+def frequent_lines(unit: Unit, label: str, executor: Executor | None = None) -> Any:
     """Line dedup reduce: the frequent units of one hash range."""
-    return dedup_job.reduce_lines(job, shard)
+    return call(unit, executor)
 
 
-@task(name="dedup-signatures", task_run_name="signatures-{index}", **_OPTS)
-def signatures(job: dict[str, Any], index: int) -> dict[str, Any]:
+@task(name="dedup-signatures", **_OPTS)
+def signatures(unit: Unit, label: str, executor: Executor | None = None) -> Any:
     """Near dedup map: signatures and band keys of one partition."""
-    return dedup_job.map_partition(job, index)
+    return call(unit, executor)
 
 
-@task(name="dedup-buckets", task_run_name="buckets-group-{group}", **_OPTS)
-def buckets(job: dict[str, Any], plan: dict[str, Any], group: int) -> dict[str, Any]:
+@task(name="dedup-buckets", **_OPTS)
+def buckets(unit: Unit, label: str, executor: Executor | None = None) -> Any:
     """Near dedup reduce: candidate pairs of one group of bands."""
-    return dedup_job.reduce_band_group(job, plan, group)
+    return call(unit, executor)
 
 
-@task(name="dedup-shingles", task_run_name="shingles-{index}", **_OPTS)
-def shingles(
-    job: dict[str, Any], plan: dict[str, Any], index: int, nodes: list[int]
-) -> dict[str, Any]:
+@task(name="dedup-shingles", **_OPTS)
+def shingles(unit: Unit, label: str, executor: Executor | None = None) -> Any:
     """Exact verification: shingle sets of one partition's documents in candidate pairs."""
-    return dedup_job.shingle_partition(job, plan, index, nodes)
+    return call(unit, executor)
 
 
 @task(name="dedup-clusters", **_OPTS)
-def clusters(
-    job: dict[str, Any], plan: dict[str, Any], edges_path: str, set_paths: list[str]
-) -> dict[str, Any]:
+def clusters(unit: Unit, label: str, executor: Executor | None = None) -> Any:
     """Near dedup reduce: verification, connected components, decisions."""
-    return dedup_job.finish_reduce(job, plan, edges_path, set_paths)
+    return call(unit, executor)
 
 
-@task(name="dedup-filter", task_run_name="filter-{index}", **_OPTS)
-def filter_partition(job: dict[str, Any], index: int, schema: str) -> dict[str, Any]:
+@task(name="dedup-filter", **_OPTS)
+def filter_partition(unit: Unit, label: str, executor: Executor | None = None) -> Any:
     """Near dedup filter: one partition's kept rows and rejects."""
-    return dedup_job.filter_partition(job, index, schema)
+    return call(unit, executor)
+
+
+TASKS = {
+    t.name: t
+    for t in (
+        line_counts,
+        frequent_lines,
+        signatures,
+        buckets,
+        shingles,
+        clusters,
+        filter_partition,
+    )
+}

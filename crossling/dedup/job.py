@@ -9,8 +9,8 @@ partitions (byte ranges, row groups). Output, under ``OUT``::
 
 Every record ends in exactly one of ``kept`` or ``rejects``. A record without a usable id gets
 ``<file>:<byte offset>`` (JSONL) or ``<file>:<row>`` (Parquet). The steps below take and return
-JSON-able values (paths, dicts), so that a task runner (a process pool, a Dask cluster) can run
-them; :func:`run_local` runs them one after the other in this process.
+JSON-able values (paths, dicts), so that any executor of crossling/run/executors.py (inline,
+local worker processes, Dask) runs them; :func:`run` writes their order once.
 
     [line counts  ->  frequent lines]          only with lines.enabled
     map (signatures -> band file) per partition
@@ -40,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from crossling.dedup import lines as linededup
 from crossling.dedup import minhash
+from crossling.run.executors import Executor, InlineExecutor, Unit
 from crossling.shards import write_shard
 from crossling.sources.files import Partition, plan_partitions
 from crossling.storage import write_json
@@ -690,31 +691,75 @@ def _save_npy(path: str, array: np.ndarray) -> None:
     os.replace(tmp, path)
 
 
-def run_local(inputs: list[str], out: str, config: DedupJobConfig | None = None) -> dict[str, Any]:
-    """The whole job in this process, step after step (the reference the flow must match)."""
+def run(job: dict[str, Any], executor: Executor | None = None) -> dict[str, Any]:
+    """The job's passes, in order, on ``executor`` (inline by default): the one place their
+    order is written (the ``crossling dedup`` flow runs this with a task per unit). ``job`` comes
+    from :func:`plan` (and :func:`prepare`). Returns the summary, also written to OUT/dedup.json.
+    """
     t0 = time.perf_counter()
-    config = config or DedupJobConfig()
-    job = plan(inputs, out, config)
-    prepare(job)
+    executor = executor or InlineExecutor()
+    config = _config(job)
     n = len(job["partitions"])
     stages: dict[str, list[dict[str, Any]]] = {}
+
+    def each(name: str, label: str, fn: Any, calls: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+        units = [
+            Unit(name, label.format(*args[1:]) if "{" in label else label, fn, args, "light")
+            for args in calls
+        ]
+        done = {u.label: r for u, r in executor.map(units)}
+        return [done[u.label] for u in units]
+
     if config.lines.enabled:
-        stages["line-map"] = [map_lines(job, i) for i in range(n)]
-        stages["line-reduce"] = [reduce_lines(job, s) for s in range(config.lines.hash_shards)]
-    stages["map"] = [map_partition(job, i) for i in range(n)]
+        stages["line-map"] = each(
+            "dedup-line-counts", "line-counts-{}", map_lines, [(job, i) for i in range(n)]
+        )
+        stages["line-reduce"] = each(
+            "dedup-frequent-lines",
+            "frequent-lines-{}",
+            reduce_lines,
+            [(job, s) for s in range(config.lines.hash_shards)],
+        )
+    stages["map"] = each(
+        "dedup-signatures", "signatures-{}", map_partition, [(job, i) for i in range(n)]
+    )
     plan_d = plan_reduce(job)
     groups = range(len(minhash.band_group_list(config.near)))
-    stages["reduce"] = [reduce_band_group(job, plan_d, g) for g in groups]
+    stages["reduce"] = each(
+        "dedup-buckets",
+        "buckets-group-{1}",
+        reduce_band_group,
+        [(job, plan_d, g) for g in groups],
+    )
     merged = merge_edges(job, plan_d, [r["path"] for r in stages["reduce"]])
-    stages["shingle"] = [
-        shingle_partition(job, plan_d, int(p), nodes) for p, nodes in merged["need"].items()
-    ]
-    stages["finish"] = [
-        finish_reduce(job, plan_d, merged["path"], [r["path"] for r in stages["shingle"]])
-    ]
+    stages["shingle"] = each(
+        "dedup-shingles",
+        "shingles-{1}",
+        shingle_partition,
+        [(job, plan_d, int(p), nodes) for p, nodes in merged["need"].items()],
+    )
+    set_paths = [r["path"] for r in stages["shingle"]]
+    stages["finish"] = each(
+        "dedup-clusters", "clusters", finish_reduce, [(job, plan_d, merged["path"], set_paths)]
+    )
     schema = kept_schema(stages["map"])
-    stages["filter"] = [filter_partition(job, i, schema) for i in range(n)]
+    stages["filter"] = each(
+        "dedup-filter", "filter-{}", filter_partition, [(job, i, schema) for i in range(n)]
+    )
+    executor.release("light")
     return summarize(job, stages, time.perf_counter() - t0)
+
+
+def run_local(
+    inputs: list[str],
+    out: str,
+    config: DedupJobConfig | None = None,
+    executor: Executor | None = None,
+) -> dict[str, Any]:
+    """Plan, prepare and run the whole job in this process (or on ``executor``)."""
+    job = plan(inputs, out, config or DedupJobConfig())
+    prepare(job)
+    return run(job, executor)
 
 
 def kept_schema(map_results: list[dict[str, Any]]) -> str:
