@@ -35,7 +35,7 @@ class DedupConfig(BaseModel):
     near: NearDedupConfig = Field(
         default_factory=NearDedupConfig,
         description="MinHash LSH near-duplicate removal (script-aware shingles; "
-        "crossling/dedup/minhash.py documents the threshold's S-curve).",
+        "crossling/dedup/minhash/ documents the threshold's S-curve).",
     )
     against_previous: bool = Field(
         True,
