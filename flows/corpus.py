@@ -10,11 +10,9 @@ partitions.
 from __future__ import annotations
 
 import argparse
-import contextvars
 import json
 import os
 import sys
-import threading
 import time
 from typing import Any, Literal
 
@@ -22,9 +20,7 @@ from prefect import get_run_logger
 from prefect.artifacts import (
     create_link_artifact,
     create_markdown_artifact,
-    create_progress_artifact,
     create_table_artifact,
-    update_progress_artifact,
 )
 from prefect.task_runners import ThreadPoolTaskRunner
 from pydantic import BaseModel, Field, ValidationError
@@ -37,6 +33,7 @@ from crossling.run.plan import CorpusPlan, plan_run
 from crossling.sources.files import InputNotFound
 from crossling.storage import MANIFEST, DataRoot
 from flows.common import artifact_key, deployment_flow, emit, make_task_runner, output_link
+from flows.progress import ProgressArtifact
 from tasks.corpus import TASKS
 from tasks.events import CORPUS_ORIGIN, CORPUS_PUBLISHED, corpus_resource
 from tasks.units import TaskExecutor
@@ -145,7 +142,7 @@ def _run(plan: CorpusPlan, params: CorpusParams) -> dict[str, Any]:
     else:
         runner = ThreadPoolTaskRunner(max_workers=max(1, params.workers))
         inner = LocalExecutor(params.workers, plan.ctx.corpus_config().langid.model_path)
-    progress = _Progress(
+    progress = ProgressArtifact(
         key=f"{artifact_key('corpus', params.name)}-progress",
         description=f"Units of work finished for {params.name} {plan.version}",
         units=schedule.total_units(plan),
@@ -167,59 +164,6 @@ def _run(plan: CorpusPlan, params: CorpusParams) -> dict[str, Any]:
 
     with progress, runner, TaskExecutor(runner, params.workers, TASKS, inner) as executor:
         return schedule.run(plan, executor, on_progress)
-
-
-class _Progress:
-    """The run's progress artifact, kept up to date by a thread of its own: the run never waits
-    for the server to record a tick (the latest value is sent; values in between may be skipped)."""
-
-    def __init__(self, key: str, description: str, units: int):
-        self.key, self.description, self.units = key, description, max(1, units)
-        self._done, self._sent, self._closed = 0, -1.0, False
-        self._cond = threading.Condition()
-        # the flow run's context, so the artifact belongs to this run
-        ctx = contextvars.copy_context()
-        self._thread = threading.Thread(target=ctx.run, args=(self._send,), daemon=True)
-        self._thread.start()
-
-    def set(self, done: int) -> None:
-        with self._cond:
-            self._done = done
-            self._cond.notify()
-
-    def __enter__(self) -> _Progress:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Send the last value and stop (at most a few seconds: progress is not worth more)."""
-        with self._cond:
-            self._closed = True
-            self._cond.notify()
-        self._thread.join(timeout=5)
-
-    def _value(self) -> float:
-        return min(100.0, 100.0 * self._done / self.units)
-
-    def _send(self) -> None:
-        try:
-            artifact_id = create_progress_artifact(
-                progress=0.0, key=self.key, description=self.description
-            )
-            while True:
-                with self._cond:
-                    while self._value() == self._sent and not self._closed:
-                        self._cond.wait()
-                    value, closed = self._value(), self._closed
-                if value != self._sent:
-                    update_progress_artifact(artifact_id, progress=value)
-                    self._sent = value
-                if closed:
-                    return
-        except Exception as e:  # the run goes on without its progress bar
-            get_run_logger().warning("progress artifact not updated: %s", e)
 
 
 def _publish_artifacts(
