@@ -78,7 +78,8 @@ class DedupJobConfig(BaseModel):
     )
 
 
-REJECTS_SCHEMA = minhash.REJECT_COLUMNS
+# The columns of OUT/rejects: a subset of the one REJECTS schema (crossling/documents.py).
+REJECT_COLUMNS = minhash.REJECT_COLUMNS
 
 
 # --- planning -------------------------------------------------------------------------------------
@@ -251,7 +252,7 @@ class _Rows:
         cols: dict[str, pa.Array] = {"id": pa.array(self.ids, pa.string())}
         for k, values in self.cols.items():
             cols[k] = _column(values) if k != "text" else pa.array(values, pa.string())
-        rejects = pa.Table.from_pylist(self.rejects, schema=REJECTS_SCHEMA)
+        rejects = pa.Table.from_pylist(self.rejects, schema=REJECT_COLUMNS)
         return pa.table(cols), rejects
 
 
@@ -350,7 +351,7 @@ def _read_parquet(part: dict[str, Any]) -> tuple[pa.Table, pa.Table]:
             **dict(zip(table.column_names, table.columns, strict=True)),
         }
     )
-    return table, pa.Table.from_pylist(rejects, schema=REJECTS_SCHEMA)
+    return table, pa.Table.from_pylist(rejects, schema=REJECT_COLUMNS)
 
 
 # --- schemas of the kept files --------------------------------------------------------------------
@@ -560,7 +561,7 @@ def finish_reduce(
     kept_edges, sim = minhash.verify_edges(plan_, edges, cfg, exact_sets=sets)
     decisions = minhash.cluster(plan_, kept_edges, sim)
     path = os.path.join(job["work"], "decisions.parquet")
-    write_shard(LocalFileSystem(), path, decisions, minhash.DECISIONS_SCHEMA)
+    write_shard(LocalFileSystem(), path, decisions, minhash.CLUSTERS_SCHEMA)
     dropped = decisions.column("duplicate_of").is_valid().to_numpy(zero_copy_only=False)
     return {
         "path": path,
@@ -600,7 +601,7 @@ def filter_partition(job: dict[str, Any], index: int, schema_text: str) -> dict[
                         ["every line is a unit repeated across the corpus"] * n, pa.string()
                     ),
                 },
-                schema=REJECTS_SCHEMA,
+                schema=REJECT_COLUMNS,
             )
             rejects = pa.concat_tables([rejects, emptied_rejects])
     decisions = pq.read_table(
@@ -613,7 +614,7 @@ def filter_partition(job: dict[str, Any], index: int, schema_text: str) -> dict[
     name = f"part-{index:05d}.parquet"
     fs = LocalFileSystem()
     write_shard(fs, os.path.join(job["out"], "kept", name), kept, schema)
-    write_shard(fs, os.path.join(job["out"], "rejects", name), rejects, REJECTS_SCHEMA)
+    write_shard(fs, os.path.join(job["out"], "rejects", name), rejects, REJECT_COLUMNS)
     return {
         "kept": kept.num_rows,
         "rejects": rejects.num_rows,
@@ -676,7 +677,7 @@ def summarize(
         write_shard(
             fs,
             os.path.join(job["out"], "rejects", "part-00000.parquet"),
-            REJECTS_SCHEMA.empty_table(),
+            REJECT_COLUMNS.empty_table(),
         )
     write_json(LocalFileSystem(), os.path.join(job["out"], SUMMARY), summary)
     if not cfg.keep_work:

@@ -57,7 +57,7 @@ removed (checkpoints were trained on them).
 from __future__ import annotations
 
 from crossling.dedup.minhash.clusters import (
-    DECISIONS_SCHEMA,
+    CLUSTERS_SCHEMA,
     BandSource,
     IncompatibleSignatures,
     ReducePlan,
@@ -123,7 +123,7 @@ __all__ = [
     "SEP",
     "WORD",
     "BandSource",
-    "DECISIONS_SCHEMA",
+    "CLUSTERS_SCHEMA",
     "EMPTY_SLOT",
     "IncompatibleSignatures",
     "NEAR_DUPLICATE",

@@ -422,7 +422,7 @@ def _one_step(
     return extra[extra[:, 1] >= n_old] if len(extra) else extra
 
 
-DECISIONS_SCHEMA = pa.schema(
+CLUSTERS_SCHEMA = pa.schema(
     [
         pa.field("partition", pa.int32(), nullable=False),  # this run's partition index
         pa.field("row", pa.int64(), nullable=False),  # the row the filter sees
@@ -444,7 +444,7 @@ def cluster(
     """Connected components of the (verified) pairs; one representative each (the earliest).
 
     Returns:
-        The decisions (:data:`DECISIONS_SCHEMA`) for this run's documents that are in a cluster:
+        The decisions (:data:`CLUSTERS_SCHEMA`) for this run's documents that are in a cluster:
         each dropped one with ``duplicate_of`` (and the version it is in, when earlier), each kept
         representative with its ``dup_cluster_size`` (the weights of the documents of this run it
         stands for: each counts what it already stood for, see :func:`band_table`).
@@ -452,7 +452,7 @@ def cluster(
     """
     fs = _fs(fs)
     if not len(edges):
-        return DECISIONS_SCHEMA.empty_table()
+        return CLUSTERS_SCHEMA.empty_table()
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
@@ -505,7 +505,7 @@ def cluster(
             "similarity": pa.array(np.where(dropped, sim_of[keep_new], np.nan), pa.float32()),
             "dup_cluster_size": pa.array(cluster_size, pa.int32()),
         },
-        schema=DECISIONS_SCHEMA,
+        schema=CLUSTERS_SCHEMA,
     )
     return table
 

@@ -12,16 +12,14 @@ import numpy as np
 import pyarrow as pa
 
 from crossling.dedup.minhash.config import NEAR_DUPLICATE
+from crossling.documents import REJECTS_SCHEMA
 
 # --- filter ---------------------------------------------------------------------------------------
 
+# The rejects of a standalone dedup run: these columns of the one REJECTS schema (a corpus run
+# writes them all; a dedup run over plain files has no source, stage or language to tell).
 REJECT_COLUMNS = pa.schema(
-    [
-        pa.field("id", pa.string(), nullable=False),
-        pa.field("duplicate_of", pa.string()),
-        pa.field("reason", pa.string(), nullable=False),
-        pa.field("detail", pa.string()),
-    ]
+    [REJECTS_SCHEMA.field(n) for n in ("id", "duplicate_of", "reason", "detail")]
 )
 
 
