@@ -28,7 +28,6 @@ import resource
 import shutil
 import time
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -43,6 +42,9 @@ from crossling.dedup import minhash
 from crossling.run.executors import Executor, InlineExecutor, Unit
 from crossling.shards import write_shard
 from crossling.sources.files import Partition, plan_partitions
+
+# the one JSONL line reader of crossling/sources/ (byte ranges, gzip, over-long lines skipped)
+from crossling.sources.files import _iter_lines as iter_lines
 from crossling.storage import write_json
 
 READ_ERROR = "read_error"  # the record could not be read (invalid JSON, no text, not UTF-8)
@@ -177,40 +179,6 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _lines(part: dict[str, Any], max_bytes: int) -> Iterator[tuple[int, bytes | None]]:
-    """(byte offset, line) of the lines that start in the partition's byte range."""
-    import gzip
-
-    gz = part["uri"].endswith(".gz") or part["kind"] == "jsonl_gz"
-    with gzip.open(part["uri"], "rb") if gz else open(part["uri"], "rb") as f:
-        pos = part["start"]
-        if not gz and pos > 0:
-            f.seek(pos - 1)
-            pos = pos - 1 + len(_read_line(f, max_bytes, skip=True))
-        end = part["end"] if (part["end"] >= 0 and not gz) else None
-        while end is None or pos < end:
-            line = f.readline(max_bytes + 1)
-            if not line:
-                return
-            offset = pos
-            if len(line) > max_bytes and not line.endswith(b"\n"):
-                pos += len(line) + len(_read_line(f, max_bytes, skip=True))
-                yield offset, None
-                continue
-            pos += len(line)
-            yield offset, line
-
-
-def _read_line(f, max_bytes: int, skip: bool) -> bytes:
-    """The rest of the current line (when skipping, only its length is real: chunks are dropped)."""
-    n = 0
-    while True:
-        piece = f.readline(1 << 20)
-        n += len(piece)
-        if not piece or piece.endswith(b"\n"):
-            return b"\0" * n if skip else piece
-
-
 def _loads(line: bytes) -> Any:
     """orjson (fast); the standard library where orjson refuses what JSON allows (lone
     surrogates such as "\\ud800", common in dumps of JavaScript strings)."""
@@ -282,7 +250,7 @@ def read_partition(part: dict[str, Any], max_doc_bytes: int = 8 << 20) -> tuple[
         return _read_parquet(part)
     name = os.path.basename(part["uri"])
     rows = _Rows()
-    for offset, line in _lines(part, max_doc_bytes):
+    for offset, line in iter_lines(Partition.from_dict(part), max_doc_bytes):
         key = f"{name}:{offset}"
         where = f"{part['uri']} at byte {offset}"
         if line is None:
