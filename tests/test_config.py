@@ -5,7 +5,7 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from crossling.pipeline import load_config, merge_config
+from crossling.run.config import CorpusConfig, load_config, merge_config
 from flows.corpus import CorpusParams
 
 
@@ -56,3 +56,31 @@ def test_bad_values_name_the_field(tmp_path):
     path.write_text("- a\n- b\n")
     with pytest.raises(ValueError, match="a config must be a mapping"):
         load_config(str(path))
+
+
+def test_the_config_is_composed_from_the_sections_the_steps_own(tmp_path):
+    from crossling.run.registry import GLOBAL_STAGES, STEPS
+    from crossling.stages.base import section_of
+
+    # the keys users write in their files, each a section some registered class owns
+    cfg = CorpusConfig()
+    for cls in [*STEPS, *GLOBAL_STAGES]:
+        if cls.config_model is None:
+            continue
+        section = section_of(cls, cfg)
+        assert isinstance(section, cls.config_model), cls.__name__
+        if cls.config_key is not None:  # a named section: a field of that model
+            assert CorpusConfig.model_fields[cls.config_key].annotation is cls.config_model
+    # a file written for the config before it was composed still loads, field for field
+    path = tmp_path / "corpus.yaml"
+    path.write_text(
+        "langs: [de, fr]\nheldout_fraction: 0.05\nheldout_min: 3\nlangid: {min_score: 0.6}\n"
+        "urls: {block_domains: [spam.example]}\npairs: {check_lang: false}\n"
+        "dedup: {exact: false, near: {threshold: 0.7}}\nfineweb: {enabled: true}\n"
+    )
+    c = load_config(str(path))
+    assert c.langs == ["de", "fr"] and c.heldout_min == 3 and c.langid.min_score == 0.6
+    assert c.urls.block_domains == ["spam.example"] and not c.pairs.check_lang
+    assert not c.dedup.exact and c.dedup.near.threshold == 0.7 and c.fineweb.enabled
+    with pytest.raises(ValidationError):  # a section's own validation still applies
+        load_config(None, {"heldout_fraction": 2.0})
