@@ -20,8 +20,9 @@ from pydantic import BaseModel, Field, ValidationError
 
 from crossling.sources import crawl as crawler
 from crossling.sources.urls import ALLOWED_SCHEMES, parse_allow_host, scheme_of
-from flows.common import artifact_key, deployment_flow
 from flows.corpus import CorpusParams, run_corpus
+from flows.deployment_flow import deployment_flow
+from flows.links import artifact_key
 from tasks.crawl import crawl_run, finish_run
 
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from crossling.langid import LABEL_SCHEMA, LanguageIdentifier, label_files
 from crossling.storage import atomic_open
-from flows.common import artifact_key
+from flows.links import artifact_key
 
 
 class LangIDParams(BaseModel):
