@@ -32,7 +32,6 @@ import contextlib
 import ipaddress
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -45,7 +44,7 @@ from typing import Any
 
 import yaml
 
-from flows import service
+from flows import local_server, service
 
 REPO = Path(__file__).resolve().parents[1]
 PREFECT_FILE = REPO / "deployments" / "prefect.yaml"
@@ -156,19 +155,6 @@ def _tail(path: Path, n: int = 25) -> str:
     return "\n".join(lines[-n:])
 
 
-def _proc_alive(entry: dict[str, Any]) -> bool:
-    """Is the recorded process still running, and still the one we started?"""
-    import psutil
-
-    try:
-        p = psutil.Process(entry["pid"])
-        if abs(p.create_time() - entry["create_time"]) > 1.0:
-            return False  # the PID was reused by another process
-        return p.status() != psutil.STATUS_ZOMBIE
-    except (psutil.NoSuchProcess, psutil.AccessDenied, KeyError):
-        return False
-
-
 def _spawn(name: str, cmd: list[str], env: dict[str, str], cwd: Path, log: Path) -> dict[str, Any]:
     import psutil
 
@@ -195,34 +181,6 @@ def _spawn(name: str, cmd: list[str], env: dict[str, str], cwd: Path, log: Path)
         "cmd": cmd,
         "_popen": proc,
     }
-
-
-def _stop_entry(entry: dict[str, Any], timeout: float = 20.0) -> str:
-    """SIGTERM the process group of a recorded process, SIGKILL what remains after timeout."""
-    if not _proc_alive(entry):
-        return "not running"
-    pid = entry["pid"]
-    import psutil
-
-    try:
-        group = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return "not running"
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGTERM)  # started with start_new_session: its pgid is its pid
-    for p in group:  # children that left the group
-        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
-            p.terminate()
-    _, alive = psutil.wait_procs(group, timeout=timeout)
-    if not alive:
-        return "stopped"
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
-    for p in alive:
-        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
-            p.kill()
-    psutil.wait_procs(alive, timeout=5)
-    return "killed"
 
 
 def wait_healthy(
@@ -320,6 +278,8 @@ def service_env(opts: ServeOptions, api_url: str, ui_api_url: str) -> dict[str, 
 
 
 redacted_db = service.redacted_db
+_proc_alive = service.proc_alive
+_stop_entry = service.stop_entry
 
 
 # --- pools and deployments ------------------------------------------------------------------------
@@ -438,6 +398,19 @@ def start(opts: ServeOptions) -> dict[str, Any]:
         raise ServeError(
             f"already serving {old.get('ui_url')} for {opts.root} "
             f"(`crossling stop --root {opts.root}` first)"
+        )
+    local = local_server.status(opts.root)
+    if local is not None:  # commands started it; the service takes over the same database
+        if local["clients"]:
+            raise ServeError(
+                f"commands are using the local Prefect server of {opts.root} (pids "
+                f"{', '.join(map(str, local['clients']))}): wait for them to end, or "
+                f"`crossling stop --root {opts.root}`"
+            )
+        local_server.stop(opts.root)
+        _log(
+            opts,
+            f"stopped the local Prefect server of {opts.root} (the service opens its database)",
         )
     if port_in_use(opts.host, opts.port):
         raise ServeError(f"port {opts.port} on {opts.host} is in use (choose another: --port)")
@@ -589,23 +562,17 @@ def start(opts: ServeOptions) -> dict[str, Any]:
 
 def stop(root: str, quiet: bool = False) -> dict[str, str]:
     """Stop the processes recorded for ``root`` (workers first); remove the state file."""
-    state = read_state(root)
-    if state is None:
-        return {}
-    result: dict[str, str] = {}
-    for entry in sorted(state.get("processes", []), key=lambda p: p["name"] == "server"):
-        result[entry["name"]] = _stop_entry(entry)
-        if not quiet:
-            print(f"{entry['name']} (pid {entry['pid']}): {result[entry['name']]}", flush=True)
-    with contextlib.suppress(FileNotFoundError):
-        (state_dir(root) / STATE_FILE).unlink()
-    return result
+    state_dir(root)  # refuses a remote root
+    try:
+        return service.stop(root, quiet=quiet)
+    except service.ServiceStateError as e:
+        raise ServeError(str(e)) from None
 
 
 def status(root: str) -> dict[str, Any] | None:
-    state = read_state(root)
-    if state is None:
-        return None
-    for p in state.get("processes", []):
-        p["alive"] = _proc_alive(p)
-    return state
+    """The state recorded for ``root``, each process with ``alive``; None when nothing is."""
+    state_dir(root)
+    try:
+        return service.status(root)
+    except service.ServiceStateError as e:
+        raise ServeError(str(e)) from None

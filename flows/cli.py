@@ -37,6 +37,7 @@ _COMMANDS = {
     "evaluate": "flows.evaluate",
     "serve": "flows.serve",
     "stop": "flows.serve",
+    "status": "flows.serve",
     "pipeline": "flows.pipeline",
     "backtranslate": "flows.backtranslate",
     "trace": "flows.trace",

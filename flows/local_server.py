@@ -14,8 +14,9 @@ root pays for the server's start (seconds); the ones that follow find it answeri
 
 The server runs under a small supervisor (``python -m flows.local_server``, stdlib only) that
 writes the record, stops the server after ``CROSSLING_SERVER_IDLE_S`` seconds (default 600; 0 =
-never) with no command running, and removes the record when the server exits for any reason
-(also when it is killed). The server dies with its supervisor. A record whose processes are gone,
+never) with no command running, starts a new one on the same port and database when its server
+dies under running commands (killed, out of memory: their clients' retries reach the new one, up
+to three times), and removes the record when it ends. The server dies with its supervisor. A record whose processes are gone,
 or whose server does not answer, is stale: the next command says so and starts a fresh server.
 
 Nothing here imports prefect (a command checks for its server before it pays for that import) or
@@ -51,6 +52,8 @@ LOG_NAME = "local-server.log"
 DEFAULT_IDLE_S = 600.0
 # How long a command waits for a server to answer (its first start migrates a new database).
 START_TIMEOUT_S = 180.0
+# How often the supervisor starts a new server after its server died (SIGKILL, out of memory).
+MAX_RESTARTS = 3
 # How long a live but silent server gets before it counts as stale (it may be busy).
 SILENT_GRACE_S = 10.0
 
@@ -433,27 +436,30 @@ def supervise(root: Path, port: int, idle_s: float) -> int:
         str(port),
         "--analytics-off",
     ]
-    server = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
     me = os.getpid()
-    _write_record(
-        root,
-        {
-            "root": str(root),
-            "port": port,
-            "api_url": f"http://127.0.0.1:{port}/api",
-            "ui_url": f"http://127.0.0.1:{port}",
-            "pid": me,
-            "create_time": _create_time(me),
-            "server_pid": server.pid,
-            "server_create_time": _create_time(server.pid),
-            "database": redacted_db(
-                env["PREFECT_SERVER_DATABASE_CONNECTION_URL"].replace("sqlite+aiosqlite:///", "")
-            ),
-            "idle_stop_s": idle_s,
-            "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "log": str(state_dir(root) / "logs" / LOG_NAME),
-        },
-    )
+
+    def spawn() -> subprocess.Popen:
+        return subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+
+    server = spawn()
+    record = {
+        "root": str(root),
+        "port": port,
+        "api_url": f"http://127.0.0.1:{port}/api",
+        "ui_url": f"http://127.0.0.1:{port}",
+        "pid": me,
+        "create_time": _create_time(me),
+        "server_pid": server.pid,
+        "server_create_time": _create_time(server.pid),
+        "database": redacted_db(
+            env["PREFECT_SERVER_DATABASE_CONNECTION_URL"].replace("sqlite+aiosqlite:///", "")
+        ),
+        "idle_stop_s": idle_s,
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "log": str(state_dir(root) / "logs" / LOG_NAME),
+        "restarts": 0,
+    }
+    _write_record(root, record)
     stop_now: list[int] = []
     signal.signal(signal.SIGTERM, lambda *_: stop_now.append(1))
     signal.signal(signal.SIGINT, lambda *_: stop_now.append(1))
@@ -463,12 +469,26 @@ def supervise(root: Path, port: int, idle_s: float) -> int:
         time.sleep(1.0)
         if server.poll() is not None:
             why = f"the server exited with status {server.returncode}"
-            break
-        if idle_s > 0:
-            clients, last = live_clients(root)
-            if not clients and time.time() - max(started, last) > idle_s:
-                why = f"idle for {idle_s:.0f}s"
+            if stop_now or record["restarts"] >= MAX_RESTARTS:
                 break
+            # Killed under running commands: a new server on the same port and database, which
+            # their clients' retries reach, so their runs go on and are recorded.
+            print(f"local server of {root}: {why}; restarting it on port {port}", flush=True)
+            server = spawn()
+            record.update(
+                server_pid=server.pid,
+                server_create_time=_create_time(server.pid),
+                restarts=record["restarts"] + 1,
+            )
+            _write_record(root, record)
+            continue
+        if idle_s > 0:
+            with _locked(root):  # a command checking the server now either sees it stay or go
+                clients, last = live_clients(root)
+                if not clients and time.time() - max(started, last) > idle_s:
+                    why = f"idle for {idle_s:.0f}s"
+                    _remove_record(root, pid=me)
+                    break
     print(f"local server of {root} stopping: {why}", flush=True)
     if server.poll() is None:
         server.terminate()

@@ -58,12 +58,28 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
 
     s = sub.add_parser(
         "stop",
-        help="stop what `crossling serve` started",
-        description="Stop the workers and the Prefect server started by "
-        "`crossling serve` for ROOT (flow runs in progress are stopped too).",
+        help="stop the Prefect server of a data root (the local one, or what `serve` started)",
+        description="Stop the local Prefect server that commands started for ROOT, and the "
+        "workers, file server and Prefect server started by `crossling serve` for ROOT (flow runs "
+        "in progress are stopped too). The runs stay in ROOT/.prefect/prefect.db.",
     )
-    s.add_argument("--root", default=DEFAULT_ROOT, help="data root given to serve")
+    s.add_argument(
+        "--root", default=DEFAULT_ROOT, help="data root (default: $CROSSLING_ROOT or ./data)"
+    )
     s.set_defaults(func=_stop, needs_prefect=False)
+
+    st = sub.add_parser(
+        "status",
+        help="say whether a Prefect server runs for a data root, its URL and how many runs it holds",
+        description="Whether a Prefect server runs for ROOT (the one `crossling serve` started, or "
+        "the local one commands start on first use), its UI address and how many flow runs it "
+        "holds. Exit status 0 when one runs, 1 when none does.",
+    )
+    st.add_argument(
+        "--root", default=DEFAULT_ROOT, help="data root (default: $CROSSLING_ROOT or ./data)"
+    )
+    st.add_argument("--json", action="store_true", help="print the state as JSON")
+    st.set_defaults(func=_status, needs_prefect=False)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -120,13 +136,66 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _stop(args: argparse.Namespace) -> int:
-    from deployments import serve as launcher
+    from flows import local_server, service
     from flows.cli import UsageError
 
+    if "://" in args.root:
+        raise UsageError(f"{args.root}: only a local data root has a server to stop")
     try:
-        result = launcher.stop(args.root)
-    except launcher.ServeError as e:
+        result = service.stop(args.root)
+    except service.ServiceStateError as e:
         raise UsageError(str(e)) from None
-    if not result:
+    local = local_server.stop(args.root)
+    if local is not None:
+        print(f"local server of {args.root}: {local}")
+    if not result and local is None:
         print(f"nothing was served for {args.root}")
     return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from flows import local_server, service
+    from flows.cli import UsageError
+
+    if "://" in args.root:
+        raise UsageError(f"{args.root}: only a local data root has a server")
+    try:
+        served = service.status(args.root)
+    except service.ServiceStateError as e:
+        raise UsageError(str(e)) from None
+    local = local_server.status(args.root)
+    out: dict = {"root": os.path.abspath(args.root), "running": False}
+    if served is not None:
+        up = local_server.healthy(served["api_url"])
+        out.update(
+            kind="service",
+            running=up,
+            ui_url=served["ui_url"],
+            api_url=served["api_url"],
+            runs=local_server.count_flow_runs(served["api_url"]) if up else None,
+            processes=served["processes"],
+        )
+    elif local is not None:
+        out.update(
+            kind="local",
+            running=local["running"],
+            ui_url=local["ui_url"],
+            api_url=local["api_url"],
+            runs=local["runs"],
+            pid=local["server_pid"],
+            clients=local["clients"],
+            idle_stop_s=local.get("idle_stop_s"),
+            stale=local.get("stale"),
+        )
+    if args.json:
+        print(json.dumps(out, indent=2))
+    elif out.get("kind") is None:
+        print(f"no Prefect server runs for {args.root}")
+    elif out["running"]:
+        what = "`crossling serve`" if out["kind"] == "service" else "local server"
+        busy = f", {len(out['clients'])} command(s) using it" if out.get("clients") else ""
+        print(f"{what} of {args.root}: running at {out['ui_url']}, {out['runs']} flow runs{busy}")
+    else:
+        why = out.get("stale") or "a process is not running"
+        print(f"{args.root}: a server is recorded at {out['ui_url']} but {why}")
+    return 0 if out["running"] else 1
