@@ -23,15 +23,17 @@ server's basic auth, ``user:password``); workers and deploys then get it as
 ``PREFECT_API_AUTH_STRING``, and the file server asks for the same credentials.
 
 The ``crossling serve`` and ``crossling stop`` commands (flows/serve.py) call this module; it
-imports only ``flows.service`` (the state file's format) from flows/, never the CLI.
+imports only ``flows.service`` (the state file's format) and ``flows.local_server`` (an idle local server
+it takes over) from flows/, never the CLI.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
-import ipaddress
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -51,7 +53,7 @@ PREFECT_FILE = REPO / "deployments" / "prefect.yaml"
 STATE_DIR = service.STATE_DIR
 STATE_FILE = service.STATE_FILE
 DEFAULT_PORT = 4200
-LOOPBACK_NAMES = {"localhost", "ip6-localhost", "ip6-loopback"}
+LOOPBACK_NAMES = service.LOOPBACK_NAMES
 
 
 class ServeError(RuntimeError):
@@ -81,13 +83,7 @@ class ServeOptions:
 # --- small helpers --------------------------------------------------------------------------------
 
 
-def is_loopback(host: str) -> bool:
-    if host.lower() in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+is_loopback = service.is_loopback
 
 
 def connect_host(host: str) -> str:
@@ -376,12 +372,8 @@ def worker_command(pool: str, name: str) -> list[str]:
 
 
 def check_bind(host: str) -> None:
-    if not is_loopback(host) and not os.environ.get("PREFECT_SERVER_API_AUTH_STRING"):
-        raise ServeError(
-            f"refusing to serve on {host}: beyond loopback the server needs basic auth. Set "
-            "PREFECT_SERVER_API_AUTH_STRING='user:password' (and PREFECT_UI_API_URL to the "
-            "address browsers use), or serve on 127.0.0.1 and tunnel (README: 'Running crossling as a service')"
-        )
+    if why := service.bind_refusal(host):
+        raise ServeError(why)
 
 
 def start(opts: ServeOptions) -> dict[str, Any]:
@@ -576,3 +568,38 @@ def status(root: str) -> dict[str, Any] | None:
         return service.status(root)
     except service.ServiceStateError as e:
         raise ServeError(str(e)) from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m deployments.serve OPTIONS [--wait] [--json]``: the program ``crossling serve``
+    runs (it parses the user's options, then replaces itself with this), so that flows/ imports
+    nothing of deployments/. OPTIONS is a JSON object of :class:`ServeOptions` fields."""
+    ap = argparse.ArgumentParser(prog="crossling serve")
+    ap.add_argument("options", help="ServeOptions fields as a JSON object")
+    ap.add_argument("--wait", action="store_true", help="stay in the foreground; Ctrl-C stops")
+    ap.add_argument("--json", action="store_true", help="print the state as JSON")
+    args = ap.parse_args(argv)
+    try:
+        opts = ServeOptions(**json.loads(args.options))
+        os.makedirs(opts.root, exist_ok=True)
+        state = start(opts)
+    except (ServeError, TypeError, ValueError) as e:
+        print(f"crossling serve: error: {e}", file=sys.stderr, flush=True)
+        return 2
+    if args.json:
+        print(json.dumps(state, indent=2), flush=True)
+    if not args.wait:
+        return 0
+    stop_now: list[int] = []
+    signal.signal(signal.SIGTERM, lambda *_: stop_now.append(1))
+    try:
+        while not stop_now:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    stop(opts.root)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

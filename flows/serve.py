@@ -1,8 +1,9 @@
 """``crossling serve`` / ``crossling stop``: run crossling as a service (server, deployments,
 workers, the outputs' file server).
 
-The work is done by the launcher in ``deployments/serve.py`` (imported when the command runs); it
-imports nothing of this module or of the CLI, so the two never import each other. See README.md
+``crossling serve`` parses and checks its options here, then becomes the launcher program
+(``python -m deployments.serve``): flows/ imports nothing of deployments/. ``stop`` and
+``status`` read the records (flows/service.py, flows/local_server.py). See README.md
 ("Running crossling as a service").
 """
 
@@ -11,8 +12,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
-import time
+import sys
+from pathlib import Path
 
 DEFAULT_ROOT = os.environ.get("CROSSLING_ROOT", "./data")
 
@@ -83,56 +84,59 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from deployments import serve as launcher
+    from flows import service
     from flows.cli import UsageError
 
-    try:
-        if args.status:
-            state = launcher.status(args.root)
-            if state is None:
-                print(f"nothing is served for {args.root}")
-                return 1
-            if args.json:
-                print(json.dumps(state, indent=2))
-            else:
-                print(f"UI {state['ui_url']} (root {state['root']}, database {state['database']})")
-                if state.get("files_url"):
-                    print(f"outputs {state['files_url']}/")
-                for p in state["processes"]:
-                    print(
-                        f"  {p['name']}: pid {p['pid']} "
-                        f"{'running' if p['alive'] else 'NOT RUNNING'} (log {p['log']})"
-                    )
-            return 0 if all(p["alive"] for p in state["processes"]) else 1
-        for port in (args.port, args.files_port):
-            if port is not None and not 0 < port < 65536:
-                raise UsageError(f"invalid port {port}")
-        opts = launcher.ServeOptions(
-            root=args.root,
-            host=args.host,
-            port=args.port,
-            files_port=args.files_port,
-            gpu=args.gpu,
-            cpu_worker=not args.no_worker,
-            quiet=args.json,
+    if "://" in args.root:
+        raise UsageError(
+            f"serve needs a local data root for its database and state, not {args.root}"
         )
-        os.makedirs(args.root, exist_ok=True)
-        state = launcher.start(opts)
-    except launcher.ServeError as e:
-        raise UsageError(str(e)) from None
-    if args.json:
-        print(json.dumps(state, indent=2))
-    if not args.wait:
-        return 0
-    stop_now = []
-    signal.signal(signal.SIGTERM, lambda *_: stop_now.append(1))
-    try:
-        while not stop_now:
-            time.sleep(1)
-    except KeyboardInterrupt:
-        pass
-    launcher.stop(args.root)
-    return 0
+    if args.status:
+        try:
+            state = service.status(args.root)
+        except service.ServiceStateError as e:
+            raise UsageError(str(e)) from None
+        if state is None:
+            print(f"nothing is served for {args.root}")
+            return 1
+        if args.json:
+            print(json.dumps(state, indent=2))
+        else:
+            print(f"UI {state['ui_url']} (root {state['root']}, database {state['database']})")
+            if state.get("files_url"):
+                print(f"outputs {state['files_url']}/")
+            for p in state["processes"]:
+                print(
+                    f"  {p['name']}: pid {p['pid']} "
+                    f"{'running' if p['alive'] else 'NOT RUNNING'} (log {p['log']})"
+                )
+        return 0 if all(p["alive"] for p in state["processes"]) else 1
+    for port in (args.port, args.files_port):
+        if port is not None and not 0 < port < 65536:
+            raise UsageError(f"invalid port {port}")
+    if why := service.bind_refusal(args.host):
+        raise UsageError(why)
+    options = {
+        "root": args.root,
+        "host": args.host,
+        "port": args.port,
+        "files_port": args.files_port,
+        "gpu": args.gpu,
+        "cpu_worker": not args.no_worker,
+        "quiet": args.json,
+    }
+    # The launcher (deployments/serve.py) is a program of its own: this process becomes it, so
+    # flows/ imports nothing of deployments/ (which builds on flows/), and --wait keeps the PID.
+    argv = [sys.executable, "-m", "deployments.serve", json.dumps(options)]
+    argv += ["--wait"] * args.wait + ["--json"] * args.json
+    repo = str(Path(__file__).resolve().parents[1])
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")])),
+    }
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, argv, env)
 
 
 def _stop(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import ipaddress
 import json
 import os
 import signal
@@ -79,6 +80,31 @@ def read_state(root: str | os.PathLike[str]) -> dict[str, Any] | None:
     if not isinstance(data, dict):
         raise ServiceStateError(f"{path} is not a JSON object; remove it after checking")
     return data
+
+
+LOOPBACK_NAMES = {"localhost", "ip6-localhost", "ip6-loopback"}
+
+
+def is_loopback(host: str) -> bool:
+    """Is ``host`` a loopback name or address (only this machine reaches it)?"""
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def bind_refusal(host: str) -> str | None:
+    """Why serving on ``host`` is refused (beyond loopback without basic auth); None if it is not."""
+    if is_loopback(host) or os.environ.get("PREFECT_SERVER_API_AUTH_STRING"):
+        return None
+    return (
+        f"refusing to serve on {host}: beyond loopback the server needs basic auth. Set "
+        "PREFECT_SERVER_API_AUTH_STRING='user:password' (and PREFECT_UI_API_URL to the "
+        "address browsers use), or serve on 127.0.0.1 and tunnel (README: 'Running crossling as "
+        "a service')"
+    )
 
 
 def auth_string() -> str | None:
