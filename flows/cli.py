@@ -112,6 +112,8 @@ def _main(argv: list[str] | None) -> int:
     try:
         if not getattr(args, "needs_prefect", True):
             return int(args.func(args) or 0)
+        if check := getattr(args, "check", None):
+            check(args)  # usage errors before any server is found or started
         # Imports prefect: only the commands that run flows pay for it (`trace` does not).
         from flows.api import ServiceAuthMissing, prefect_api
         from flows.local_server import LocalServerError
