@@ -84,10 +84,16 @@ def idle_seconds() -> float:
 
 
 def enabled(root: str | None) -> bool:
-    """Can a command on ``root`` use a local server? (A local root; not turned off.)"""
+    """Can a command on ``root`` use a local server? (A local root this user may write to; not
+    turned off with CROSSLING_LOCAL_SERVER=0.)"""
     if not root or "://" in root:
         return False
-    return os.environ.get("CROSSLING_LOCAL_SERVER", "1").lower() not in ("0", "false", "no", "off")
+    if os.environ.get("CROSSLING_LOCAL_SERVER", "1").lower() in ("0", "false", "no", "off"):
+        return False
+    path = Path(root).expanduser().resolve()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return os.access(path, os.W_OK)
 
 
 def state_dir(root: str | os.PathLike[str]) -> Path:
@@ -316,10 +322,7 @@ def client(root: str) -> Iterator[None]:
 
 
 def live_clients(root: str | os.PathLike[str]) -> tuple[list[int], float]:
-    """PIDs of the commands using the server now, and when the last one ended (epoch s).
-
-    A mark left by a command that died is removed (its death counts as its end).
-    """
+    """PIDs of the commands using the server now, and when the last one ended (epoch s)."""
     cdir = state_dir(root) / CLIENTS_DIR
     pids: list[int] = []
     last = 0.0
@@ -337,9 +340,11 @@ def live_clients(root: str | os.PathLike[str]) -> tuple[list[int], float]:
         pid = int(mark.name)
         if _alive(pid, info.get("create_time")):
             pids.append(pid)
-        else:
+        else:  # a command that died: its death counts as its end
             with contextlib.suppress(FileNotFoundError):
                 mark.unlink()
+            with contextlib.suppress(OSError):
+                (cdir / ".last").touch()
             last = max(last, time.time())
     return pids, last
 
