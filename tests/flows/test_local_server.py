@@ -205,14 +205,22 @@ def test_a_server_killed_mid_run_is_replaced_and_the_runs_are_kept(tmp_path) -> 
             assert time.monotonic() < deadline, "the server outlived its supervisor"
             time.sleep(0.2)
         assert _status(root, env)[0] == 1
-        r = _cli(*cmd, env=env)
+        r = _cli(*cmd, env={**env, "CROSSLING_SERVER_IDLE_S": "2"})
         assert r.returncode == 0, r.stderr[-2000:]
         assert "stale local-server record" in r.stderr and "started by this command" in r.stderr
         assert CorpusVersion.open(str(root), "k").version == version.version
         assert local_server.read_record(root)["pid"] != after["pid"]
         # The runs are in the root's database: the fresh server holds the first one too.
         rc, js = _status(root, env)
-        assert rc == 0 and js["runs"] == 2
+        assert rc == 0 and js["runs"] == 2 and js["idle_stop_s"] == 2
+        # Idle (no command using it) for its idle time: it stops by itself.
+        fresh = local_server.read_record(root)
+        deadline = time.monotonic() + 60
+        while local_server.read_record(root) is not None or _supervisors(root):
+            assert time.monotonic() < deadline, "the idle server did not stop"
+            time.sleep(0.5)
+        assert not local_server._alive(fresh["server_pid"], fresh["server_create_time"])
+        assert "idle for 2s" in (root / ".serve" / "logs" / "local-server.log").read_text()
     finally:
         local_server.stop(str(root))
 
