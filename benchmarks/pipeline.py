@@ -12,6 +12,11 @@ get the same parallelism. Both runs use ``--workers`` processes.
   exact dedup, held-out split, shards, manifest) against a Prefect server started beforehand
   (its start is a fixed cost, not per document; printed apart).
 
+Both sides are also timed as whole commands, as a user runs them: datatrove's script as a
+process, and ``crossling corpus`` as a process with no PREFECT_API_URL (the root's local server;
+the first command on a new root starts it, the second finds it running), each with its
+ratio: whole command and flow clock (the executor's, the flow's own).
+
 Then the "measure, then decide" check: the same inputs again with a stricter LID threshold and
 quality threshold reuse the tagged work files, so the rerun runs neither extraction nor fastText
 (target: at most 25% of the first run's time).
@@ -41,6 +46,7 @@ import tempfile
 import time
 
 MAN = "/usr/share/man"
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _ESCAPES = re.compile(r"\\f[BIRPC]|\\f\[[A-Z]*\]|\\\(..|\\\[[^\]]*\]|\\[&|^%]|\\s[-+]?\d")
 
 
@@ -130,12 +136,15 @@ if __name__ == "__main__":  # its workers are started by a forkserver: they impo
 """
 
 
-def run_datatrove(inp: str, out: str, workers: int, files: int, model: str) -> float:
+def run_datatrove(inp: str, out: str, workers: int, files: int, model: str) -> tuple[float, float]:
+    """Run datatrove's pipeline in a fresh process; return its executor's clock and the
+    process's wall time (interpreter start and imports included)."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "DATATROVE_COLORIZE_LOGS": "0"}
     env["XDG_CACHE_HOME"] = out + "-cache"  # its model cache, not the user's
     script = out + "-run.py"
     with open(script, "w", encoding="utf-8") as f:
         f.write(_DATATROVE)
+    t0 = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, script, inp, out, str(workers), model, str(files)],
         capture_output=True,
@@ -145,7 +154,23 @@ def run_datatrove(inp: str, out: str, workers: int, files: int, model: str) -> f
     )
     if proc.returncode != 0:
         raise RuntimeError(f"datatrove failed:\n{proc.stderr[-3000:]}")
-    return float(proc.stdout.strip().split("SECONDS")[-1])
+    return float(proc.stdout.strip().split("SECONDS")[-1]), time.perf_counter() - t0
+
+
+def run_crossling_command(inp: str, root: str, name: str, workers: int) -> tuple[float, float]:
+    """``crossling corpus`` as a user runs it (a fresh process, no PREFECT_API_URL: the root's
+    local server); return the command's wall time and the flow's own clock."""
+    env = {**os.environ, "PYTHONPATH": REPO}
+    env.pop("PREFECT_API_URL", None)
+    cmd = [sys.executable, "-m", "flows.cli", "corpus", inp, "--out", root, "--name", name]
+    cmd += ["--workers", str(workers), "--json"]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=7200)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"crossling corpus failed:\n{proc.stderr[-3000:]}")
+    summary = json.loads(proc.stdout[proc.stdout.index("{") :])
+    return wall, float(summary["seconds"])
 
 
 def count_parquet_rows(folder: str) -> int:
@@ -174,6 +199,11 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=8)
     ap.add_argument("--repeat", type=int, default=3, help="crossling runs to take the median of")
     ap.add_argument("--skip-datatrove", action="store_true")
+    ap.add_argument(
+        "--skip-commands",
+        action="store_true",
+        help="skip the whole-command `crossling corpus` runs",
+    )
     ap.add_argument("--keep", metavar="DIR", help="work in DIR and keep it")
     args = ap.parse_args()
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -191,16 +221,40 @@ def main() -> None:
 
         results = {}
         if not args.skip_datatrove:
-            t_dt = run_datatrove(
+            t_dt, wall_dt = run_datatrove(
                 inp, os.path.join(work, "dt"), args.workers, args.files, default_model_path()
             )
+            results["datatrove wall"] = wall_dt
             kept = count_parquet_rows(os.path.join(work, "dt"))
             results["datatrove"] = t_dt
             print(
                 f"datatrove   {t_dt:8.1f} s  {n_docs / t_dt:8.1f} docs/s  "
                 f"({n_docs / t_dt / args.workers:.1f} per worker)  kept {kept}"
             )
-        from flows.common import prefect_api
+        if not args.skip_commands:
+            # Whole commands, as a user runs them: the first on a root starts its local server,
+            # the second (another corpus name) finds it running.
+            from flows import local_server
+
+            root = os.path.join(work, "root-cli")
+            try:
+                cold, cold_flow = run_crossling_command(inp, root, "man", args.workers)
+                warm, warm_flow = run_crossling_command(inp, root, "man2", args.workers)
+            finally:
+                local_server.stop(root)
+            print(
+                f"whole command: crossling corpus {warm:.1f} s with the root's server running "
+                f"({cold:.1f} s as the first command on a new root, which starts it); its flow's "
+                f"clock {warm_flow:.1f} s ({cold_flow:.1f} s)"
+            )
+            if "datatrove" in results:
+                dt, dw = results["datatrove"], results["datatrove wall"]
+                print(
+                    f"  datatrove's process {dw:.1f} s, its executor's clock {dt:.1f} s; ratios "
+                    f"datatrove / crossling: whole command {dw / warm:.2f}x ({dw / cold:.2f}x "
+                    f"first command), flow clock {dt / warm_flow:.2f}x"
+                )
+        from flows.api import prefect_api
 
         t_server = time.perf_counter()
         with prefect_api():

@@ -23,13 +23,14 @@ server's basic auth, ``user:password``); workers and deploys then get it as
 ``PREFECT_API_AUTH_STRING``, and the file server asks for the same credentials.
 
 The ``crossling serve`` and ``crossling stop`` commands (flows/serve.py) call this module; it
-imports only ``flows.service`` (the state file's format) from flows/, never the CLI.
+imports only ``flows.service`` (the state file's format) and ``flows.local_server`` (an idle local server
+it takes over) from flows/, never the CLI.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
-import ipaddress
 import json
 import os
 import signal
@@ -45,14 +46,14 @@ from typing import Any
 
 import yaml
 
-from flows import service
+from flows import local_server, service
 
 REPO = Path(__file__).resolve().parents[1]
 PREFECT_FILE = REPO / "deployments" / "prefect.yaml"
 STATE_DIR = service.STATE_DIR
 STATE_FILE = service.STATE_FILE
 DEFAULT_PORT = 4200
-LOOPBACK_NAMES = {"localhost", "ip6-localhost", "ip6-loopback"}
+LOOPBACK_NAMES = service.LOOPBACK_NAMES
 
 
 class ServeError(RuntimeError):
@@ -82,13 +83,7 @@ class ServeOptions:
 # --- small helpers --------------------------------------------------------------------------------
 
 
-def is_loopback(host: str) -> bool:
-    if host.lower() in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+is_loopback = service.is_loopback
 
 
 def connect_host(host: str) -> str:
@@ -156,19 +151,6 @@ def _tail(path: Path, n: int = 25) -> str:
     return "\n".join(lines[-n:])
 
 
-def _proc_alive(entry: dict[str, Any]) -> bool:
-    """Is the recorded process still running, and still the one we started?"""
-    import psutil
-
-    try:
-        p = psutil.Process(entry["pid"])
-        if abs(p.create_time() - entry["create_time"]) > 1.0:
-            return False  # the PID was reused by another process
-        return p.status() != psutil.STATUS_ZOMBIE
-    except (psutil.NoSuchProcess, psutil.AccessDenied, KeyError):
-        return False
-
-
 def _spawn(name: str, cmd: list[str], env: dict[str, str], cwd: Path, log: Path) -> dict[str, Any]:
     import psutil
 
@@ -195,34 +177,6 @@ def _spawn(name: str, cmd: list[str], env: dict[str, str], cwd: Path, log: Path)
         "cmd": cmd,
         "_popen": proc,
     }
-
-
-def _stop_entry(entry: dict[str, Any], timeout: float = 20.0) -> str:
-    """SIGTERM the process group of a recorded process, SIGKILL what remains after timeout."""
-    if not _proc_alive(entry):
-        return "not running"
-    pid = entry["pid"]
-    import psutil
-
-    try:
-        group = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return "not running"
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGTERM)  # started with start_new_session: its pgid is its pid
-    for p in group:  # children that left the group
-        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
-            p.terminate()
-    _, alive = psutil.wait_procs(group, timeout=timeout)
-    if not alive:
-        return "stopped"
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
-    for p in alive:
-        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
-            p.kill()
-    psutil.wait_procs(alive, timeout=5)
-    return "killed"
 
 
 def wait_healthy(
@@ -320,6 +274,8 @@ def service_env(opts: ServeOptions, api_url: str, ui_api_url: str) -> dict[str, 
 
 
 redacted_db = service.redacted_db
+_proc_alive = service.proc_alive
+_stop_entry = service.stop_entry
 
 
 # --- pools and deployments ------------------------------------------------------------------------
@@ -416,12 +372,8 @@ def worker_command(pool: str, name: str) -> list[str]:
 
 
 def check_bind(host: str) -> None:
-    if not is_loopback(host) and not os.environ.get("PREFECT_SERVER_API_AUTH_STRING"):
-        raise ServeError(
-            f"refusing to serve on {host}: beyond loopback the server needs basic auth. Set "
-            "PREFECT_SERVER_API_AUTH_STRING='user:password' (and PREFECT_UI_API_URL to the "
-            "address browsers use), or serve on 127.0.0.1 and tunnel (README: 'Running crossling as a service')"
-        )
+    if why := service.bind_refusal(host):
+        raise ServeError(why)
 
 
 def start(opts: ServeOptions) -> dict[str, Any]:
@@ -438,6 +390,19 @@ def start(opts: ServeOptions) -> dict[str, Any]:
         raise ServeError(
             f"already serving {old.get('ui_url')} for {opts.root} "
             f"(`crossling stop --root {opts.root}` first)"
+        )
+    local = local_server.status(opts.root)
+    if local is not None:  # commands started it; the service takes over the same database
+        if local["clients"]:
+            raise ServeError(
+                f"commands are using the local Prefect server of {opts.root} (pids "
+                f"{', '.join(map(str, local['clients']))}): wait for them to end, or "
+                f"`crossling stop --root {opts.root}`"
+            )
+        local_server.stop(opts.root)
+        _log(
+            opts,
+            f"stopped the local Prefect server of {opts.root} (the service opens its database)",
         )
     if port_in_use(opts.host, opts.port):
         raise ServeError(f"port {opts.port} on {opts.host} is in use (choose another: --port)")
@@ -589,23 +554,52 @@ def start(opts: ServeOptions) -> dict[str, Any]:
 
 def stop(root: str, quiet: bool = False) -> dict[str, str]:
     """Stop the processes recorded for ``root`` (workers first); remove the state file."""
-    state = read_state(root)
-    if state is None:
-        return {}
-    result: dict[str, str] = {}
-    for entry in sorted(state.get("processes", []), key=lambda p: p["name"] == "server"):
-        result[entry["name"]] = _stop_entry(entry)
-        if not quiet:
-            print(f"{entry['name']} (pid {entry['pid']}): {result[entry['name']]}", flush=True)
-    with contextlib.suppress(FileNotFoundError):
-        (state_dir(root) / STATE_FILE).unlink()
-    return result
+    state_dir(root)  # refuses a remote root
+    try:
+        return service.stop(root, quiet=quiet)
+    except service.ServiceStateError as e:
+        raise ServeError(str(e)) from None
 
 
 def status(root: str) -> dict[str, Any] | None:
-    state = read_state(root)
-    if state is None:
-        return None
-    for p in state.get("processes", []):
-        p["alive"] = _proc_alive(p)
-    return state
+    """The state recorded for ``root``, each process with ``alive``; None when nothing is."""
+    state_dir(root)
+    try:
+        return service.status(root)
+    except service.ServiceStateError as e:
+        raise ServeError(str(e)) from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m deployments.serve OPTIONS [--wait] [--json]``: the program ``crossling serve``
+    runs (it parses the user's options, then replaces itself with this), so that flows/ imports
+    nothing of deployments/. OPTIONS is a JSON object of :class:`ServeOptions` fields."""
+    ap = argparse.ArgumentParser(prog="crossling serve")
+    ap.add_argument("options", help="ServeOptions fields as a JSON object")
+    ap.add_argument("--wait", action="store_true", help="stay in the foreground; Ctrl-C stops")
+    ap.add_argument("--json", action="store_true", help="print the state as JSON")
+    args = ap.parse_args(argv)
+    try:
+        opts = ServeOptions(**json.loads(args.options))
+        os.makedirs(opts.root, exist_ok=True)
+        state = start(opts)
+    except (ServeError, TypeError, ValueError) as e:
+        print(f"crossling serve: error: {e}", file=sys.stderr, flush=True)
+        return 2
+    if args.json:
+        print(json.dumps(state, indent=2), flush=True)
+    if not args.wait:
+        return 0
+    stop_now: list[int] = []
+    signal.signal(signal.SIGTERM, lambda *_: stop_now.append(1))
+    try:
+        while not stop_now:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    stop(opts.root)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

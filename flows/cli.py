@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import atexit
+import contextlib
 import importlib
 import os
 import sys
+import threading
+from typing import NoReturn
 
 # Modules that define ``register_cli(subparsers)``; a subcommand sets ``func(args) -> int``.
 _COMMAND_MODULES = [
@@ -33,6 +37,7 @@ _COMMANDS = {
     "evaluate": "flows.evaluate",
     "serve": "flows.serve",
     "stop": "flows.serve",
+    "status": "flows.serve",
     "pipeline": "flows.pipeline",
     "backtranslate": "flows.backtranslate",
     "trace": "flows.trace",
@@ -84,6 +89,19 @@ def command_root(args: argparse.Namespace) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; return its exit status.
+
+    Called without ``argv`` (the ``crossling`` script, ``python -m flows.cli``), it reads
+    ``sys.argv`` and ends the process itself (:func:`exit_now`); with ``argv`` (tests, other
+    Python code), it returns.
+    """
+    status = _main(argv)
+    if argv is None:
+        exit_now(status)
+    return status
+
+
+def _main(argv: list[str] | None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     argv = sys.argv[1:] if argv is None else argv
@@ -94,8 +112,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not getattr(args, "needs_prefect", True):
             return int(args.func(args) or 0)
+        if check := getattr(args, "check", None):
+            check(args)  # usage errors before any server is found or started
         # Imports prefect: only the commands that run flows pay for it (`trace` does not).
-        from flows.common import ServiceAuthMissing, prefect_api
+        from flows.api import ServiceAuthMissing, prefect_api
+        from flows.local_server import LocalServerError
 
         root = command_root(args)
         try:
@@ -106,6 +127,9 @@ def main(argv: list[str] | None = None) -> int:
                     note = api.closing_note(root)
         except ServiceAuthMissing as e:
             raise UsageError(str(e)) from e
+        except LocalServerError as e:
+            print(f"crossling {args.command}: error: {e}", file=sys.stderr)
+            return 1
     except UsageError as e:
         note = None  # nothing ran
         print(f"crossling {args.command}: error: {e}", file=sys.stderr)
@@ -117,6 +141,23 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()
         if note:  # the last line, after the temporary server's own shutdown messages
             print(f"crossling {args.command}: {note}", file=sys.stderr, flush=True)
+
+
+def exit_now(status: int) -> NoReturn:
+    """End the process as a normal exit would, less the interpreter's teardown.
+
+    Threads are joined and exit handlers run (Prefect's, logging's) as usual; then the process
+    ends without freeing the thousands of modules a flow command imports, which takes a second
+    or more on a busy machine and has nothing left to do.
+    """
+    with contextlib.suppress(Exception):
+        threading._shutdown()  # type: ignore[attr-defined]  # joins non-daemon threads
+    with contextlib.suppress(Exception):
+        atexit._run_exitfuncs()
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(status)
 
 
 if __name__ == "__main__":

@@ -20,8 +20,10 @@ from pydantic import BaseModel, Field, ValidationError
 
 from crossling.sources import crawl as crawler
 from crossling.sources.urls import ALLOWED_SCHEMES, parse_allow_host, scheme_of
-from flows.common import artifact_key, deployment_flow
+from flows.cli_params import Opt, add_options, build
 from flows.corpus import CorpusParams, run_corpus
+from flows.deployment_flow import deployment_flow
+from flows.links import artifact_key
 from tasks.crawl import crawl_run, finish_run
 
 
@@ -204,6 +206,30 @@ def print_summary(out: dict[str, Any], stream=None) -> None:
 # --- CLI ---------------------------------------------------------------------------------------
 
 
+# How each parameter is spelled on the command line; help, types and defaults come from
+# CrawlParams (the UI's form). --config (a file) and --json are the command's own.
+CLI_OPTIONS = [
+    Opt("seeds", positional=True, metavar="SEED"),
+    Opt("root", flag="--out", metavar="ROOT", required=True),
+    Opt("name", required=True),
+    Opt("corpus"),
+    Opt("max_pages", metavar="N"),
+    Opt("max_depth", metavar="D"),
+    Opt(
+        "allow_hosts",
+        flag="--allow-host",
+        metavar="HOST:PORT",
+        repeat=True,
+        extra_help="(repeatable)",
+    ),
+    Opt("delay", metavar="S"),
+    Opt("concurrency", metavar="N"),
+    Opt("contact"),
+    Opt("workers", metavar="N"),
+    Opt("build", invert="--no-build", extra_help="crawl only; build no corpus version"),
+]
+
+
 def register_cli(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "crawl",
@@ -211,36 +237,19 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
         description="Crawl from seed URLs (politely: robots.txt, per-host delay), archive every "
         "response as WARC under ROOT/crawls/NAME/, and build the crawl into a corpus version.",
     )
-    p.add_argument("seeds", nargs="+", metavar="SEED", help="start URL or sitemap URL")
-    p.add_argument("--out", required=True, metavar="ROOT", help="data root")
-    p.add_argument("--name", required=True, help="crawl name (and corpus name)")
-    p.add_argument("--corpus", help="corpus name (default: the crawl name)")
-    p.add_argument("--max-pages", type=int, metavar="N", help="requests for pages in this run")
-    p.add_argument("--max-depth", type=int, metavar="D", help="links away from a seed")
-    p.add_argument(
-        "--allow-host",
-        action="append",
-        metavar="HOST:PORT",
-        help="allow this host and port although it resolves to a private/loopback address "
-        "(repeatable)",
-    )
-    p.add_argument("--delay", type=float, metavar="S", help="seconds between requests to a host")
-    p.add_argument("--concurrency", type=int, metavar="N", help="requests in flight")
-    p.add_argument("--contact", help="URL or e-mail for the user agent")
+    add_options(p, CrawlParams, CLI_OPTIONS)
     p.add_argument("--config", metavar="FILE", help="CrawlConfig as JSON or YAML")
-    p.add_argument("--workers", type=int, default=2, help="corpus build workers")
-    p.add_argument("--no-build", action="store_true", help="crawl only; build no corpus version")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.set_defaults(func=_cli)
+    p.set_defaults(func=_cli, check=_params)
 
 
-def _cli(args: argparse.Namespace) -> int:
+def _params(args: argparse.Namespace) -> CrawlParams:
     from flows.cli import UsageError
 
     for seed in args.seeds:
         if scheme_of(seed) not in ALLOWED_SCHEMES:
             raise UsageError(f"{seed}: a seed must be an http or https URL")
-    for spec in args.allow_host or []:
+    for spec in args.allow_hosts or []:
         try:
             parse_allow_host(spec)
         except ValueError as e:
@@ -260,28 +269,19 @@ def _cli(args: argparse.Namespace) -> int:
                 config = json.loads(text)
         except ValueError as e:
             raise UsageError(f"{args.config}: cannot read config: {e}") from None
+    params = build(CrawlParams, CLI_OPTIONS, args, config=config or None)
     try:
-        params = CrawlParams(
-            seeds=args.seeds,
-            root=args.out,
-            name=args.name,
-            corpus=args.corpus,
-            max_pages=args.max_pages,
-            max_depth=args.max_depth,
-            allow_hosts=args.allow_host,
-            delay=args.delay,
-            concurrency=args.concurrency,
-            contact=args.contact,
-            config=config or None,
-            workers=args.workers,
-            build=not args.no_build,
-        )
         params.crawl_config()
     except ValidationError as e:
         err = e.errors()[0]
         raise UsageError(f"invalid {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
     if "://" in params.root:
         raise UsageError(f"--out {params.root}: a crawl needs a local data root")
+    return params
+
+
+def _cli(args: argparse.Namespace) -> int:
+    params = _params(args)
     out = run_crawl(params)
     if args.json:
         print(json.dumps(out, indent=2, default=str))

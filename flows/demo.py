@@ -205,8 +205,9 @@ def run_demo(root: str, *, workers: int = 2, train: bool = True) -> dict:
         if os.path.exists(path):
             print(f"  {path}/")
     print(
-        f"done in {time.perf_counter() - t0:.0f}s. Runs and artifacts are in the Prefect UI when "
-        f"`crossling serve --root {root}` runs (see README, 'Inspecting runs')."
+        f"done in {time.perf_counter() - t0:.0f}s. Runs and artifacts are kept in the Prefect UI "
+        f"of this root: `crossling status --root {root}` gives its address (see README, "
+        "'Inspecting runs')."
     )
     return out
 

@@ -33,7 +33,9 @@ from crossling.evaluate import report
 from crossling.evaluate.select import select_checkpoints
 from crossling.evaluate.suite import ContaminationError, EvalConfig
 from crossling.storage import DataRoot
-from flows.common import artifact_key, deployment_flow, emit, output_link
+from flows.deployment_flow import deployment_flow
+from flows.events import emit
+from flows.links import artifact_key, output_link
 from tasks.evaluate import evaluate_checkpoint_task
 from tasks.events import EVAL_COMPLETED, model_resource
 

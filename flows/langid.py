@@ -15,7 +15,8 @@ from pydantic import BaseModel, Field
 
 from crossling.langid import LABEL_SCHEMA, LanguageIdentifier, label_files
 from crossling.storage import atomic_open
-from flows.common import artifact_key
+from flows.cli_params import Opt, add_options, build
+from flows.links import artifact_key
 
 
 class LangIDParams(BaseModel):
@@ -25,7 +26,7 @@ class LangIDParams(BaseModel):
     output: str = Field(..., description="Parquet or JSONL output, chosen by suffix.")
     mode: Literal["doc", "line"] = Field("doc", description="Per document, or per line.")
     model_path: str | None = Field(None, description="fastText LID model; default lid.176.ftz.")
-    batch_size: int = Field(2048, ge=1)
+    batch_size: int = Field(2048, ge=1, description="Records per fastText call.")
 
 
 @flow(name="langid", log_prints=True)
@@ -76,6 +77,17 @@ def _local_fs():
     return LocalFileSystem()
 
 
+# How each parameter is spelled on the command line; help, types, choices and defaults come from
+# LangIDParams (the UI's form).
+CLI_OPTIONS = [
+    Opt("input", positional=True, metavar="IN"),
+    Opt("output", flag="--out", metavar="OUT"),
+    Opt("mode"),
+    Opt("model_path", flag="--model", metavar="PATH"),
+    Opt("batch_size", metavar="N"),
+]
+
+
 def register_cli(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "langid",
@@ -83,28 +95,33 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
         description="fastText language ID over JSONL (`text`, optional `id`) or "
         "Parquet; writes id, lang, script, lang_score to Parquet or JSONL.",
     )
-    p.add_argument("input", metavar="IN")
-    p.add_argument("--out", required=True, metavar="OUT", help=".parquet or .jsonl")
-    p.add_argument("--mode", choices=["doc", "line"], default="doc")
-    p.add_argument("--model", help="a fastText LID model path (default: lid.176.ftz)")
-    p.set_defaults(func=_cli)
+    add_options(p, LangIDParams, CLI_OPTIONS)
+    p.set_defaults(func=_cli, check=_params)
+
+
+def _params(args: argparse.Namespace) -> LangIDParams:
+    from flows.cli import UsageError
+
+    params = build(LangIDParams, CLI_OPTIONS, args)
+    if not os.path.exists(params.input):
+        raise UsageError(f"{params.input}: no such file or directory")
+    if not params.output.endswith((".jsonl", ".parquet")):
+        raise UsageError(f"{params.output}: output must end in .parquet or .jsonl")
+    if params.model_path and not os.path.isfile(params.model_path):
+        raise UsageError(f"{params.model_path}: no such fastText model")
+    return params
 
 
 def _cli(args: argparse.Namespace) -> int:
     from flows.cli import UsageError
 
-    if not os.path.exists(args.input):
-        raise UsageError(f"{args.input}: no such file or directory")
-    if not args.out.endswith((".jsonl", ".parquet")):
-        raise UsageError(f"{args.out}: output must end in .parquet or .jsonl")
-    if args.model and not os.path.isfile(args.model):
-        raise UsageError(f"{args.model}: no such fastText model")
+    params = _params(args)
     try:
-        result = langid_flow(
-            LangIDParams(input=args.input, output=args.out, mode=args.mode, model_path=args.model)
-        )
+        result = langid_flow(params)
     except ValueError as e:
         raise UsageError(str(e)) from None
     langs = ", ".join(f"{k} {v}" for k, v in list(result["languages"].items())[:12])
-    print(f"{result['records']} records -> {args.out} ({result['errors']} unreadable); {langs}")
+    print(
+        f"{result['records']} records -> {params.output} ({result['errors']} unreadable); {langs}"
+    )
     return 0

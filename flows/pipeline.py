@@ -23,9 +23,11 @@ from pydantic import BaseModel, Field, create_model
 from crossling.augment.backtranslate import BacktranslateConfig
 from crossling.evaluate.suite import EvalConfig
 from crossling.train.config import TrainConfig
-from flows.common import artifact_key, deployment_flow, make_task_runner, output_link
 from flows.corpus import CorpusParams, corpus_flow
+from flows.deployment_flow import deployment_flow
 from flows.evaluate import evaluate_flow
+from flows.links import artifact_key, output_link
+from flows.runners import make_task_runner
 from flows.train import train_flow
 
 # Child runs get this prefix; the deployment triggers ignore events from runs named like this.

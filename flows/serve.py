@@ -1,8 +1,9 @@
 """``crossling serve`` / ``crossling stop``: run crossling as a service (server, deployments,
 workers, the outputs' file server).
 
-The work is done by the launcher in ``deployments/serve.py`` (imported when the command runs); it
-imports nothing of this module or of the CLI, so the two never import each other. See README.md
+``crossling serve`` parses and checks its options here, then becomes the launcher program
+(``python -m deployments.serve``): flows/ imports nothing of deployments/. ``stop`` and
+``status`` read the records (flows/service.py, flows/local_server.py). See README.md
 ("Running crossling as a service").
 """
 
@@ -11,8 +12,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
-import time
+import sys
+from pathlib import Path
 
 DEFAULT_ROOT = os.environ.get("CROSSLING_ROOT", "./data")
 
@@ -58,75 +59,147 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
 
     s = sub.add_parser(
         "stop",
-        help="stop what `crossling serve` started",
-        description="Stop the workers and the Prefect server started by "
-        "`crossling serve` for ROOT (flow runs in progress are stopped too).",
+        help="stop the Prefect server of a data root (the local one, or what `serve` started)",
+        description="Stop the local Prefect server that commands started for ROOT, and the "
+        "workers, file server and Prefect server started by `crossling serve` for ROOT (flow runs "
+        "in progress are stopped too). The runs stay in ROOT/.prefect/prefect.db.",
     )
-    s.add_argument("--root", default=DEFAULT_ROOT, help="data root given to serve")
+    s.add_argument(
+        "--root", default=DEFAULT_ROOT, help="data root (default: $CROSSLING_ROOT or ./data)"
+    )
     s.set_defaults(func=_stop, needs_prefect=False)
+
+    st = sub.add_parser(
+        "status",
+        help="say whether a Prefect server runs for a data root, its URL and how many runs it holds",
+        description="Whether a Prefect server runs for ROOT (the one `crossling serve` started, or "
+        "the local one commands start on first use), its UI address and how many flow runs it "
+        "holds. Exit status 0 when one runs, 1 when none does.",
+    )
+    st.add_argument(
+        "--root", default=DEFAULT_ROOT, help="data root (default: $CROSSLING_ROOT or ./data)"
+    )
+    st.add_argument("--json", action="store_true", help="print the state as JSON")
+    st.set_defaults(func=_status, needs_prefect=False)
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from deployments import serve as launcher
+    from flows import service
     from flows.cli import UsageError
 
-    try:
-        if args.status:
-            state = launcher.status(args.root)
-            if state is None:
-                print(f"nothing is served for {args.root}")
-                return 1
-            if args.json:
-                print(json.dumps(state, indent=2))
-            else:
-                print(f"UI {state['ui_url']} (root {state['root']}, database {state['database']})")
-                if state.get("files_url"):
-                    print(f"outputs {state['files_url']}/")
-                for p in state["processes"]:
-                    print(
-                        f"  {p['name']}: pid {p['pid']} "
-                        f"{'running' if p['alive'] else 'NOT RUNNING'} (log {p['log']})"
-                    )
-            return 0 if all(p["alive"] for p in state["processes"]) else 1
-        for port in (args.port, args.files_port):
-            if port is not None and not 0 < port < 65536:
-                raise UsageError(f"invalid port {port}")
-        opts = launcher.ServeOptions(
-            root=args.root,
-            host=args.host,
-            port=args.port,
-            files_port=args.files_port,
-            gpu=args.gpu,
-            cpu_worker=not args.no_worker,
-            quiet=args.json,
+    if "://" in args.root:
+        raise UsageError(
+            f"serve needs a local data root for its database and state, not {args.root}"
         )
-        os.makedirs(args.root, exist_ok=True)
-        state = launcher.start(opts)
-    except launcher.ServeError as e:
-        raise UsageError(str(e)) from None
-    if args.json:
-        print(json.dumps(state, indent=2))
-    if not args.wait:
-        return 0
-    stop_now = []
-    signal.signal(signal.SIGTERM, lambda *_: stop_now.append(1))
-    try:
-        while not stop_now:
-            time.sleep(1)
-    except KeyboardInterrupt:
-        pass
-    launcher.stop(args.root)
-    return 0
+    if args.status:
+        try:
+            state = service.status(args.root)
+        except service.ServiceStateError as e:
+            raise UsageError(str(e)) from None
+        if state is None:
+            print(f"nothing is served for {args.root}")
+            return 1
+        if args.json:
+            print(json.dumps(state, indent=2))
+        else:
+            print(f"UI {state['ui_url']} (root {state['root']}, database {state['database']})")
+            if state.get("files_url"):
+                print(f"outputs {state['files_url']}/")
+            for p in state["processes"]:
+                print(
+                    f"  {p['name']}: pid {p['pid']} "
+                    f"{'running' if p['alive'] else 'NOT RUNNING'} (log {p['log']})"
+                )
+        return 0 if all(p["alive"] for p in state["processes"]) else 1
+    for port in (args.port, args.files_port):
+        if port is not None and not 0 < port < 65536:
+            raise UsageError(f"invalid port {port}")
+    if why := service.bind_refusal(args.host):
+        raise UsageError(why)
+    options = {
+        "root": args.root,
+        "host": args.host,
+        "port": args.port,
+        "files_port": args.files_port,
+        "gpu": args.gpu,
+        "cpu_worker": not args.no_worker,
+        "quiet": args.json,
+    }
+    # The launcher (deployments/serve.py) is a program of its own: this process becomes it, so
+    # flows/ imports nothing of deployments/ (which builds on flows/), and --wait keeps the PID.
+    argv = [sys.executable, "-m", "deployments.serve", json.dumps(options)]
+    argv += ["--wait"] * args.wait + ["--json"] * args.json
+    repo = str(Path(__file__).resolve().parents[1])
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")])),
+    }
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, argv, env)
 
 
 def _stop(args: argparse.Namespace) -> int:
-    from deployments import serve as launcher
+    from flows import local_server, service
     from flows.cli import UsageError
 
+    if "://" in args.root:
+        raise UsageError(f"{args.root}: only a local data root has a server to stop")
     try:
-        result = launcher.stop(args.root)
-    except launcher.ServeError as e:
+        result = service.stop(args.root)
+    except service.ServiceStateError as e:
         raise UsageError(str(e)) from None
-    if not result:
+    local = local_server.stop(args.root)
+    if local is not None:
+        print(f"local server of {args.root}: {local}")
+    if not result and local is None:
         print(f"nothing was served for {args.root}")
     return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from flows import local_server, service
+    from flows.cli import UsageError
+
+    if "://" in args.root:
+        raise UsageError(f"{args.root}: only a local data root has a server")
+    try:
+        served = service.status(args.root)
+    except service.ServiceStateError as e:
+        raise UsageError(str(e)) from None
+    local = local_server.status(args.root)
+    out: dict = {"root": os.path.abspath(args.root), "running": False}
+    if served is not None:
+        up = local_server.healthy(served["api_url"])
+        out.update(
+            kind="service",
+            running=up,
+            ui_url=served["ui_url"],
+            api_url=served["api_url"],
+            runs=local_server.count_flow_runs(served["api_url"]) if up else None,
+            processes=served["processes"],
+        )
+    elif local is not None:
+        out.update(
+            kind="local",
+            running=local["running"],
+            ui_url=local["ui_url"],
+            api_url=local["api_url"],
+            runs=local["runs"],
+            pid=local["server_pid"],
+            clients=local["clients"],
+            idle_stop_s=local.get("idle_stop_s"),
+            stale=local.get("stale"),
+        )
+    if args.json:
+        print(json.dumps(out, indent=2))
+    elif out.get("kind") is None:
+        print(f"no Prefect server runs for {args.root}")
+    elif out["running"]:
+        what = "`crossling serve`" if out["kind"] == "service" else "local server"
+        busy = f", {len(out['clients'])} command(s) using it" if out.get("clients") else ""
+        print(f"{what} of {args.root}: running at {out['ui_url']}, {out['runs']} flow runs{busy}")
+    else:
+        why = out.get("stale") or "a process is not running"
+        print(f"{args.root}: a server is recorded at {out['ui_url']} but {why}")
+    return 0 if out["running"] else 1

@@ -9,15 +9,19 @@
   server instead of ``file://`` (:func:`files_base_url`; flows call ``flows.common.output_link``).
 
 Both check that the recorded server answers before using it; a stale record (the service was
-killed) counts as no service. Nothing here imports the launcher: deployments/ depends on flows/,
-never the other way round.
+killed) counts as no service. It also stops the recorded processes and tells whether they run
+(``crossling stop`` / ``crossling status``); starting them is the launcher's job. Nothing here
+imports the launcher: deployments/ depends on flows/, never the other way round.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import ipaddress
 import json
 import os
+import signal
 import time
 import urllib.error
 import urllib.request
@@ -76,6 +80,31 @@ def read_state(root: str | os.PathLike[str]) -> dict[str, Any] | None:
     if not isinstance(data, dict):
         raise ServiceStateError(f"{path} is not a JSON object; remove it after checking")
     return data
+
+
+LOOPBACK_NAMES = {"localhost", "ip6-localhost", "ip6-loopback"}
+
+
+def is_loopback(host: str) -> bool:
+    """Is ``host`` a loopback name or address (only this machine reaches it)?"""
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def bind_refusal(host: str) -> str | None:
+    """Why serving on ``host`` is refused (beyond loopback without basic auth); None if it is not."""
+    if is_loopback(host) or os.environ.get("PREFECT_SERVER_API_AUTH_STRING"):
+        return None
+    return (
+        f"refusing to serve on {host}: beyond loopback the server needs basic auth. Set "
+        "PREFECT_SERVER_API_AUTH_STRING='user:password' (and PREFECT_UI_API_URL to the "
+        "address browsers use), or serve on 127.0.0.1 and tunnel (README: 'Running crossling as "
+        "a service')"
+    )
 
 
 def auth_string() -> str | None:
@@ -162,3 +191,72 @@ def files_base_url(root: str) -> str | None:
         if answers(url.rstrip("/") + "/"):
             return svc.files_url
     return None
+
+
+# --- the processes `crossling serve` recorded: are they running, stop them ------------------------
+
+
+def proc_alive(entry: dict[str, Any]) -> bool:
+    """Is the recorded process still running, and still the one we started?"""
+    import psutil
+
+    try:
+        p = psutil.Process(entry["pid"])
+        if abs(p.create_time() - entry["create_time"]) > 1.0:
+            return False  # the PID was reused by another process
+        return p.status() != psutil.STATUS_ZOMBIE
+    except (psutil.NoSuchProcess, psutil.AccessDenied, KeyError):
+        return False
+
+
+def stop_entry(entry: dict[str, Any], timeout: float = 20.0) -> str:
+    """SIGTERM the process group of a recorded process, SIGKILL what remains after timeout."""
+    if not proc_alive(entry):
+        return "not running"
+    pid = entry["pid"]
+    import psutil
+
+    try:
+        group = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return "not running"
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGTERM)  # started with start_new_session: its pgid is its pid
+    for p in group:  # children that left the group
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            p.terminate()
+    _, alive = psutil.wait_procs(group, timeout=timeout)
+    if not alive:
+        return "stopped"
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+    for p in alive:
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            p.kill()
+    psutil.wait_procs(alive, timeout=5)
+    return "killed"
+
+
+def stop(root: str, quiet: bool = False) -> dict[str, str]:
+    """Stop the processes recorded for ``root`` (workers first); remove the state file."""
+    state = read_state(root)
+    if state is None:
+        return {}
+    result: dict[str, str] = {}
+    for entry in sorted(state.get("processes", []), key=lambda p: p["name"] == "server"):
+        result[entry["name"]] = stop_entry(entry)
+        if not quiet:
+            print(f"{entry['name']} (pid {entry['pid']}): {result[entry['name']]}", flush=True)
+    with contextlib.suppress(FileNotFoundError):
+        state_path(root).unlink()
+    return result
+
+
+def status(root: str) -> dict[str, Any] | None:
+    """The record of ``crossling serve`` for ``root``, each process with ``alive``; None if none."""
+    state = read_state(root)
+    if state is None:
+        return None
+    for p in state.get("processes", []):
+        p["alive"] = proc_alive(p)
+    return state

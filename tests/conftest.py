@@ -14,6 +14,9 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.pop("PREFECT_API_URL", None)
+# Commands run by tests (subprocesses included) start the local server of their data root on
+# first use (flows/local_server.py); it stops this long after the last one ends, not 10 minutes.
+os.environ.setdefault("CROSSLING_SERVER_IDLE_S", "5")
 
 import pytest  # noqa: E402
 

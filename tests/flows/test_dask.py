@@ -52,10 +52,13 @@ def test_corpus_on_a_dask_local_cluster_matches_the_process_pool(tmp_path):
         timeout=600,
     )
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
-    # No service for this root: a temporary server, and the last line says where the runs went.
+    # No service for this root: the root's local server, started by this command, keeps the runs;
+    # the last line says where.
     last = out.stderr.strip().splitlines()[-1]
-    assert last.startswith("crossling corpus: note: no Prefect server runs for"), last
-    assert f"`crossling serve --root {root}`" in last and "temporary server" in last
+    assert last.startswith(
+        f"crossling corpus: note: runs kept by the local Prefect server of {root}"
+    )
+    assert f"`crossling status --root {root}`" in last and "started by this command" in last
     dr = DataRoot(str(root))
     m = dr.read_manifest("d", dr.latest_version("d"))
     assert m["conservation"]["balanced"]

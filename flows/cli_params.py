@@ -1,0 +1,187 @@
+"""Command-line options built from a flow's pydantic parameter model.
+
+A flow declares each parameter once, as a pydantic ``Field`` with a ``description``: the Prefect UI
+renders that model as the run form, and ``crossling <command> --help`` shows the same text, type,
+choices and default, because the command's options are made from the model here. A command only
+says how a field is spelled on the command line (:class:`Opt`: positional or ``--flag``, a
+metavar, repeatable, comma-separated, an inverted boolean), then builds the model from the parsed
+options with :func:`build`, which turns a validation error into the one-line usage error the CLI
+prints (naming the option, not the field).
+
+    OPTS = [Opt("input", positional=True, metavar="IN"), Opt("output", flag="--out"), Opt("mode")]
+    add_options(parser, LangIDParams, OPTS)
+    params = build(LangIDParams, OPTS, args)
+"""
+
+from __future__ import annotations
+
+import argparse
+import types
+import typing
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+
+
+@dataclass(frozen=True)
+class Opt:
+    """How one field of a parameter model is spelled on the command line."""
+
+    field: str  # the model's field name
+    flag: str | None = None  # "--out"; default: "--" + the field name with dashes
+    positional: bool = False  # a positional argument (a list field takes one or more)
+    metavar: str | None = None  # shown in --help instead of the type
+    repeat: bool = (
+        False  # a list field given as a repeatable option (``--allow-host A --allow-host B``)
+    )
+    split: str | None = None  # a list field given as one value split on this (``--langs de,fr``)
+    invert: str | None = None  # a boolean field that defaults to True: this flag sets it False
+    # (its help: ``extra_help``, else "turn off: " and the field's description)
+    required: bool | None = None  # None: required when the model field has no default
+    default: Any = None  # a command-line default other than the model's (None: the model's)
+    extra_help: str | None = None  # appended to the field's description
+
+    @property
+    def dest(self) -> str:
+        return self.field
+
+    def spelled(self) -> str:
+        """How a usage error names this option."""
+        if self.positional:
+            return self.metavar or self.field.upper()
+        return self.invert or self.flag or "--" + self.field.replace("_", "-")
+
+
+def _unwrap_optional(annotation: Any) -> Any:
+    """``X | None`` -> ``X`` (other unions are left as they are)."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return annotation
+
+
+def _scalar(annotation: Any) -> tuple[Any, list[Any] | None]:
+    """The argparse ``type`` and ``choices`` of a scalar annotation."""
+    annotation = _unwrap_optional(annotation)
+    if typing.get_origin(annotation) is Literal:
+        choices = list(typing.get_args(annotation))
+        return type(choices[0]), choices
+    if annotation in (int, float, str):
+        return annotation, None
+    return str, None
+
+
+def _default_text(value: Any) -> str | None:
+    if value is None or value is PydanticUndefined or value == [] or value is False:
+        return None
+    return str(value)
+
+
+def _help(info: FieldInfo, opt: Opt, default: Any, required: bool) -> str:
+    text = (info.description or "").rstrip()
+    if opt.invert:  # the flag turns the field off: its own words, else the field's negated
+        return (opt.extra_help or f"turn off: {text}").replace("%", "%%")
+    if opt.extra_help:
+        text = f"{text} {opt.extra_help}".strip()
+    shown = _default_text(default)
+    if shown is not None and not required and "default" not in text.lower():
+        text = f"{text} (default: {shown})".strip()
+    return text.replace("%", "%%")
+
+
+def add_options(
+    parser: argparse.ArgumentParser, model: type[BaseModel], opts: Sequence[Opt]
+) -> None:
+    """Add one argument per :class:`Opt`, with the help, type, choices and default of its field."""
+    fields = model.model_fields
+    for opt in opts:
+        info = fields[opt.field]
+        annotation = _unwrap_optional(info.annotation)
+        model_default = None if info.is_required() else info.get_default(call_default_factory=True)
+        default = opt.default if opt.default is not None else model_default
+        required = info.is_required() if opt.required is None else opt.required
+        kw: dict[str, Any] = {"help": _help(info, opt, default, required)}
+        if opt.metavar and not opt.invert:
+            kw["metavar"] = opt.metavar
+        is_list = typing.get_origin(annotation) in (list, tuple)
+        if annotation is bool:
+            if opt.invert:
+                parser.add_argument(opt.invert, dest=opt.dest, action="store_false", **kw)
+                parser.set_defaults(**{opt.dest: True})
+            else:
+                parser.add_argument(opt.spelled(), dest=opt.dest, action="store_true", **kw)
+            continue
+        if is_list:
+            item_type, choices = _scalar(typing.get_args(annotation)[0])
+            kw["type"] = item_type
+            if choices:
+                kw["choices"] = choices
+            if opt.positional:
+                kw["nargs"] = "+" if required else "*"
+            elif opt.repeat:
+                kw["action"] = "append"
+            elif opt.split:
+                kw["type"] = str
+            else:
+                kw["nargs"] = "+"
+        else:
+            kw["type"], choices = _scalar(annotation)
+            if choices:
+                kw["choices"] = choices
+        if opt.positional:
+            parser.add_argument(opt.dest, **kw)
+        else:
+            parser.add_argument(
+                opt.spelled(),
+                dest=opt.dest,
+                required=required,
+                default=default if not (is_list and opt.repeat) else None,
+                **kw,
+            )
+
+
+def values(opts: Sequence[Opt], args: argparse.Namespace) -> dict[str, Any]:
+    """The model fields given on the command line (options left out are not passed: the
+    model's defaults apply)."""
+    out: dict[str, Any] = {}
+    for opt in opts:
+        value = getattr(args, opt.dest, None)
+        if value is None:
+            continue
+        if opt.split and isinstance(value, str):
+            value = [v.strip() for v in value.split(opt.split) if v.strip()]
+        out[opt.field] = value
+    return out
+
+
+def usage_message(e: ValidationError, opts: Sequence[Opt]) -> str:
+    """A validation error as one line naming the option (or the field) and the problem."""
+    err = e.errors()[0]
+    loc = [str(x) for x in err["loc"]]
+    by_field = {o.field: o for o in opts}
+    where = by_field[loc[0]].spelled() if loc and loc[0] in by_field else ".".join(loc) or "options"
+    value = err.get("input")
+    shown = f" ({value!r})" if isinstance(value, str | int | float) and loc else ""
+    return f"invalid {where}{shown}: {err['msg']}"
+
+
+def build(
+    model: type[BaseModel], opts: Sequence[Opt], args: argparse.Namespace, **extra: Any
+) -> Any:
+    """The model from the parsed options (and ``extra`` fields the command sets itself).
+
+    Raises:
+        flows.cli.UsageError: a value the model rejects, named by its option.
+    """
+    from flows.cli import UsageError
+
+    try:
+        return model(**{**values(opts, args), **extra})
+    except ValidationError as e:
+        raise UsageError(usage_message(e, opts)) from None
