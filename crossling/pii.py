@@ -1,0 +1,295 @@
+"""Personal data found in text and replaced by fixed placeholders: e-mail addresses, public IP
+addresses, phone numbers, IBANs and payment card numbers.
+
+Each kind is found by a cheap candidate pattern and then *validated*, so that text that only looks
+like personal data stays as it is:
+
+- e-mail: ``local@domain.tld`` with a letters-only top-level domain (``pkg@1.2.3`` is a version);
+- IP: IPv4 and IPv6 addresses that parse (``ipaddress``) and are globally routable; private,
+  loopback, link-local, documentation and reserved ranges stay. A dotted quad right after a word
+  such as "version", "v", "release", "section" or "§" is a version or section number, not an
+  address (``version 1.2.3.4`` stays), and so is one inside a longer dotted run (``1.2.3.4.5``);
+  IPv6 needs at least three groups, a digit, and either all eight groups or ``::``
+  (``std::vector`` and ``12:30:45`` stay);
+- phone: Google's libphonenumber (the ``phonenumbers`` package) with leniency VALID, i.e. numbers
+  valid for their region: international ``+CC`` numbers anywhere, national numbers in the regions
+  the document's language (or a country hint) points to (``lang_regions``). Dates, times, ISBNs
+  and bare counts are not valid numbers and stay;
+- IBAN: two letters, two check digits, the country's length, and the ISO 13616 mod-97 check;
+- card: 13-19 digits (groups separated by single spaces or dashes), a known issuer prefix
+  (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay, Maestro) and the Luhn check.
+
+What was found is never returned or logged, only its kind and position: :func:`anonymize` gives the
+new text and the count per kind.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pydantic import BaseModel, Field
+
+KINDS = ("email", "ip", "phone", "iban", "card")
+
+# The regions whose national phone formats a document in a language is checked against (the
+# first few countries where the language is official and widely written); +CC numbers are found
+# in every document. Override with PiiConfig.lang_regions.
+DEFAULT_LANG_REGIONS: dict[str, list[str]] = {
+    "ar": ["EG", "SA"], "bg": ["BG"], "cs": ["CZ"], "da": ["DK"], "de": ["DE", "AT"],
+    "el": ["GR"], "en": ["US", "GB"], "es": ["ES", "MX"], "et": ["EE"], "fa": ["IR"],
+    "fi": ["FI"], "fr": ["FR", "BE"], "he": ["IL"], "hi": ["IN"], "hr": ["HR"], "hu": ["HU"],
+    "id": ["ID"], "it": ["IT"], "ja": ["JP"], "ko": ["KR"], "lt": ["LT"], "lv": ["LV"],
+    "nl": ["NL", "BE"], "no": ["NO"], "pl": ["PL"], "pt": ["BR", "PT"], "ro": ["RO"],
+    "ru": ["RU"], "sk": ["SK"], "sl": ["SI"], "sr": ["RS"], "sv": ["SE"], "th": ["TH"],
+    "tr": ["TR"], "uk": ["UA"], "vi": ["VN"], "zh": ["CN", "TW"],
+}  # fmt: skip
+
+# IBAN length per country (ISO 13616 registry); other country codes are checked by mod-97 and
+# the general bounds (15-34 characters) only.
+IBAN_LENGTHS: dict[str, int] = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22,
+    "BR": 29, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28, "EE": 20,
+    "EG": 29, "ES": 24, "FI": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18,
+    "GR": 27, "GT": 28, "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IS": 26, "IT": 27, "JO": 30,
+    "KW": 30, "KZ": 20, "LB": 28, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MD": 24,
+    "ME": 22, "MK": 19, "MR": 27, "MT": 31, "MU": 30, "NL": 18, "NO": 15, "PK": 24, "PL": 28,
+    "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22, "SA": 24, "SE": 24, "SI": 19, "SK": 24,
+    "SM": 27, "TN": 24, "TR": 26, "UA": 29, "VG": 24, "XK": 20,
+}  # fmt: skip
+
+
+class PiiConfig(BaseModel):
+    """What personal data is replaced, and by what."""
+
+    enabled: bool = Field(True, description="Turn anonymization off (text is left as it is).")
+    kinds: list[str] = Field(
+        default_factory=lambda: list(KINDS),
+        description="Kinds to replace, a subset of email, ip, phone, iban, card.",
+    )
+    placeholders: dict[str, str] = Field(
+        default_factory=lambda: {k: f"<{k.upper()}>" for k in KINDS},
+        description="The fixed text each kind is replaced with, e.g. {'email': 'user@example.com'}.",
+    )
+    lang_regions: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Regions (ISO 3166 alpha-2) whose national phone formats are checked for a "
+        "language, merged over the built-in table, e.g. {'en': ['US', 'GB', 'IN']}.",
+    )
+    default_regions: list[str] = Field(
+        default_factory=list,
+        description="Regions checked for documents whose language has no entry (empty: only "
+        "international +CC numbers are found in them).",
+    )
+
+    def regions_for(self, lang: str | None, country: str | None = None) -> tuple[str, ...]:
+        """The regions whose national phone numbers are looked for in a document."""
+        table = self.lang_regions.get(lang or "") or DEFAULT_LANG_REGIONS.get(lang or "")
+        regions = [country.upper()] if country else []
+        regions += table if table is not None else self.default_regions
+        return tuple(dict.fromkeys(regions))
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Where a piece of personal data is (never what it is)."""
+
+    start: int
+    end: int
+    kind: str  # one of KINDS
+
+
+# --- candidates ----------------------------------------------------------------------------------
+
+_EMAIL = re.compile(
+    r"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])"
+)
+_IPV4 = re.compile(r"(?<![\w.])(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?!\.?\d)(?![\w])")
+# A version or section number before a dotted quad ("version 1.2.3.4", "v1.2.3.4", "§ 1.2.3.4").
+_NOT_AN_ADDRESS_BEFORE = re.compile(
+    r"(?:\b(?:version|versions|ver|v|release|rel|build|rev|revision|update|section|sections|"
+    r"chapter|clause|art|article|figure|fig|table|step|item|rule|par|para|paragraph|oid|"
+    r"versión|versão|versione|versie|wersja|версия|версии|версія|verze|sürüm|phiên bản|"
+    r"abschnitt|kapitel|artikel|chapitre|capítulo|capitolo|раздел|пункт|глава|"
+    r"版本|バージョン|버전|第)\.?|§|№|#)\s*$",
+    re.IGNORECASE,
+)
+_IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
+_IBAN = re.compile(r"(?<![\w])([A-Z]{2})(\d{2})((?: ?[A-Z0-9]){11,30})(?![\w])")
+_CARD = re.compile(r"(?<![\w.,-])\d(?:[ -]?\d){12,18}(?![\w.,]?\d)")
+# Something a phone number could be in: 6+ digits with separators, or a + prefix.
+_PHONE_HINT = re.compile(r"\+\s?\d|\d[\d \t().\-/]{4,}\d")
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def _card_issuer_ok(digits: str) -> bool:
+    n, p2, p4 = len(digits), int(digits[:2]), int(digits[:4])
+    p3, p6 = int(digits[:3]), int(digits[:6])
+    if digits[0] == "4":  # Visa
+        return n in (13, 16, 19)
+    if 51 <= p2 <= 55 or 2221 <= p4 <= 2720:  # Mastercard
+        return n == 16
+    if p2 in (34, 37):  # American Express
+        return n == 15
+    if p4 == 6011 or p2 == 65 or 644 <= p3 <= 649 or 622126 <= p6 <= 622925:  # Discover
+        return 16 <= n <= 19
+    if 3528 <= p4 <= 3589:  # JCB
+        return 16 <= n <= 19
+    if 300 <= p3 <= 305 or p2 in (36, 38, 39) or p4 == 3095:  # Diners Club
+        return 14 <= n <= 19
+    if p2 == 62:  # UnionPay
+        return 16 <= n <= 19
+    if p2 in (50, 56, 57, 58, 63, 67) or p4 == 6759:  # Maestro
+        return 12 <= n <= 19
+    return False
+
+
+def is_card_number(text: str) -> bool:
+    """Whether ``text`` (digits with optional single spaces or dashes) is a payment card number:
+    13-19 digits, a known issuer prefix and a valid Luhn check digit."""
+    digits = re.sub(r"[ -]", "", text)
+    return (
+        digits.isdigit() and 13 <= len(digits) <= 19 and _card_issuer_ok(digits) and _luhn(digits)
+    )
+
+
+def is_iban(text: str) -> bool:
+    """Whether ``text`` (spaces allowed) is an IBAN: its country's length and mod-97 == 1."""
+    s = text.replace(" ", "").upper()
+    if not (15 <= len(s) <= 34 and s[:2].isalpha() and s[2:4].isdigit() and s.isalnum()):
+        return False
+    if IBAN_LENGTHS.get(s[:2], len(s)) != len(s):
+        return False
+    moved = s[4:] + s[:4]
+    return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
+
+
+def _public(addr: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(addr)
+    except ValueError:
+        return False
+    return ip.is_global and not ip.is_multicast
+
+
+def _ipv6_shape_ok(s: str) -> bool:
+    groups = [g for g in s.split(":") if g]
+    if len(groups) < 3 or not any(c.isdigit() for c in s):
+        return False
+    return "::" in s or len(groups) == 8
+
+
+@lru_cache(maxsize=64)
+def _matcher_regions(regions: tuple[str, ...]) -> tuple[str, ...]:
+    import phonenumbers
+
+    known = phonenumbers.SUPPORTED_REGIONS
+    return tuple(r for r in regions if r in known) or ("ZZ",)  # ZZ: only +CC numbers
+
+
+def find_pii(
+    text: str,
+    *,
+    lang: str | None = None,
+    country: str | None = None,
+    config: PiiConfig | None = None,
+) -> list[Span]:
+    """The spans of personal data in ``text``, sorted and not overlapping.
+
+    Args:
+        text: a document's text.
+        lang: its language (ISO 639-1 where one exists): chooses the phone regions.
+        country: a country hint (ISO 3166 alpha-2, e.g. from the URL's domain), checked first.
+        config: what to look for; the defaults find every kind.
+    """
+    cfg = config or PiiConfig()
+    kinds = set(cfg.kinds)
+    spans: list[Span] = []
+    taken = bytearray(len(text))  # 1 where an earlier (more specific) kind already matched
+
+    def add(start: int, end: int, kind: str) -> None:
+        if any(taken[start:end]):
+            return
+        taken[start:end] = b"\x01" * (end - start)
+        spans.append(Span(start, end, kind))
+
+    if "email" in kinds and "@" in text:
+        for m in _EMAIL.finditer(text):
+            add(m.start(), m.end(), "email")
+    if "iban" in kinds:
+        for m in _IBAN.finditer(text):
+            if is_iban(m.group(0)):
+                add(m.start(), m.end(), "iban")
+    if "card" in kinds:
+        for m in _CARD.finditer(text):
+            raw = m.group(0)
+            seps = set(re.findall(r"[ -]", raw))
+            if len(seps) <= 1 and is_card_number(raw):
+                add(m.start(), m.end(), "card")
+    if "ip" in kinds:
+        if "." in text:
+            for m in _IPV4.finditer(text):
+                if any(len(g) > 1 and g[0] == "0" for g in m.groups()):
+                    continue  # leading zeros: a date or a code, not an address
+                if _NOT_AN_ADDRESS_BEFORE.search(text, max(0, m.start() - 24), m.start()):
+                    continue
+                if _public(m.group(0)):
+                    add(m.start(), m.end(), "ip")
+        if "::" in text or text.count(":") >= 7:
+            for m in _IPV6.finditer(text):
+                s = m.group(0)
+                if _ipv6_shape_ok(s) and _public(s):
+                    add(m.start(), m.end(), "ip")
+    if "phone" in kinds and _PHONE_HINT.search(text):
+        import phonenumbers
+
+        for region in _matcher_regions(cfg.regions_for(lang, country)):
+            for m in phonenumbers.PhoneNumberMatcher(text, region, phonenumbers.Leniency.VALID):
+                add(m.start, m.end, "phone")
+    spans.sort(key=lambda s: s.start)
+    return spans
+
+
+def anonymize(
+    text: str,
+    *,
+    lang: str | None = None,
+    country: str | None = None,
+    config: PiiConfig | None = None,
+) -> tuple[str, Counter[str]]:
+    """Replace the personal data of ``text`` by its kind's placeholder.
+
+    Returns:
+        The new text and how many spans of each kind were replaced (the original values are not
+        returned anywhere).
+    """
+    cfg = config or PiiConfig()
+    counts: Counter[str] = Counter()
+    if not cfg.enabled or not text:
+        return text, counts
+    spans = find_pii(text, lang=lang, country=country, config=cfg)
+    if not spans:
+        return text, counts
+    out, pos = [], 0
+    for s in spans:
+        out.append(text[pos : s.start])
+        out.append(cfg.placeholders.get(s.kind, f"<{s.kind.upper()}>"))
+        counts[s.kind] += 1
+        pos = s.end
+    out.append(text[pos:])
+    return "".join(out), counts
