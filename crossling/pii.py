@@ -109,18 +109,42 @@ _EMAIL = re.compile(
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])"
 )
 _IPV4 = re.compile(r"(?<![\w.])(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?!\.?\d)(?![\w])")
-# A version or section number before a dotted quad ("version 1.2.3.4", "v1.2.3.4", "§ 1.2.3.4").
+# A version or section number before a dotted quad: one of these words on the same line within
+# the 40 characters before it ("version 1.2.3.4", "seit Dpkg 1.15.5.4", "§ 1.2.3.4").
 _NOT_AN_ADDRESS_BEFORE = re.compile(
     r"(?:\b(?:version|versions|ver|v|release|rel|build|rev|revision|update|section|sections|"
-    r"chapter|clause|art|article|figure|fig|table|step|item|rule|par|para|paragraph|oid|"
-    r"versión|versão|versione|versie|wersja|версия|версии|версія|verze|sürüm|phiên bản|"
-    r"abschnitt|kapitel|artikel|chapitre|capítulo|capitolo|раздел|пункт|глава|"
-    r"版本|バージョン|버전|第)\.?|§|№|#)\s*$",
+    r"chapter|clause|art|article|figure|fig|table|step|item|rule|paragraph|oid|since|"
+    r"versión|versão|versione|versie|wersja|версия|версии|версія|verze|sürüm|phiên bản|seit|"
+    r"depuis|desde|dal|sinds|sedan|sectie|seção|sección|sezione|sekcja|rfc|abschnitt|kapitel|artikel|chapitre|capítulo|capitolo|раздел|"
+    r"пункт|глава|начиная)\b\.?|v(?=\d)|版本|バージョン|버전|第|§|№|#)[^\n]{0,40}$",
     re.IGNORECASE,
 )
 _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
 _IBAN = re.compile(r"(?<![\w])([A-Z]{2})(\d{2})((?: ?[A-Z0-9]){11,30})(?![\w])")
 _CARD = re.compile(r"(?<![\w.,-])\d(?:[ -]?\d){12,18}(?![\w.,]?\d)")
+# Shapes that are never phone numbers (matched spans of them are protected from the phone
+# matcher even when they are not replaced): dotted quads, IBAN-like and card-like groups, decimal
+# and hexadecimal numbers, and dates (checked: a month 1-12 and a day 1-31 in either order).
+_PROTECT = re.compile(
+    r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,3}(?:\.\d{1,3}){0,3})?(?![\w.]?\d)"
+    r"|\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b"
+    r"|(?<![\w-])\d{4}(?:[ -]\d{4}){2,3}(?:[ -]\d{1,3})?(?![\w-])"
+    r"|(?<![\w.,])\d+[.,]\d+(?![\w.,]?\d)|\b0x[0-9a-fA-F]+\b"
+)
+_DATE = re.compile(
+    r"(?<![\w.-])(?:(\d{4})([-/.])(\d{1,2})\2(\d{1,2})|(\d{1,2})([-/.])(\d{1,2})\6(\d{2}|\d{4}))"
+    r"(?![\w]|[-/.]\d)"
+)
+
+
+def _is_date(m: re.Match[str]) -> bool:
+    if m.group(1):
+        a, b = int(m.group(3)), int(m.group(4))
+    else:
+        a, b = int(m.group(5)), int(m.group(7))
+    return (1 <= a <= 12 and 1 <= b <= 31) or (1 <= b <= 12 and 1 <= a <= 31)
+
+
 # Something a phone number could be in: 6+ digits with separators, or a + prefix.
 _PHONE_HINT = re.compile(r"\+\s?\d|\d[\d \t().\-/]{4,}\d")
 
@@ -179,6 +203,37 @@ def is_iban(text: str) -> bool:
     return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
 
 
+def _card_ok(raw: str) -> bool:
+    return len(set(re.findall(r"[ -]", raw))) <= 1 and is_card_number(raw)
+
+
+def _valid_window(
+    text: str, start: int, end: int, valid, *, anchored: bool
+) -> tuple[int, int] | None:
+    """The longest run of whole space-separated groups of ``text[start:end]`` that ``valid``
+    accepts (a greedy candidate may have taken a neighbouring word or number); ``anchored``: the
+    run starts at the first group (an IBAN starts with its country code)."""
+    cand = text[start:end]
+    if valid(cand):
+        return start, end
+    groups = [(m.start(), m.end()) for m in re.finditer(r"\S+", cand)]
+    if len(groups) < 2:
+        return None
+    firsts = [0] if anchored else range(len(groups))
+    best = None
+    for i in firsts:
+        for j in range(len(groups) - 1, i - 1, -1):
+            if (i, j) == (0, len(groups) - 1):
+                continue
+            a, b = groups[i][0], groups[j][1]
+            if best is not None and b - a <= best[1] - best[0]:
+                break
+            if valid(cand[a:b]):
+                best = (a, b)
+                break
+    return (start + best[0], start + best[1]) if best else None
+
+
 def _public(addr: str) -> bool:
     try:
         ip = ipaddress.ip_address(addr)
@@ -233,19 +288,24 @@ def find_pii(
             add(m.start(), m.end(), "email")
     if "iban" in kinds:
         for m in _IBAN.finditer(text):
-            if is_iban(m.group(0)):
-                add(m.start(), m.end(), "iban")
+            hit = _valid_window(text, m.start(), m.end(), is_iban, anchored=True)
+            if hit:
+                add(*hit, "iban")
     if "card" in kinds:
+        shaped = [(m.start(), m.end()) for m in _IBAN.finditer(text)]  # IBAN-like, valid or not
         for m in _CARD.finditer(text):
-            raw = m.group(0)
-            seps = set(re.findall(r"[ -]", raw))
-            if len(seps) <= 1 and is_card_number(raw):
-                add(m.start(), m.end(), "card")
+            if any(a <= m.start() < b for a, b in shaped):
+                continue
+            hit = _valid_window(text, m.start(), m.end(), _card_ok, anchored=False)
+            if hit:
+                add(*hit, "card")
     if "ip" in kinds:
         if "." in text:
             for m in _IPV4.finditer(text):
                 if any(len(g) > 1 and g[0] == "0" for g in m.groups()):
                     continue  # leading zeros: a date or a code, not an address
+                if m.group(4) in ("0", "255") or text.startswith("/", m.end()):
+                    continue  # a network, a broadcast address or a CIDR range: not a host
                 if _NOT_AN_ADDRESS_BEFORE.search(text, max(0, m.start() - 24), m.start()):
                     continue
                 if _public(m.group(0)):
@@ -258,8 +318,17 @@ def find_pii(
     if "phone" in kinds and _PHONE_HINT.search(text):
         import phonenumbers
 
+        protected = bytearray(taken)
+        for m in _PROTECT.finditer(text):
+            protected[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
+        for m in _DATE.finditer(text):
+            if _is_date(m):
+                protected[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
         for region in _matcher_regions(cfg.regions_for(lang, country)):
             for m in phonenumbers.PhoneNumberMatcher(text, region, phonenumbers.Leniency.VALID):
+                digits = sum(c.isdigit() for c in m.raw_string)
+                if any(protected[m.start : m.end]) or (digits < 7 and "+" not in m.raw_string):
+                    continue
                 add(m.start, m.end, "phone")
     spans.sort(key=lambda s: s.start)
     return spans
