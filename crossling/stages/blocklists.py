@@ -82,4 +82,3 @@ class BadWords(Step):
             return super().decide_rows(rows, idx)
         hit = idx[(n[idx] > self.cfg.max_bad_words) | (frac[idx] > self.cfg.max_bad_word_frac)]
         return {int(i): self.decide(rows.document(int(i))) for i in hit}
-
