@@ -314,6 +314,49 @@ def model_benchmark(docs: list[tuple[str, str]], seed: int, tmp: str) -> dict[st
     }
 
 
+def thresholds_benchmark(docs: list[tuple[str, str]], seed: int, tmp: str) -> dict[str, object]:
+    """Thresholds derived from the train half of the clean documents, against the hand-set
+    defaults, on the test half and on junk made from it."""
+    from crossling.langid import default_script
+    from crossling.thresholds import DeriveConfig, apply_to_quality, derive_thresholds
+
+    rng = random.Random(seed + 7)
+    train = [(lang, t) for lang, t in docs if not _is_test(t)]
+    test = [(lang, t) for lang, t in docs if _is_test(t)]
+    path = os.path.join(tmp, "ref.jsonl")
+    with open(path, "w", encoding="utf-8") as f:
+        f.writelines(
+            json.dumps({"text": t, "lang": lang}, ensure_ascii=False) + "\n" for lang, t in train
+        )
+    tf = derive_thresholds([path], os.path.join(tmp, "thresholds.json"), DeriveConfig(min_docs=20))
+    derived = apply_to_quality(QualityConfig(), tf)
+    hand = QualityConfig()
+    junk = [(lang, make_junk(t, rng)) for lang, t in test]
+
+    def kept(cfg: QualityConfig, items: list[tuple[str, str]]) -> np.ndarray:
+        sig = quality_signals_batch([t for _, t in items])
+        return np.array(
+            [
+                cfg.decide(s, lang, default_script(lang)) is None
+                for s, (lang, _) in zip(sig, items, strict=True)
+            ]
+        )
+
+    out: dict[str, object] = {"groups": len(tf.groups)}
+    langs = sorted({lang for lang, _ in test if f"{lang}/{default_script(lang)}" in tf.groups})
+    per_lang = {}
+    for name, cfg in (("derived", derived), ("hand", hand)):
+        k_clean, k_junk = kept(cfg, test), kept(cfg, junk)
+        lang_arr = np.array([lang for lang, _ in test])
+        m = np.isin(lang_arr, langs)
+        out[f"{name}_clean_kept"] = float(k_clean[m].mean())
+        out[f"{name}_junk_dropped"] = float((~k_junk[m]).mean())
+        per_lang[name] = {lang: float(k_clean[lang_arr == lang].mean()) for lang in langs}
+    out["per_lang"] = per_lang
+    out["langs"] = langs
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--per-lang", type=int, default=30)
@@ -349,6 +392,17 @@ def main() -> None:
     )
     print("  junk dropped by kind (model / rules): " + ", ".join(
         f"{k} {a:.2f}/{b:.2f}" for k, (a, b) in m["by_kind"].items()))  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        t = thresholds_benchmark(docs, args.seed, tmp)
+    low = sorted(t["per_lang"]["derived"].items(), key=lambda kv: kv[1])[:4]
+    print(
+        f"Derived thresholds ({t['groups']} language groups from the train half; "
+        f"{len(t['langs'])} languages tested): clean kept {t['derived_clean_kept']:.3f}, junk "
+        f"dropped {t['derived_junk_dropped']:.3f}; hand-set defaults: clean kept "
+        f"{t['hand_clean_kept']:.3f}, junk dropped {t['hand_junk_dropped']:.3f}"
+    )
+    print("  lowest clean kept per language (derived): " + ", ".join(
+        f"{k} {v:.2f}" for k, v in low))  # fmt: skip
     worst = sorted(m["per_lang"].items(), key=lambda kv: kv[1]["recall"])[:5]
     print("  lowest recall by language: " + ", ".join(
         f"{k} P {v['precision']:.2f} R {v['recall']:.2f}" for k, v in worst))  # fmt: skip

@@ -30,6 +30,7 @@ class Text:
     text: str
     lang: str  # ISO 639-1 where one exists, else 639-3; "und" when unknown
     script: str  # ISO 15924
+    lang_score: float | None = None  # fastText's probability of `lang` (None: declared)
 
 
 def _version_of(path: str) -> tuple[str, str, str | None] | None:
@@ -97,9 +98,10 @@ def _iter_source(src: str, split: str | None, batch_size: int) -> Iterator[list[
             cv = CorpusVersion.open(root, name, ver or "latest")
         except CorpusNotFound as e:
             raise SourceError(f"{src}: {e}") from None
-        for b in cv.docs(split=split, columns=["text", "lang", "script"], batch_size=batch_size):
+        cols = ["text", "lang", "script", "lang_score"]
+        for b in cv.docs(split=split, columns=cols, batch_size=batch_size):
             d = b.to_pydict()
-            yield [Text(*row) for row in zip(d["text"], d["lang"], d["script"], strict=True)]
+            yield [Text(*row) for row in zip(*(d[c] for c in cols), strict=True)]
         return
     from crossling.documents import Document
     from crossling.langid import LanguageIdentifier, default_script
@@ -122,10 +124,12 @@ def _iter_source(src: str, split: str | None, batch_size: int) -> Iterator[list[
             lid.annotate_batch(unknown)
         out = []
         for d in docs:
+            score: float | None = d.lang_score
             if d.meta.get("declared_lang"):
                 d.lang = str(d.meta["declared_lang"])
                 d.script = default_script(d.lang)
-            out.append(Text(d.text, d.lang or "und", d.script or "Zyyy"))
+                score = None
+            out.append(Text(d.text, d.lang or "und", d.script or "Zyyy", score))
         docs.clear()
         return out
 
