@@ -40,7 +40,6 @@ import hashlib
 import json
 import math
 import os
-from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -306,56 +305,3 @@ def langid_overrides(tf: ThresholdsFile) -> dict[str, float]:
 def describe(path: str, tf: ThresholdsFile) -> str:
     """What a decision's detail and the manifest say about the thresholds that applied."""
     return f"{os.path.basename(path)} ({tf.rule}, keep {tf.params.keep})"
-
-
-# --- statistics (item: stats per language) ------------------------------------------------------
-
-STATS_FORMAT = "crossling-signal-stats/1"
-QUANTILES = (0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1.0)
-
-
-def signal_stats(measured: dict[str, dict[str, np.ndarray]], bins: int = 20) -> dict[str, Any]:
-    """Per group and signal: count, mean, quantiles and a histogram (``bins`` equal bins between
-    the 1% and 99% quantiles, plus the counts below and above)."""
-    groups: dict[str, Any] = {}
-    for name, signals in sorted(measured.items()):
-        g = {}
-        for key, values in sorted(signals.items()):
-            v = values[np.isfinite(values)]
-            if not len(v):
-                continue
-            lo, hi = (float(x) for x in np.quantile(v, [0.01, 0.99]))
-            if hi <= lo:
-                hi = lo + 1e-9
-            counts, edges = np.histogram(np.clip(v, lo, hi), bins=bins, range=(lo, hi))
-            g[key] = {
-                "count": int(len(v)),
-                "mean": float(v.mean()),
-                "quantiles": {
-                    str(q): float(x)
-                    for q, x in zip(QUANTILES, np.quantile(v, QUANTILES), strict=True)
-                },
-                "histogram": {
-                    "edges": [round(float(e), 6) for e in edges],
-                    "counts": counts.tolist(),
-                    "below": int(np.sum(v < lo)),
-                    "above": int(np.sum(v > hi)),
-                },
-            }
-        groups[name] = g
-    return {"format": STATS_FORMAT, "groups": groups}
-
-
-def kept_dropped_by_reason(rows: Iterable[tuple[str | None, str | None]]) -> dict[str, Any]:
-    """Kept and dropped shares per language and reason from ``(lang, reason)`` pairs (reason
-    None: kept), e.g. the DOCS rows and the REJECTS rows of a version."""
-    per: dict[str, dict[str, int]] = {}
-    for lang, reason in rows:
-        d = per.setdefault(lang or "und", {})
-        key = "kept" if reason is None else f"dropped:{reason}"
-        d[key] = d.get(key, 0) + 1
-    out = {}
-    for lang, d in sorted(per.items()):
-        total = sum(d.values())
-        out[lang] = {"total": total, **{k: round(v / total, 6) for k, v in sorted(d.items())}}
-    return out

@@ -8,16 +8,15 @@ import numpy as np
 import pytest
 
 from crossling.clean import QualityConfig, quality_signals_batch
+from crossling.signal_stats import kept_dropped_by_reason, signal_stats
 from crossling.thresholds import (
     DeriveConfig,
     ThresholdsError,
     apply_to_quality,
     derive_thresholds,
-    kept_dropped_by_reason,
     langid_overrides,
     load_thresholds,
     measure_reference,
-    signal_stats,
 )
 from tests.texts import distinct, paragraphs
 

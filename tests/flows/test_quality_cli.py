@@ -10,6 +10,7 @@ import random
 import pytest
 
 from crossling.quality_model import QualityModel
+from crossling.signal_stats import plot_signal, version_stats
 from crossling.thresholds import load_thresholds
 from flows.cli import main
 from flows.corpus import CorpusParams, corpus_flow
@@ -30,6 +31,17 @@ def test_thresholds_and_quality_model_from_a_corpus_version(tmp_path, data_root,
     ref.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
     summary = corpus_flow(CorpusParams(sources=[str(ref)], root=data_root, name="ref", workers=1))
     version = os.path.join(data_root, "corpora", "ref", summary["version"])
+
+    stats = version_stats(version, str(tmp_path / "stats" / "signals.json"), bins=8)
+    assert json.loads((tmp_path / "stats" / "signals.json").read_text()) == stats
+    assert set(stats["outcomes"]) >= set(LANGS)
+    assert all(abs(sum(v for k, v in o.items() if k != "total") - 1) < 1e-4
+               for o in stats["outcomes"].values())  # fmt: skip
+    assert stats["groups"]["de/Latn"]["n_chars"]["count"] == round(
+        stats["outcomes"]["de"]["total"] * stats["outcomes"]["de"]["kept"]
+    )
+    png = plot_signal(stats, "n_units", str(tmp_path / "n_units.png"))
+    assert open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
 
     out = tmp_path / "thresholds.json"
     assert main(["thresholds", version, "--out", str(out), "--min-docs", "10"]) == 0
