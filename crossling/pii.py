@@ -146,7 +146,9 @@ def _is_date(m: re.Match[str]) -> bool:
 
 
 # Something a phone number could be in: 6+ digits with separators, or a + prefix.
-_PHONE_HINT = re.compile(r"\+\s?\d|\d[\d \t().\-/]{4,}\d")
+# A run that could hold a phone number: digits with the separators numbers are written with;
+# only runs with 7-17 digits (6 after a +) are given to libphonenumber, with a little context.
+_PHONE_CANDIDATE = re.compile(r"(?:\+\s?)?\(?\d[\d \t().\-/]{4,24}\d")
 
 
 def _luhn(digits: str) -> bool:
@@ -315,21 +317,40 @@ def find_pii(
                 s = m.group(0)
                 if _ipv6_shape_ok(s) and _public(s):
                     add(m.start(), m.end(), "ip")
-    if "phone" in kinds and _PHONE_HINT.search(text):
+    candidates = []
+    if "phone" in kinds:
+        for m in _PHONE_CANDIDATE.finditer(text):
+            digits = sum(c.isdigit() for c in m.group(0))
+            if (7 if "+" not in m.group(0) else 6) <= digits <= 17:
+                candidates.append((m.start(), m.end()))
+    if candidates:
         import phonenumbers
 
         protected = bytearray(taken)
-        for m in _PROTECT.finditer(text):
-            protected[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
-        for m in _DATE.finditer(text):
-            if _is_date(m):
+        # Shapes that are never phones, looked for only around the candidates (cheaper than
+        # scanning the whole text: most of a text has no run of digits).
+        for start, end in candidates:
+            lo, hi = max(0, start - 40), min(len(text), end + 40)
+            for m in _PROTECT.finditer(text, lo, hi):
                 protected[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
-        for region in _matcher_regions(cfg.regions_for(lang, country)):
-            for m in phonenumbers.PhoneNumberMatcher(text, region, phonenumbers.Leniency.VALID):
-                digits = sum(c.isdigit() for c in m.raw_string)
-                if any(protected[m.start : m.end]) or (digits < 7 and "+" not in m.raw_string):
-                    continue
-                add(m.start, m.end, "phone")
+            for m in _DATE.finditer(text, lo, hi):
+                if _is_date(m):
+                    protected[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
+        regions = _matcher_regions(cfg.regions_for(lang, country))
+        for start, end in candidates:
+            if all(protected[start:end]):
+                continue
+            lo, hi = max(0, start - 3), min(len(text), end + 3)
+            window = text[lo:hi]
+            for region in regions:
+                for m in phonenumbers.PhoneNumberMatcher(
+                    window, region, phonenumbers.Leniency.VALID
+                ):
+                    a, b = lo + m.start, lo + m.end
+                    digits = sum(c.isdigit() for c in m.raw_string)
+                    if any(protected[a:b]) or (digits < 7 and "+" not in m.raw_string):
+                        continue
+                    add(a, b, "phone")
     spans.sort(key=lambda s: s.start)
     return spans
 
