@@ -18,7 +18,7 @@ benchmarks/realtext.py). From it a seeded script builds:
   recall are measured on the test half, overall and per language, next to the hand-set
   Gopher/C4 rules of crossling/clean.py on the same documents.
 
-    python benchmarks/quality.py [--per-lang 30] [--seed 0]
+    python benchmarks/quality.py [--per-lang 30] [--seed 0] [--en-docs 800]
 """
 
 from __future__ import annotations
@@ -398,6 +398,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--per-lang", type=int, default=30)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--en-docs", type=int, default=800, help="English pages for the last figure")
     args = ap.parse_args()
     docs = man_documents(per_lang=args.per_lang)
     print(f"{len(docs)} real documents, {len({lang for lang, _ in docs})} languages")
@@ -452,6 +453,14 @@ def main() -> None:
     )
     print("  lowest clean kept per language (derived): " + ", ".join(
         f"{k} {v:.2f}" for k, v in low))  # fmt: skip
+    en = man_documents({"en"}, per_lang=args.en_docs)
+    with tempfile.TemporaryDirectory() as tmp:
+        t = thresholds_benchmark(en, args.seed, tmp)
+    print(
+        f"  English alone with {len(en) // 2} reference documents: derived clean kept "
+        f"{t['derived_clean_kept']:.3f}, junk dropped {t['derived_junk_dropped']:.3f}; hand-set "
+        f"clean kept {t['hand_clean_kept']:.3f}, junk dropped {t['hand_junk_dropped']:.3f}"
+    )
     worst = sorted(m["per_lang"].items(), key=lambda kv: kv[1]["recall"])[:5]
     print("  lowest recall by language: " + ", ".join(
         f"{k} P {v['precision']:.2f} R {v['recall']:.2f}" for k, v in worst))  # fmt: skip
