@@ -205,6 +205,24 @@ def is_iban(text: str) -> bool:
     return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
 
 
+# A run of digits something numeric could be in (an address, a card, an IBAN's digits, a phone).
+_DIGIT_RUN = re.compile(r"[0-9][0-9 .:()/+-]{4,}[0-9]")
+
+
+def _windows(
+    spans: list[tuple[int, int]], before: int, after: int, n: int
+) -> list[tuple[int, int]]:
+    """The spans widened by ``before``/``after`` characters, overlapping ones merged."""
+    out: list[tuple[int, int]] = []
+    for a, b in spans:
+        lo, hi = max(0, a - before), min(n, b + after)
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
+
+
 def _card_ok(raw: str) -> bool:
     return len(set(re.findall(r"[ -]", raw))) <= 1 and is_card_number(raw)
 
@@ -285,33 +303,40 @@ def find_pii(
         taken[start:end] = b"\x01" * (end - start)
         spans.append(Span(start, end, kind))
 
+    # The patterns below are searched only in windows around what they need (an "@", a run of
+    # digits): scanning a whole text with each of them costs more than everything else.
+    n = len(text)
     if "email" in kinds and "@" in text:
-        for m in _EMAIL.finditer(text):
-            add(m.start(), m.end(), "email")
+        ats = [m.start() for m in re.finditer("@", text)]
+        for lo, hi in _windows([(a, a + 1) for a in ats], 70, 260, n):
+            for m in _EMAIL.finditer(text, lo, hi):
+                add(m.start(), m.end(), "email")
+    numeric = _windows([m.span() for m in _DIGIT_RUN.finditer(text)], 40, 40, n)
     if "iban" in kinds:
-        for m in _IBAN.finditer(text):
-            hit = _valid_window(text, m.start(), m.end(), is_iban, anchored=True)
-            if hit:
-                add(*hit, "iban")
+        for lo, hi in numeric:
+            for m in _IBAN.finditer(text, lo, hi):
+                hit = _valid_window(text, m.start(), m.end(), is_iban, anchored=True)
+                if hit:
+                    add(*hit, "iban")
     if "card" in kinds:
-        shaped = [(m.start(), m.end()) for m in _IBAN.finditer(text)]  # IBAN-like, valid or not
-        for m in _CARD.finditer(text):
-            if any(a <= m.start() < b for a, b in shaped):
-                continue
-            hit = _valid_window(text, m.start(), m.end(), _card_ok, anchored=False)
-            if hit:
-                add(*hit, "card")
-    if "ip" in kinds:
-        if "." in text:
-            for m in _IPV4.finditer(text):
-                if any(len(g) > 1 and g[0] == "0" for g in m.groups()):
-                    continue  # leading zeros: a date or a code, not an address
-                if m.group(4) in ("0", "255") or text.startswith("/", m.end()):
-                    continue  # a network, a broadcast address or a CIDR range: not a host
-                if _NOT_AN_ADDRESS_BEFORE.search(text, max(0, m.start() - 24), m.start()):
+        for lo, hi in numeric:
+            shaped = [m.span() for m in _IBAN.finditer(text, lo, hi)]  # IBAN-like, valid or not
+            for m in _CARD.finditer(text, lo, hi):
+                if any(a <= m.start() < b for a, b in shaped):
                     continue
-                if _public(m.group(0)):
-                    add(m.start(), m.end(), "ip")
+                hit = _valid_window(text, m.start(), m.end(), _card_ok, anchored=False)
+                if hit:
+                    add(*hit, "card")
+    if "ip" in kinds:
+        for m in (m for lo, hi in numeric for m in _IPV4.finditer(text, lo, hi)):
+            if any(len(g) > 1 and g[0] == "0" for g in m.groups()):
+                continue  # leading zeros: a date or a code, not an address
+            if m.group(4) in ("0", "255") or text.startswith("/", m.end()):
+                continue  # a network, a broadcast address or a CIDR range: not a host
+            if _NOT_AN_ADDRESS_BEFORE.search(text, max(0, m.start() - 56), m.start()):
+                continue  # a version or section number
+            if _public(m.group(0)):
+                add(m.start(), m.end(), "ip")
         if "::" in text or text.count(":") >= 7:
             for m in _IPV6.finditer(text):
                 s = m.group(0)
@@ -319,7 +344,7 @@ def find_pii(
                     add(m.start(), m.end(), "ip")
     candidates = []
     if "phone" in kinds:
-        for m in _PHONE_CANDIDATE.finditer(text):
+        for m in (m for lo, hi in numeric for m in _PHONE_CANDIDATE.finditer(text, lo, hi)):
             digits = sum(c.isdigit() for c in m.group(0))
             if (7 if "+" not in m.group(0) else 6) <= digits <= 17:
                 candidates.append((m.start(), m.end()))

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -67,7 +66,8 @@ def rule_words(text: str) -> list[str]:
     letters = len(_WORDLIKE.findall(text[:2000]))
     if len(_SPACELESS.findall(text[:2000])) > 0.3 * max(1, letters):
         return [c for c in text if c.isalnum()]
-    return [w for w in text.split() if _WORDLIKE.search(w)]
+    search = _WORDLIKE.search
+    return [w for w in text.split() if w.isalnum() or search(w)]
 
 
 def _load_jieba() -> Callable[[str], list[str]]:
@@ -131,19 +131,16 @@ def word_signals(
     """Word-based quality signals from the language's segmenter: ``n_words``, ``mean_word_len``
     (characters), ``top_2gram_frac`` / ``top_3gram_frac`` (Gopher: characters covered by the most
     frequent word n-gram, 0 when it does not repeat) and ``unique_word_frac``."""
+    from crossling.clean import _top_ngram_fracs  # Gopher's definition, counted in numpy
+
     ws = words(text, lang, config)
     n = len(ws)
     chars = sum(map(len, ws))
-    out: dict[str, Any] = {
+    top2, top3, _ = _top_ngram_fracs(ws, chars)
+    return {
         "n_words": n,
         "mean_word_len": chars / n if n else 0.0,
         "unique_word_frac": len(set(ws)) / n if n else 0.0,
+        "top_2gram_frac": top2,
+        "top_3gram_frac": top3,
     }
-    for k in (2, 3):
-        grams = Counter(tuple(ws[i : i + k]) for i in range(n - k + 1))
-        top = grams.most_common(1)
-        if top and top[0][1] > 1:
-            out[f"top_{k}gram_frac"] = sum(map(len, top[0][0])) * top[0][1] / max(1, chars)
-        else:
-            out[f"top_{k}gram_frac"] = 0.0
-    return out

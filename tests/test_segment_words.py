@@ -35,6 +35,9 @@ def test_word_signals_and_step():
         Document(id="3", text="one two", source="t", lang="en"),
     ]
     step.measure(docs)
-    assert docs[1].signals["w_n_words"] == 1
+    assert docs[1].signals["w_n_words"] == 1 and docs[2].signals["w_n_words"] is None
+    every = WordSignals({"only_segmented": False})
+    every.measure(docs[2:])
+    assert docs[2].signals["w_n_words"] == 2
     assert [step.decide(d) for d in docs] == [None, (Reason.TOO_SHORT, "w_n_words=1 < 5"), None]
     assert step.measure_config()["segmenters"]["ja"] == "fugashi"

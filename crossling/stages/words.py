@@ -22,6 +22,11 @@ WORD_SIGNALS_VERSION = 1
 class WordSignalsConfig(WordSegmentConfig):
     """Segmenters per language, and what is decided from the words they give."""
 
+    only_segmented: bool = Field(
+        True,
+        description="Measure only languages with a segmenter (zh, ja, th by default); for the "
+        "others the rule's words are the quality step's units already (signals left null).",
+    )
     min_words: dict[str, int] = Field(
         default_factory=dict,
         description="Drop documents with fewer words than this per language code, e.g. "
@@ -52,10 +57,18 @@ class WordSignals(Step):
 
     def measure_config(self) -> dict[str, Any]:
         table = {**DEFAULT_SEGMENTERS, **self.cfg.segmenters}
-        return {"version": WORD_SIGNALS_VERSION, "segmenters": dict(sorted(table.items()))}
+        return {
+            "version": WORD_SIGNALS_VERSION,
+            "segmenters": dict(sorted(table.items())),
+            "only_segmented": self.cfg.only_segmented,
+        }
 
     def measure(self, docs: list[Document]) -> None:
         for doc in docs:
+            if self.cfg.only_segmented and self.cfg.segmenter_name(doc.lang) == "rule":
+                for f in self.signals:
+                    doc.signals[f.name] = None
+                continue
             for k, v in word_signals(doc.text, doc.lang, self.cfg).items():
                 doc.signals[f"w_{k}"] = v
 
