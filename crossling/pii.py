@@ -115,8 +115,9 @@ _NOT_AN_ADDRESS_BEFORE = re.compile(
     r"(?:\b(?:version|versions|ver|v|release|rel|build|rev|revision|update|section|sections|"
     r"chapter|clause|art|article|figure|fig|table|step|item|rule|paragraph|oid|since|"
     r"versión|versão|versione|versie|wersja|версия|версии|версія|verze|sürüm|phiên bản|seit|"
-    r"depuis|desde|dal|sinds|sedan|sectie|seção|sección|sezione|sekcja|rfc|abschnitt|kapitel|artikel|chapitre|capítulo|capitolo|раздел|"
-    r"пункт|глава|начиная)\b\.?|v(?=\d)|版本|バージョン|버전|第|§|№|#)[^\n]{0,40}$",
+    r"depuis|desde|dal|sinds|sedan|sectie|seção|sección|sezione|sekcja|rfc|abschnitt|kapitel|"
+    r"artikel|chapitre|capítulo|capitolo|раздел|пункт|глава|начиная)\b\.?|v(?=\d)|"
+    r"版本|バージョン|버전|第|§|№|#)[^\n]{0,40}$",
     re.IGNORECASE,
 )
 _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
@@ -145,7 +146,6 @@ def _is_date(m: re.Match[str]) -> bool:
     return (1 <= a <= 12 and 1 <= b <= 31) or (1 <= b <= 12 and 1 <= a <= 31)
 
 
-# Something a phone number could be in: 6+ digits with separators, or a + prefix.
 # A run that could hold a phone number: digits with the separators numbers are written with;
 # only runs with 7-17 digits (6 after a +) are given to libphonenumber, with a little context.
 _PHONE_CANDIDATE = re.compile(r"(?:\+\s?)?\(?\d[\d \t().\-/]{4,24}\d")
@@ -206,7 +206,7 @@ def is_iban(text: str) -> bool:
 
 
 # A run of digits something numeric could be in (an address, a card, an IBAN's digits, a phone).
-_DIGIT_RUN = re.compile(r"[0-9][0-9 .:()/+-]{4,}[0-9]")
+_DIGIT_RUN = re.compile(r"\d[\d .:()/+-]{4,}\d")
 
 
 def _windows(

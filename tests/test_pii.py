@@ -19,6 +19,7 @@ REPLACED = [
     ("Call +44 20 7946 0958 please", "fr", "phone"),  # international in any language
     ("Tel. (212) 555-0147", "en", "phone"),
     ("お問い合わせ 03-1234-5678 まで", "ja", "phone"),
+    ("電話 ０３-１２３４-５６７８ まで", "ja", "phone"),  # full-width digits
     ("请致电 010-12345678", "zh", "phone"),
     ("Überweisung an DE89 3704 0044 0532 0130 00 bitte", "de", "iban"),
     ("IBAN GB82WEST12345698765432.", "en", "iban"),
