@@ -11,6 +11,7 @@ import pytest
 
 from crossling.quality_model import QualityModel
 from crossling.signal_stats import plot_signal, version_stats
+from crossling.textsources import SourceError, iter_texts
 from crossling.thresholds import load_thresholds
 from flows.cli import main
 from flows.corpus import CorpusParams, corpus_flow
@@ -40,6 +41,11 @@ def test_thresholds_and_quality_model_from_a_corpus_version(tmp_path, data_root,
     assert stats["groups"]["de/Latn"]["n_chars"]["count"] == round(
         stats["outcomes"]["de"]["total"] * stats["outcomes"]["de"]["kept"]
     )
+    corpus_dir = os.path.dirname(version)  # <root>/corpora/<name>: its newest version
+    n_docs = sum(len(b) for b in iter_texts([corpus_dir]))
+    assert n_docs == round(sum(o["total"] * o["kept"] for o in stats["outcomes"].values())) > 0
+    with pytest.raises(SourceError, match="not a corpus version folder"):
+        version_stats(str(tmp_path))
     png = plot_signal(stats, "n_units", str(tmp_path / "n_units.png"))
     assert open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
 
