@@ -43,6 +43,8 @@ class Reason(StrEnum):
     NEAR_DUPLICATE = "near_duplicate"  # MinHash near-duplicate of an earlier document
     LANG_MISMATCH = "lang_mismatch"  # a side of a parallel pair is not in its declared language
     URL_BLOCKED = "url_blocked"  # from a blocked domain or URL (config `urls`)
+    BAD_WORDS = "bad_words"  # too many words of the language's bad-word list (blocklists)
+    QUALITY_SCORE_LOW = "quality_score_low"  # the quality classifier's score below threshold
     INVALID_FIELD = "invalid_field"  # a record field of the wrong type or value (e.g. a language)
     # Crawl stage (crossling/sources/crawl.py): a discovered URL that did not give a page.
     TIMEOUT = "timeout"  # connect/read/total timeout, after the retries

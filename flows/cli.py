@@ -24,6 +24,7 @@ _COMMAND_MODULES = [
     "flows.backtranslate",
     "flows.serve",
     "flows.trace",
+    "flows.quality",
 ]
 # Only the module of the command being run is imported (training imports torch and transformers:
 # hundreds of MB that a corpus run should not carry).
@@ -41,6 +42,8 @@ _COMMANDS = {
     "pipeline": "flows.pipeline",
     "backtranslate": "flows.backtranslate",
     "trace": "flows.trace",
+    "quality-model": "flows.quality",
+    "thresholds": "flows.quality",
 }
 
 
