@@ -30,6 +30,7 @@ import os
 import posixpath
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -53,6 +54,7 @@ from crossling.documents import (
 from crossling.langid import LanguageIdentifier
 from crossling.shards import ShardWriter
 from crossling.sources.files import InputError, Partition, plan_partitions, read_partition
+from crossling.sources.remote import RemoteConfig, fingerprint, is_url, redact_url
 from crossling.stages.base import GlobalStage, StageContext, Step, TaggedRows
 from crossling.stages.document import LanguageID, Normalize, Quality
 from crossling.stages.exact import ExactDedup
@@ -139,6 +141,11 @@ class CorpusConfig(BaseModel):
     urls: UrlFilterConfig = Field(default_factory=UrlFilterConfig)
     pairs: PairsConfig = Field(default_factory=PairsConfig)
     dedup: DedupConfig = Field(default_factory=DedupConfig)
+    remote: RemoteConfig = Field(
+        default_factory=RemoteConfig,
+        description="Inputs given as URLs (http(s)://, s3://, path lists): retries, timeouts, "
+        "the path lists' base URL. Not part of the version's hash: what it reads is (inputs).",
+    )
 
 
 # The per-document steps, in order, and the global stages, in order.
@@ -282,7 +289,9 @@ class RunPlan:
         return self.ctx.version_dir
 
 
-def _fingerprint(p: Partition) -> list[Any]:
+def _fingerprint(p: Partition, remote: RemoteConfig | None = None) -> list[Any]:
+    if is_url(p.uri):
+        return [fingerprint(p.uri, remote)]  # size and ETag: a changed file is a new input
     out = []
     for path in p.files or (p.uri,):
         st = os.stat(path)
@@ -302,16 +311,21 @@ def measure_key(cfg: CorpusConfig) -> dict[str, Any]:
 
 def plan_run(sources: list[str], root: str, name: str, config: CorpusConfig) -> RunPlan:
     """Partition the inputs, find (or name) the version, and find the tags already measured."""
-    partitions, errors = plan_partitions(sources, partition_bytes=config.partition_bytes)
+    partitions, errors = plan_partitions(
+        sources, partition_bytes=config.partition_bytes, remote=config.remote
+    )
     cfg = config.model_dump(mode="json")
-    fingerprints = {p.index: _fingerprint(p) for p in partitions}
+    with ThreadPoolExecutor(16) as pool:  # remote inputs: one HEAD each, in parallel
+        prints = pool.map(lambda p: _fingerprint(p, config.remote), partitions)
+        fingerprints = {p.index: fp for p, fp in zip(partitions, prints, strict=True)}
     inputs_key = config_hash(
         {
             "inputs": sorted({tuple(f) for fp in fingerprints.values() for f in fp}),
             "input_errors": sorted(e.input for e in errors),
         }
     )
-    digest = config_hash({"config": cfg, "inputs_key": inputs_key})
+    hashed = {k: v for k, v in cfg.items() if k != "remote"}  # how inputs are read, not what
+    digest = config_hash({"config": hashed, "inputs_key": inputs_key})
     dr = DataRoot(root)
     same = [v for v in dr.versions(name, complete=False) if v.endswith(digest)]
     published = dr.versions(name)
@@ -356,7 +370,7 @@ def plan_run(sources: list[str], root: str, name: str, config: CorpusConfig) -> 
         partitions=partitions,
         tag_dirs=tag_dirs,
         input_errors=errors,
-        inputs=sorted({p.uri for p in partitions} | {e.input for e in errors}),
+        inputs=sorted({redact_url(p.uri) for p in partitions} | {e.input for e in errors}),
         inputs_key=inputs_key,
         parent=prior[-1] if prior else None,
         complete=is_complete,
@@ -474,7 +488,7 @@ def tag_partition(
         pairs_out.write(measure_pairs(pairs, pair_lid))
         pairs.clear()
 
-    for rec in read_partition(p, max_doc_bytes=cfg.max_doc_bytes):
+    for rec in read_partition(p, max_doc_bytes=cfg.max_doc_bytes, remote=cfg.remote):
         inputs_by_source[rec.source if not isinstance(rec, dict) else rec["source"]] += 1
         if isinstance(rec, Reject):
             stats[f"{rec.stage}/dropped:{rec.reason}"] += 1
