@@ -11,7 +11,20 @@ A data root is a local directory or any fsspec URL::
     <root>/models/<name>/<version>/checkpoint-<step>/
     <root>/eval/<model>/<version>/<step>/results.json
 
-Every file is written under a temporary name and renamed into place.
+Every file is written under a temporary name and renamed into place on a filesystem (local
+disk, NFS). An object store (S3 and S3-compatible stores, GCS, Azure) has no atomic rename, and
+does not need one: an object becomes visible under its name only when its upload completes (one
+PUT, or the completion of a multipart upload), whole or not at all. There each file is written
+under its final name and an upload that fails is abandoned (a multipart upload aborted), never
+completed; the manifest, written last, is the single commit point, and readers list versions by
+their manifest and read only the files it names (a folder without a manifest is ignored, and a
+rerun resumes or rewrites it). Directory listings are not cached for object stores (another
+process, a Dask worker, may have just written the object looked for).
+
+Credentials are never part of a data root's URL or of anything written under it: s3fs/botocore
+read them from the environment (``AWS_ACCESS_KEY_ID``...), ``~/.aws/credentials`` and
+``~/.aws/config`` (profiles, ``AWS_PROFILE``), or an instance role; the endpoint of an
+S3-compatible store comes from ``AWS_ENDPOINT_URL`` (or ``AWS_ENDPOINT_URL_S3``).
 """
 
 from __future__ import annotations
@@ -32,6 +45,30 @@ import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
 MANIFEST = "manifest.json"
+# Object stores: objects appear whole when their upload completes, and nothing renames.
+_OBJECT_STORES = {"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "adl", "oss"}
+# Listings cached by one process go stale when another writes (tags, markers, Dask workers).
+for _proto in ("s3", "gcs", "abfs"):
+    fsspec.config.conf.setdefault(_proto, {}).setdefault("use_listings_cache", False)
+
+
+def writes_in_place(fs: fsspec.AbstractFileSystem) -> bool:
+    """True for an object store: files are written under their final name (see the module doc)."""
+    protocols = fs.protocol if isinstance(fs.protocol, tuple | list) else (fs.protocol,)
+    return any(p in _OBJECT_STORES for p in protocols)
+
+
+def abandon(f: Any) -> None:
+    """Give up a file being written to an object store: its upload is never completed."""
+    raw = f if hasattr(f, "discard") else getattr(f, "buffer", None)
+    if raw is not None and hasattr(raw, "discard"):
+        with contextlib.suppress(Exception):
+            raw.discard()
+        raw.closed = True  # closing no longer uploads anything
+    with contextlib.suppress(Exception):
+        f.close()
+
+
 _VERSION_RE = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{8}$")
 
 
@@ -141,7 +178,20 @@ def _tmp_name(path: str) -> str:
 def atomic_open(
     fs: fsspec.AbstractFileSystem, path: str, mode: str = "wb", **kw: Any
 ) -> Iterator[IO]:
-    """Open ``path`` for writing under a temporary name; rename into place on success only."""
+    """Open ``path`` for writing under a temporary name; rename into place on success only.
+
+    On an object store the file is written under its final name and its upload completed on
+    success only (the object is visible whole or not at all).
+    """
+    if writes_in_place(fs):
+        f = fs.open(path, mode, **kw)
+        try:
+            yield f
+        except BaseException:
+            abandon(f)
+            raise
+        f.close()
+        return
     fs.makedirs(posixpath.dirname(path), exist_ok=True)
     tmp = _tmp_name(path)
     try:

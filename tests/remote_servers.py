@@ -128,8 +128,11 @@ class FileServer:
 @contextlib.contextmanager
 def s3_server() -> Iterator[str]:
     """moto's S3-compatible server on 127.0.0.1; yields its endpoint URL."""
+    import logging
+
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
