@@ -36,7 +36,7 @@ class FileServer:
     ``faults[name]`` is a list consumed one entry per GET of that file: ``"503"`` (503 with
     ``Retry-After: 0``), ``"503-wait"`` (``Retry-After: 1``), ``"slowdown"`` (503, S3 SlowDown XML
     body), ``"429"``, ``"reset"`` (send half the asked bytes, then drop the connection),
-    ``"stall"`` (send nothing for 3 s), ``"404"``, or ``None`` (answer normally). ``broken[name]``
+    ``"stall"`` (send nothing for 1.5 s), ``"404"``, or ``None`` (answer normally). ``broken[name]``
     (an int n): every GET of a range past byte n is answered with a reset, for good.
     """
 
@@ -105,7 +105,7 @@ class FileServer:
         if fault == "404":
             return web.Response(status=404)
         if fault == "stall":
-            await asyncio.sleep(3)
+            await asyncio.sleep(1.5)
         body = data[start : end + 1]
         resp = web.StreamResponse(
             status=206 if rng else 200,

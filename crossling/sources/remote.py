@@ -258,7 +258,11 @@ class RetryingReader(io.RawIOBase):
         while True:
             try:
                 kw = {"size": self._size} if self._size is not None and self._http else {}
-                f = self.fs.open(self.path, "rb", block_size=self.cfg.block_bytes, **kw)
+                # No cache below: the buffered reader above asks for block_bytes at a time,
+                # one ranged request each.
+                f = self.fs.open(
+                    self.path, "rb", block_size=self.cfg.block_bytes, cache_type="none", **kw
+                )
                 if self.pos:
                     try:
                         f.seek(self.pos)
@@ -338,13 +342,15 @@ class RetryingReader(io.RawIOBase):
         super().close()
 
 
-def open_input(path: str, cfg: RemoteConfig | None = None, buffer: int = 1 << 20) -> io.IOBase:
-    """A binary stream of a local path or a URL (URLs: a buffered :class:`RetryingReader`)."""
+def open_input(path: str, cfg: RemoteConfig | None = None) -> io.IOBase:
+    """A binary stream of a local path or a URL (URLs: a :class:`RetryingReader` buffered by
+    ``block_bytes``: one ranged request per block)."""
     if not is_url(path):
         if path.startswith("file://"):
             path = path[len("file://") :]
         return open(path, "rb")  # noqa: SIM115 - the caller closes it
-    return io.BufferedReader(RetryingReader(path, cfg), buffer_size=buffer)
+    cfg = cfg or RemoteConfig()
+    return io.BufferedReader(RetryingReader(path, cfg), buffer_size=cfg.block_bytes)
 
 
 def fingerprint(url: str, cfg: RemoteConfig | None = None) -> list[Any]:
