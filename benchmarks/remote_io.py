@@ -13,7 +13,7 @@
 Measured side by side, alternating, best of ``--repeat``; absolute figures depend on the load.
 
     python benchmarks/remote_io.py [--files 2] [--wet-records 2000] [--warc-records 300]
-                                   [--docs 3000] [--repeat 3] [--skip-datatrove] [--skip-s3]
+                                   [--docs 16000] [--repeat 3] [--skip-datatrove] [--skip-s3]
 """
 
 from __future__ import annotations
@@ -249,17 +249,16 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=2)
     ap.add_argument("--wet-records", type=int, default=2000)
     ap.add_argument("--warc-records", type=int, default=300)
-    ap.add_argument("--docs", type=int, default=3000)
+    ap.add_argument("--docs", type=int, default=16000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--skip-datatrove", action="store_true")
     ap.add_argument("--skip-s3", action="store_true")
     args = ap.parse_args()
-    try:
+    if not args.skip_datatrove:
+        import datatrove.pipeline.readers  # noqa: F401 - sets up its logger first
         from loguru import logger  # datatrove's logging: a line per file read
 
         logger.remove()
-    except ImportError:
-        pass
     tmp = tempfile.mkdtemp(prefix="remote-io-")
     try:
         folder = os.path.join(tmp, "files")
