@@ -237,3 +237,26 @@ def clean_tmp(fs: fsspec.AbstractFileSystem, root: str) -> int:
             fs.rm(path)
             n += 1
     return n
+
+
+COMMIT_MARKERS = ("metadata.json", MANIFEST, "done.json", "results.json")
+
+
+def upload_tree(local_dir: str, url: str, markers: tuple[str, ...] = COMMIT_MARKERS) -> int:
+    """Copy a local folder (a training run, a tokenizer) to ``url`` on any filesystem, the files
+    that mark a folder complete (``metadata.json``, ``manifest.json``...) last and deepest first,
+    so that a reader never finds a marker before the files it vouches for. Dot-files and
+    dot-folders (unfinished writes) are left out. Returns the number of files copied."""
+    fs, base = fsspec.core.url_to_fs(url)
+    files = []
+    for d, dirs, names in os.walk(local_dir):
+        dirs[:] = sorted(x for x in dirs if not x.startswith("."))
+        rel = os.path.relpath(d, local_dir)
+        files += [os.path.normpath(os.path.join(rel, n)) for n in sorted(names) if n[0] != "."]
+    files.sort(key=lambda p: (os.path.basename(p) in markers, -p.count(os.sep), p))
+    for rel in files:
+        target = posixpath.join(base, *rel.split(os.sep))
+        with open(os.path.join(local_dir, rel), "rb") as src, atomic_open(fs, target) as f:
+            while block := src.read(8 << 20):
+                f.write(block)
+    return len(files)

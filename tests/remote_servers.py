@@ -14,6 +14,7 @@ import contextlib
 import io
 import socket
 import threading
+import urllib.request
 from collections.abc import Iterator
 
 from aiohttp import web
@@ -136,8 +137,11 @@ def s3_server() -> Iterator[str]:
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
+    url = f"http://127.0.0.1:{port}"
+    # moto keeps its buckets in this process's memory, across servers: start empty
+    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"))
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield url
     finally:
         server.stop()
 

@@ -11,10 +11,12 @@ import pytest
 
 from crossling.corpus import CorpusVersion
 from crossling.pipeline import CorpusConfig, plan_run, run_local
+from tests import test_s3_credentials
 from tests.remote_servers import html, s3_server, warc_bytes, wet_bytes
 from tests.texts import PARAGRAPHS, distinct
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("fresh_s3fs")]
+fresh_s3fs = test_s3_credentials.fresh_s3fs  # no S3 client of another test's endpoint
 
 KEY_ID = "AKIAFAKECROSSLING01"
 SECRET = "fake/Secret+Key/never-to-be-written-0123456789"
