@@ -45,6 +45,7 @@ class FileServer:
         self.files = dict(files)
         self.faults: dict[str, list[str | None]] = {}
         self.broken: dict[str, int] = {}
+        self.stall_s = 1.5  # how long a "stall" fault sends nothing
         self.log: list[tuple[str, str, str, str]] = []  # method, name, range, fault or "ok"
         self.port = free_port()
         self._loop = asyncio.new_event_loop()
@@ -72,7 +73,9 @@ class FileServer:
         app.router.add_route("*", "/{name:.*}", self._handle)
         runner = self._runner = web.AppRunner(app, access_log=None)
         self._loop.run_until_complete(runner.setup())
-        self._loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", self.port).start())
+        self._loop.run_until_complete(
+            web.TCPSite(runner, "127.0.0.1", self.port, shutdown_timeout=1).start()
+        )
         self._ready.set()
         self._loop.run_forever()
 
@@ -106,7 +109,7 @@ class FileServer:
         if fault == "404":
             return web.Response(status=404)
         if fault == "stall":
-            await asyncio.sleep(1.5)
+            await asyncio.sleep(self.stall_s)
         body = data[start : end + 1]
         resp = web.StreamResponse(
             status=206 if rng else 200,

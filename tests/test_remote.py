@@ -182,3 +182,55 @@ def test_what_is_retried():
     assert retryable(ConnectionResetError())
     assert not retryable(FileNotFoundError("nope"))
     assert not retryable(PermissionError("403 Forbidden"))
+
+
+@pytest.mark.slow
+def test_a_killed_run_resumes_without_reading_the_finished_files_again(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    files = {
+        f"wet/f{k}.warc.wet.gz": wet_bytes(
+            [(f"https://fr.example.org/{k}/{i}", distinct("fr", 20 * k + i)) for i in range(15)]
+        )
+        for k in range(4)
+    }
+    root = tmp_path / "root"
+    with FileServer(files) as server:
+        urls = [server.url(n) for n in sorted(files)]
+        server.faults["wet/f3.warc.wet.gz"] = ["stall"]
+        server.stall_s = 120  # the run hangs in the last file until it is killed
+        code = (
+            "import sys; from crossling.pipeline import CorpusConfig, run_local; "
+            "from crossling.sources.remote import RemoteConfig; "
+            "run_local(sys.argv[2:], sys.argv[1], 'r', "
+            "CorpusConfig(remote=RemoteConfig(timeout_s=300)))"
+        )
+        env = {**os.environ, "PYTHONPATH": os.getcwd()}
+        proc = subprocess.Popen([sys.executable, "-c", code, str(root), *urls], env=env)
+        try:
+            deadline = time.time() + 120
+            while time.time() < deadline and not any(
+                m == "GET" and n.endswith("f3.warc.wet.gz") for m, n, _, _ in server.log
+            ):
+                time.sleep(0.2)
+            done = list((root / "corpora" / "r" / "_tags").glob("*/done.json"))
+            assert len(done) == 3, "the first three files were measured before the stall"
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(30)
+        before = {n: sum(1 for m, x, _, _ in server.log if m == "GET" and x == n) for n in files}
+        m = run_local(urls, str(root), "r")
+        after = {n: sum(1 for m, x, _, _ in server.log if m == "GET" and x == n) for n in files}
+    assert m["conservation"]["balanced"] and m["conservation"]["inputs"] == 60
+    assert m["counts"]["docs"] + m["counts"]["rejects"] == 60
+    assert m["tags_reused"] == 3
+    # the three finished files were not fetched again; the killed one was, once
+    assert {n: after[n] - before[n] for n in files} == {
+        "wet/f0.warc.wet.gz": 0,
+        "wet/f1.warc.wet.gz": 0,
+        "wet/f2.warc.wet.gz": 0,
+        "wet/f3.warc.wet.gz": 1,
+    }
