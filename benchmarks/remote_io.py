@@ -13,7 +13,7 @@
 Measured side by side, alternating, best of ``--repeat``; absolute figures depend on the load.
 
     python benchmarks/remote_io.py [--files 2] [--wet-records 2000] [--warc-records 300]
-                                   [--docs 16000] [--repeat 3] [--skip-datatrove] [--skip-s3]
+                                   [--docs 16000] [--repeat 3] [--skip-datatrove] [--skip-s3] [--skip-reading]
 """
 
 from __future__ import annotations
@@ -264,6 +264,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--skip-datatrove", action="store_true")
     ap.add_argument("--skip-s3", action="store_true")
+    ap.add_argument("--skip-reading", action="store_true")
     args = ap.parse_args()
     if not args.skip_datatrove:
         import datatrove.pipeline.readers  # noqa: F401 - sets up its logger first
@@ -275,7 +276,8 @@ def main() -> None:
         folder = os.path.join(tmp, "files")
         os.makedirs(folder)
         build_files(folder, args.files, args.wet_records, args.warc_records)
-        bench_reading(args, folder)
+        if not args.skip_reading:
+            bench_reading(args, folder)
         if not args.skip_s3:
             bench_s3_root(args, tmp)
     finally:
