@@ -234,3 +234,18 @@ def test_a_killed_run_resumes_without_reading_the_finished_files_again(tmp_path)
         "wet/f2.warc.wet.gz": 0,
         "wet/f3.warc.wet.gz": 1,
     }
+
+
+def test_the_corpus_form_takes_url_sources_and_path_list_settings():
+    from flows.corpus import CorpusParams
+
+    schema = CorpusParams.model_json_schema()["properties"]
+    assert {"paths_base", "paths_limit"} <= set(schema)
+    p = CorpusParams(
+        sources=["https://data.example.org/crawl/wet.paths.gz", "s3://bucket/wet/"],
+        root="s3://bucket/data",
+        paths_base="https://data.example.org/",
+        paths_limit=3,
+    )
+    cfg = p.resolve_config()
+    assert (cfg.remote.paths_base, cfg.remote.paths_limit) == ("https://data.example.org/", 3)
