@@ -229,6 +229,8 @@ def file_sha256(fs: fsspec.AbstractFileSystem, path: str, chunk: int = 1 << 20) 
 
 def clean_tmp(fs: fsspec.AbstractFileSystem, root: str) -> int:
     """Remove leftovers of interrupted atomic writes (``.name.tmp-xxxx``) under ``root``."""
+    if writes_in_place(fs):  # nothing is ever written under a temporary name there
+        return 0
     if not fs.exists(root):
         return 0
     n = 0
