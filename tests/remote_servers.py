@@ -17,6 +17,7 @@ import threading
 import urllib.request
 from collections.abc import Iterator
 
+import pytest
 from aiohttp import web
 
 SLOWDOWN = (
@@ -189,3 +190,25 @@ def html(title: str, text: str) -> bytes:
         f"<html><head><title>{title}</title></head><body><nav>Home | About</nav>"
         f"<article><h1>{title}</h1>{paras}</article><footer>(c) 2026</footer></body></html>"
     ).encode()
+
+
+@pytest.fixture
+def fresh_s3fs():
+    """No cached S3 client of another test's endpoint or credentials (s3fs caches instances)."""
+    s3fs = pytest.importorskip("s3fs")
+    s3fs.S3FileSystem.clear_instance_cache()
+    yield
+    s3fs.S3FileSystem.clear_instance_cache()
+
+
+def write_inputs(d, per_lang: int = 10) -> str:
+    """A JSONL file of distinct documents in English, German and Russian; returns its path."""
+    import json
+
+    from tests.texts import distinct
+
+    d.mkdir()
+    path = d / "a.jsonl"
+    rows = [distinct(lang, i) for lang in ("en", "de", "ru") for i in range(per_lang)]
+    path.write_text("".join(json.dumps({"text": t}) + "\n" for t in rows), encoding="utf-8")
+    return str(path)

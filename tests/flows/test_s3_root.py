@@ -1,6 +1,6 @@
 """A data root on an S3-compatible store (moto's server on loopback), inputs read from it too:
-the corpus flow on a Dask LocalCluster of worker processes, a rerun, the same rows as a local
-root, and no credential anywhere it wrote."""
+the corpus flow on a Dask LocalCluster of worker processes, a rerun that finds it complete, and no
+credential anywhere it wrote or logged."""
 
 import json
 import os
@@ -10,13 +10,17 @@ import sys
 import pytest
 
 from crossling.corpus import CorpusVersion
-from crossling.pipeline import CorpusConfig, plan_run, run_local
-from tests import test_s3_credentials
-from tests.remote_servers import html, s3_server, warc_bytes, wet_bytes
+from crossling.pipeline import CorpusConfig, plan_run
+from tests.remote_servers import (
+    fresh_s3fs,  # noqa: F401 - a fixture
+    html,
+    s3_server,
+    warc_bytes,
+    wet_bytes,
+)
 from tests.texts import PARAGRAPHS, distinct
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("fresh_s3fs")]
-fresh_s3fs = test_s3_credentials.fresh_s3fs  # no S3 client of another test's endpoint
 
 KEY_ID = "AKIAFAKECROSSLING01"
 SECRET = "fake/Secret+Key/never-to-be-written-0123456789"
@@ -90,17 +94,12 @@ def test_corpus_flow_on_dask_with_inputs_and_root_on_s3(tmp_path):
             assert not [o for o in objects if ".tmp-" in o]  # nothing renamed into place
             assert any("/dedup-index/" in o for o in objects)
             written = b"".join(fs.cat(o) for o in objects)
-            # the same inputs on a local root: the same documents
-            local = run_local([str(tmp_path / "in")], str(tmp_path / "local"), "web")
-            assert local["counts"] == m["counts"]
+            # what a local root gets from these inputs (tests/flows/test_dask.py checks that a
+            # Dask run and a local run agree row for row)
             assert m["counts"]["docs"] == 36 + 2  # the distinct texts and one of each copy
             assert m["counts"]["by_reason"]["dedup/exact_duplicate"] == 2
-            cols = ["id", "split", "dup_cluster_size"]
-            rows = sorted(map(str, v.table("docs", columns=cols).to_pylist()))
-            local_rows = CorpusVersion.open(str(tmp_path / "local"), "web").table(
-                "docs", columns=cols
-            )
-            assert rows == sorted(map(str, local_rows.to_pylist()))
+            langs = {k: v["docs"] for k, v in m["counts"]["by_lang"].items()}
+            assert langs == {"en": 5, "de": 5, "fr": 4, "es": 4, "el": 4, "ru": 8, "zh": 8}
         finally:
             for k, val in old.items():
                 if val is None:

@@ -1,7 +1,9 @@
-"""Training and evaluation with the corpus on an S3-compatible store (moto's server on loopback):
-training reads the corpus from the store, its run is copied up with its markers last, and the
-evaluation of the copy writes its results, plots and report to the store."""
+"""Training and evaluation with the corpus on an S3-compatible store (moto's server on loopback),
+credentials and endpoint from AWS config files: training reads the corpus from the store, its run
+is copied up with its markers last, the evaluation of the copy writes its results, plots and
+report to the store, and no credential is written or logged."""
 
+import logging
 import os
 
 import pytest
@@ -13,24 +15,28 @@ from crossling.pipeline import run_local
 from crossling.storage import upload_tree
 from crossling.train.config import TrainConfig
 from crossling.train.run import run_training, validate
-from tests import test_s3_credentials
-from tests.remote_servers import s3_server
-from tests.test_s3_credentials import write_inputs
+from tests.remote_servers import fresh_s3fs, s3_server, write_inputs  # noqa: F401 - a fixture
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("fresh_s3fs")]
-fresh_s3fs = test_s3_credentials.fresh_s3fs  # no S3 client of another test's endpoint
+
+KEY_ID = "AKIAFAKEFROMCONFIGFILE"
+SECRET = "config/File+Secret/never-written-9876543210"
 
 
-def test_train_and_evaluate_against_an_s3_root(tmp_path, monkeypatch):
+def test_train_and_evaluate_against_an_s3_root(tmp_path, monkeypatch, caplog):
     src = write_inputs(tmp_path / "in", per_lang=40)
     with s3_server() as endpoint:
-        for k, v in {
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_ACCESS_KEY_ID": "AKIAFAKE",
-            "AWS_SECRET_ACCESS_KEY": "fake",
-            "AWS_DEFAULT_REGION": "us-east-1",
-        }.items():
-            monkeypatch.setenv(k, v)
+        for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL", "AWS_PROFILE"):
+            monkeypatch.delenv(k, raising=False)
+        (tmp_path / "credentials").write_text(
+            f"[default]\naws_access_key_id = {KEY_ID}\naws_secret_access_key = {SECRET}\n"
+        )
+        (tmp_path / "config").write_text(
+            f"[default]\nregion = us-east-1\nendpoint_url = {endpoint}\n"
+        )
+        monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+        monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+        caplog.set_level(logging.DEBUG, logger="crossling")
         import s3fs
 
         fs = s3fs.S3FileSystem()
@@ -61,3 +67,9 @@ def test_train_and_evaluate_against_an_s3_root(tmp_path, monkeypatch):
             p.endswith("report.md") for p in written
         )
         assert not os.path.exists("bkt")  # nothing went to a local folder named like the bucket
+        objects = fs.find("bkt/root")
+        assert not [o for o in objects if ".tmp-" in o]  # written under final names
+        written = b"".join(fs.cat(o) for o in objects)
+    for secret in (KEY_ID, SECRET):
+        assert secret.encode() not in written
+        assert secret not in caplog.text
