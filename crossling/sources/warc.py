@@ -94,14 +94,13 @@ def _read_stream(stream, path, shown, name, source, max_doc_bytes, state):
         broken = start if broken is None else broken
         resume = _next_boundary(stream, broken + 1, gz)
         where = f"bytes {broken}-{resume}" if resume is not None else f"from byte {broken} on"
+        detail = f"{shown}: unreadable WARC record ({where}; reading goes on after it): {error}"
         yield Reject(
             id=make_id(source, f"{name}@{broken}:broken"),
             source=source,
             stage=str(Stage.READ),
             reason=str(Reason.READ_ERROR),
-            detail=f"{shown}: unreadable WARC record ({where}; reading goes on after it): {error}"[
-                :1000
-            ],
+            detail=detail[:1000],
         )
         start = resume
 
