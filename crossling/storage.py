@@ -11,7 +11,20 @@ A data root is a local directory or any fsspec URL::
     <root>/models/<name>/<version>/checkpoint-<step>/
     <root>/eval/<model>/<version>/<step>/results.json
 
-Every file is written under a temporary name and renamed into place.
+Every file is written under a temporary name and renamed into place on a filesystem (local
+disk, NFS). An object store (S3 and S3-compatible stores, GCS, Azure) has no atomic rename, and
+does not need one: an object becomes visible under its name only when its upload completes (one
+PUT, or the completion of a multipart upload), whole or not at all. There each file is written
+under its final name and an upload that fails is abandoned (a multipart upload aborted), never
+completed; the manifest, written last, is the single commit point, and readers list versions by
+their manifest and read only the files it names (a folder without a manifest is ignored, and a
+rerun resumes or rewrites it). Directory listings are not cached for object stores (another
+process, a Dask worker, may have just written the object looked for).
+
+Credentials are never part of a data root's URL or of anything written under it: s3fs/botocore
+read them from the environment (``AWS_ACCESS_KEY_ID``...), ``~/.aws/credentials`` and
+``~/.aws/config`` (profiles, ``AWS_PROFILE``), or an instance role; the endpoint of an
+S3-compatible store comes from ``AWS_ENDPOINT_URL`` (or ``AWS_ENDPOINT_URL_S3``).
 """
 
 from __future__ import annotations
@@ -32,6 +45,30 @@ import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
 MANIFEST = "manifest.json"
+# Object stores: objects appear whole when their upload completes, and nothing renames.
+_OBJECT_STORES = {"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "adl", "oss"}
+# Listings cached by one process go stale when another writes (tags, markers, Dask workers).
+for _proto in ("s3", "gcs", "abfs"):
+    fsspec.config.conf.setdefault(_proto, {}).setdefault("use_listings_cache", False)
+
+
+def writes_in_place(fs: fsspec.AbstractFileSystem) -> bool:
+    """True for an object store: files are written under their final name (see the module doc)."""
+    protocols = fs.protocol if isinstance(fs.protocol, tuple | list) else (fs.protocol,)
+    return any(p in _OBJECT_STORES for p in protocols)
+
+
+def abandon(f: Any) -> None:
+    """Give up a file being written to an object store: its upload is never completed."""
+    raw = f if hasattr(f, "discard") else getattr(f, "buffer", None)
+    if raw is not None and hasattr(raw, "discard"):
+        with contextlib.suppress(Exception):
+            raw.discard()
+        raw.closed = True  # closing no longer uploads anything
+    with contextlib.suppress(Exception):
+        f.close()
+
+
 _VERSION_RE = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{8}$")
 
 
@@ -141,7 +178,20 @@ def _tmp_name(path: str) -> str:
 def atomic_open(
     fs: fsspec.AbstractFileSystem, path: str, mode: str = "wb", **kw: Any
 ) -> Iterator[IO]:
-    """Open ``path`` for writing under a temporary name; rename into place on success only."""
+    """Open ``path`` for writing under a temporary name; rename into place on success only.
+
+    On an object store the file is written under its final name and its upload completed on
+    success only (the object is visible whole or not at all).
+    """
+    if writes_in_place(fs):
+        f = fs.open(path, mode, **kw)
+        try:
+            yield f
+        except BaseException:
+            abandon(f)
+            raise
+        f.close()
+        return
     fs.makedirs(posixpath.dirname(path), exist_ok=True)
     tmp = _tmp_name(path)
     try:
@@ -163,6 +213,8 @@ def write_json(fs: fsspec.AbstractFileSystem, path: str, obj: Any) -> None:
 
 
 def read_json(fs: fsspec.AbstractFileSystem, path: str) -> Any:
+    if writes_in_place(fs):  # one GET (an open is a HEAD and a GET)
+        return json.loads(fs.cat_file(path))
     with fs.open(path, "r", encoding="utf-8") as f:
         return json.load(f)
 
@@ -177,6 +229,8 @@ def file_sha256(fs: fsspec.AbstractFileSystem, path: str, chunk: int = 1 << 20) 
 
 def clean_tmp(fs: fsspec.AbstractFileSystem, root: str) -> int:
     """Remove leftovers of interrupted atomic writes (``.name.tmp-xxxx``) under ``root``."""
+    if writes_in_place(fs):  # nothing is ever written under a temporary name there
+        return 0
     if not fs.exists(root):
         return 0
     n = 0
@@ -185,3 +239,26 @@ def clean_tmp(fs: fsspec.AbstractFileSystem, root: str) -> int:
             fs.rm(path)
             n += 1
     return n
+
+
+COMMIT_MARKERS = ("metadata.json", MANIFEST, "done.json", "results.json")
+
+
+def upload_tree(local_dir: str, url: str, markers: tuple[str, ...] = COMMIT_MARKERS) -> int:
+    """Copy a local folder (a training run, a tokenizer) to ``url`` on any filesystem, the files
+    that mark a folder complete (``metadata.json``, ``manifest.json``...) last and deepest first,
+    so that a reader never finds a marker before the files it vouches for. Dot-files and
+    dot-folders (unfinished writes) are left out. Returns the number of files copied."""
+    fs, base = fsspec.core.url_to_fs(url)
+    files = []
+    for d, dirs, names in os.walk(local_dir):
+        dirs[:] = sorted(x for x in dirs if not x.startswith("."))
+        rel = os.path.relpath(d, local_dir)
+        files += [os.path.normpath(os.path.join(rel, n)) for n in sorted(names) if n[0] != "."]
+    files.sort(key=lambda p: (os.path.basename(p) in markers, -p.count(os.sep), p))
+    for rel in files:
+        target = posixpath.join(base, *rel.split(os.sep))
+        with open(os.path.join(local_dir, rel), "rb") as src, atomic_open(fs, target) as f:
+            while block := src.read(8 << 20):
+                f.write(block)
+    return len(files)

@@ -329,7 +329,9 @@ def write_plots(history: list[dict[str, Any]], out_dir: str) -> dict[str, str]:
         path = posixpath.join(base, "plots", f"{fam}.png")
         with atomic_open(fs, path, "wb") as f:
             f.write(plot_family(history, fam))
-        paths[fam] = path
+        # a remote root's plots keep their scheme (s3://...): the report opens them again
+        local = fs.protocol in ("file", "local") or "file" in fs.protocol
+        paths[fam] = path if local else fs.unstrip_protocol(path)
     return paths
 
 
@@ -557,7 +559,7 @@ def model_report(
     history = registry.load_results(root, model_name)
     newest = history[-1]
     out_dir = data.eval_dir(model_name, newest["run_version"], newest["step"])
-    plots = write_plots(history, out_dir)
+    plots = write_plots(history, out_dir if "://" not in root else data.uri(out_dir))
     links = {fam: link(path) for fam, path in plots.items()}
     markdown = markdown_report(history, plots, margin, plot_links=links)
     report_path = posixpath.join(out_dir, "report.md")
@@ -581,7 +583,7 @@ def model_report(
         newest=checkpoint_label(newest),
         leaderboard=leaderboard(history, margin),
         markdown=markdown,
-        report_uri=link(report_path),
+        report_uri=link(report_path if "://" not in root else data.uri(report_path)),
         plots=links,
         new=new,
         margin=margin,

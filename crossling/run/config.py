@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, Field, create_model
 
 from crossling.run.registry import GLOBAL_STAGES, SECTIONS, STEPS
+from crossling.sources.remote import RemoteConfig
 
 
 class RunSettings(BaseModel):
@@ -26,6 +27,11 @@ class RunSettings(BaseModel):
     max_doc_bytes: int = Field(8 << 20, description="Records larger than this are rejected.")
     partition_bytes: int = Field(
         64 << 20, description="Large JSONL/Parquet inputs are cut into partitions of this size."
+    )
+    remote: RemoteConfig = Field(
+        default_factory=RemoteConfig,
+        description="Inputs given as URLs (http(s)://, s3://, path lists): retries, timeouts, "
+        "the path lists' base URL. Not part of the version's hash: what it reads is (inputs).",
     )
 
 

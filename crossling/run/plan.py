@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import posixpath
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,7 @@ from crossling.documents import DOCS_SCHEMA
 from crossling.run.config import CorpusConfig
 from crossling.run.registry import GLOBAL_STAGES, STEPS
 from crossling.sources.files import InputError, Partition, plan_partitions
+from crossling.sources.remote import RemoteConfig, fingerprint, is_url, redact_url
 from crossling.stages.base import GlobalStage, StageContext
 from crossling.storage import DataRoot, config_hash, new_version
 
@@ -112,7 +114,9 @@ class CorpusPlan:
         return self.ctx.version_dir
 
 
-def _fingerprint(p: Partition) -> list[Any]:
+def _fingerprint(p: Partition, remote: RemoteConfig | None = None) -> list[Any]:
+    if is_url(p.uri):
+        return [fingerprint(p.uri, remote)]  # size and ETag: a changed file is a new input
     out = []
     for path in p.files or (p.uri,):
         st = os.stat(path)
@@ -132,16 +136,21 @@ def measure_key(cfg: CorpusConfig) -> dict[str, Any]:
 
 def plan_run(sources: list[str], root: str, name: str, config: CorpusConfig) -> CorpusPlan:
     """Partition the inputs, find (or name) the version, and find the tags already measured."""
-    partitions, errors = plan_partitions(sources, partition_bytes=config.partition_bytes)
+    partitions, errors = plan_partitions(
+        sources, partition_bytes=config.partition_bytes, remote=config.remote
+    )
     cfg = config.model_dump(mode="json")
-    fingerprints = {p.index: _fingerprint(p) for p in partitions}
+    with ThreadPoolExecutor(16) as pool:  # remote inputs: one HEAD each, in parallel
+        prints = pool.map(lambda p: _fingerprint(p, config.remote), partitions)
+        fingerprints = {p.index: fp for p, fp in zip(partitions, prints, strict=True)}
     inputs_key = config_hash(
         {
             "inputs": sorted({tuple(f) for fp in fingerprints.values() for f in fp}),
             "input_errors": sorted(e.input for e in errors),
         }
     )
-    digest = config_hash({"config": cfg, "inputs_key": inputs_key})
+    hashed = {k: v for k, v in cfg.items() if k != "remote"}  # how inputs are read, not what
+    digest = config_hash({"config": hashed, "inputs_key": inputs_key})
     dr = DataRoot(root)
     same = [v for v in dr.versions(name, complete=False) if v.endswith(digest)]
     published = dr.versions(name)
@@ -186,7 +195,7 @@ def plan_run(sources: list[str], root: str, name: str, config: CorpusConfig) -> 
         partitions=partitions,
         tag_dirs=tag_dirs,
         input_errors=errors,
-        inputs=sorted({p.uri for p in partitions} | {e.input for e in errors}),
+        inputs=sorted({redact_url(p.uri) for p in partitions} | {e.input for e in errors}),
         inputs_key=inputs_key,
         parent=prior[-1] if prior else None,
         complete=is_complete,

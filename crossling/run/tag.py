@@ -107,7 +107,7 @@ def tag_partition(
         pairs_out.write(measure_pairs(pairs, pair_lid))
         pairs.clear()
 
-    for rec in read_partition(p, max_doc_bytes=cfg.max_doc_bytes):
+    for rec in read_partition(p, max_doc_bytes=cfg.max_doc_bytes, remote=cfg.remote):
         inputs_by_source[rec.source if not isinstance(rec, dict) else rec["source"]] += 1
         if isinstance(rec, Reject):
             stats[f"{rec.stage}/dropped:{rec.reason}"] += 1

@@ -18,13 +18,24 @@ import os
 import zlib
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from crossling.documents import REJECTS_SCHEMA, Document, Reason, Reject, Stage, make_id
 from crossling.sources.extract import DecodeError, decode_bytes, looks_binary
+from crossling.sources.remote import (
+    RemoteConfig,
+    RemoteReadError,
+    expand_remote,
+    is_path_list,
+    is_url,
+    open_input,
+    read_path_list,
+    redact_url,
+)
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 GZ_JSONL_SUFFIXES = (".jsonl.gz", ".ndjson.gz", ".json.gz", ".jsonl.zst")
-WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
+WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz", ".wet", ".wet.gz")  # WET: WARC of text
 PARQUET_SUFFIXES = (".parquet",)
 TEXT_SUFFIXES = (".txt",)
 TEXT_FIELDS = ("text", "content", "raw_content")
@@ -37,7 +48,7 @@ class Partition:
 
     index: int
     kind: str  # jsonl | jsonl_gz | parallel | txt | parquet | warc | hf
-    uri: str  # file or directory
+    uri: str  # file or directory, or a URL (http(s)://, s3://: one remote file)
     start: int = 0  # byte offset (jsonl), row group (parquet), row (hf)
     end: int = -1  # exclusive; -1 = to the end
     files: tuple[str, ...] = ()  # txt: the files of this group
@@ -91,10 +102,10 @@ def _is_hf_dataset(path: str) -> bool:
     )
 
 
-def _peek_json_keys(path: str) -> set[str]:
-    opener = gzip.open if path.endswith(".gz") else open
+def _peek_json_keys(path: str, remote: RemoteConfig | None = None) -> set[str]:
     try:
-        with opener(path, "rb") as f:
+        with open_input(path, remote) as raw:
+            f = gzip.GzipFile(fileobj=raw) if path.endswith(".gz") else raw
             line = f.readline(1 << 20)
         obj = json.loads(line)
         return set(obj) if isinstance(obj, dict) else set()
@@ -103,9 +114,14 @@ def _peek_json_keys(path: str) -> set[str]:
 
 
 def plan_partitions(
-    sources: list[str], *, partition_bytes: int = 64 << 20, files_per_group: int = 2000
+    sources: list[str],
+    *,
+    partition_bytes: int = 64 << 20,
+    files_per_group: int = 2000,
+    remote: RemoteConfig | None = None,
 ) -> tuple[list[Partition], list[InputError]]:
-    """Expand sources (files, folders, globs) into partitions, in a deterministic order."""
+    """Expand sources (files, folders, globs, URLs, path lists) into partitions, in a
+    deterministic order. A remote file (``http(s)://``, ``s3://``...) is one partition."""
     parts: list[dict[str, Any]] = []
     errors: list[InputError] = []
     txt_files: list[str] = []
@@ -115,7 +131,13 @@ def plan_partitions(
 
     def visit(path: str) -> None:
         low = path.lower()
-        if _is_hf_dataset(path):
+        if is_path_list(path):
+            urls, error = read_path_list(path, remote)
+            if error:
+                errors.append(InputError(redact_url(path), error))
+            for url in urls:
+                visit_remote(url)
+        elif _is_hf_dataset(path):
             _plan_hf(path, add, errors)
         elif os.path.isdir(path):
             for entry in sorted(os.listdir(path)):
@@ -147,7 +169,35 @@ def plan_partitions(
                 )
             )
 
+    def visit_remote(url: str) -> None:
+        low = urlsplit(url).path.lower()
+        if low.endswith(WARC_SUFFIXES):
+            add("warc", url)
+        elif low.endswith(GZ_JSONL_SUFFIXES) or low.endswith(JSONL_SUFFIXES):
+            kind = "parallel" if "src_text" in _peek_json_keys(url, remote) else "jsonl"
+            add("jsonl_gz" if kind == "jsonl" and low.endswith(".gz") else kind, url)
+        elif low.endswith(PARQUET_SUFFIXES):
+            add("parquet", url, start=0, end=-1)  # row groups: all of them
+        else:
+            errors.append(
+                InputError(
+                    redact_url(url),
+                    "unknown remote file type (expected .warc[.gz], .wet[.gz], .jsonl[.gz], "
+                    ".parquet, or a .paths[.gz] list)",
+                )
+            )
+
     for src in sources:
+        if is_url(src):
+            if is_path_list(src):
+                visit(src)
+                continue
+            for url in expand_remote(src, remote):  # FileNotFoundError: names nothing
+                if is_path_list(url):
+                    visit(url)
+                else:
+                    visit_remote(url)
+            continue
         matches = sorted(glob.glob(src)) if any(c in src for c in "*?[") else [src]
         if not matches or not all(os.path.exists(m) for m in matches):
             raise InputNotFound(f"{src}: no such file or directory")
@@ -206,8 +256,16 @@ def _plan_hf(path: str, add, errors: list[InputError], rows_per_part: int = 200_
 # --- readers -----------------------------------------------------------------------------------
 
 
-def read_partition(part: Partition, *, max_doc_bytes: int = 8 << 20) -> Iterator[Any]:
-    """Yield a Document, a Reject, or (parallel files) a pair dict for every record of ``part``."""
+def read_partition(
+    part: Partition, *, max_doc_bytes: int = 8 << 20, remote: RemoteConfig | None = None
+) -> Iterator[Any]:
+    """Yield a Document, a Reject, or (parallel files) a pair dict for every record of ``part``.
+
+    ``remote``: retries and timeouts for a partition whose ``uri`` is a URL.
+    """
+    if is_url(part.uri):
+        yield from _read_remote(part, max_doc_bytes, remote or RemoteConfig())
+        return
     readers = {
         "jsonl": _read_jsonl,
         "jsonl_gz": _read_jsonl,
@@ -224,6 +282,26 @@ def _read_warc(part: Partition, max_doc_bytes: int) -> Iterator[Document | Rejec
     from crossling.sources.warc import read_warc
 
     yield from read_warc(part.uri, max_doc_bytes=max_doc_bytes)
+
+
+def _read_remote(part: Partition, max_doc_bytes: int, cfg: RemoteConfig) -> Iterator[Any]:
+    """A remote partition, streamed (WARC/WET, JSONL, Parquet); a file that cannot be opened or
+    stops answering mid-way is one ``read_error`` row for what was not read."""
+    from crossling.sources.warc import read_warc
+
+    if part.kind == "warc":
+        yield from read_warc(part.uri, max_doc_bytes=max_doc_bytes, remote=cfg)
+        return
+    name = display_name(urlsplit(part.uri).path)
+    source = f"file:{name}"
+    shown = redact_url(part.uri)
+    try:
+        if part.kind == "parquet":
+            yield from _read_parquet(part, max_doc_bytes, remote=cfg)
+        else:
+            yield from _read_jsonl(part, max_doc_bytes, remote=cfg)
+    except (RemoteReadError, FileNotFoundError) as e:
+        yield _read_error(source, f"{name}:unreadable", f"{shown}: {e}; the rest was not read")
 
 
 def _read_error(
@@ -245,18 +323,18 @@ def _read_error(
     )
 
 
-def _iter_lines(part: Partition, max_doc_bytes: int) -> Iterator[tuple[int, bytes | None]]:
+def _iter_lines(
+    part: Partition, max_doc_bytes: int, remote: RemoteConfig | None = None
+) -> Iterator[tuple[int, bytes | None]]:
     """(byte offset, line) for each line that starts inside the partition's range.
 
     A line longer than ``max_doc_bytes`` is skipped in chunks (never held in memory) and reported as
     ``(offset, None)``.
     """
     gz = part.kind == "jsonl_gz" or part.uri.endswith(".gz")
-    if gz:
-        f = gzip.open(part.uri, "rb")
-    else:
-        f = open(part.uri, "rb")  # noqa: SIM115 - closed below
-    with f:
+    raw = open_input(part.uri, remote)
+    f = gzip.GzipFile(fileobj=raw) if gz else raw
+    with raw, f:
         pos = part.start
         if not gz and part.start > 0:
             # The line that straddles our start belongs to the previous partition.
@@ -287,15 +365,19 @@ def _skip_line(f, chunk: int = 1 << 20) -> int:
             return n
 
 
-def _read_jsonl(part: Partition, max_doc_bytes: int) -> Iterator[Any]:
-    name = display_name(part.uri)
+def _read_jsonl(
+    part: Partition, max_doc_bytes: int, remote: RemoteConfig | None = None
+) -> Iterator[Any]:
+    name = display_name(urlsplit(part.uri).path if is_url(part.uri) else part.uri)
     source = f"file:{name}"
-    lines = _iter_lines(part, max_doc_bytes)
+    lines = _iter_lines(part, max_doc_bytes, remote)
     while True:
         try:
             item = next(lines)
         except StopIteration:
             return
+        except RemoteReadError:
+            raise  # the caller names what could not be read
         except (EOFError, OSError, zlib.error) as e:  # truncated / corrupt gzip
             yield _read_error(
                 source,
@@ -426,13 +508,15 @@ def _read_txt(part: Partition, max_doc_bytes: int) -> Iterator[Document | Reject
         yield Document(id=make_id(source, key), text=text, source=source)
 
 
-def _read_parquet(part: Partition, max_doc_bytes: int) -> Iterator[Document | Reject]:
+def _read_parquet(
+    part: Partition, max_doc_bytes: int, remote: RemoteConfig | None = None
+) -> Iterator[Document | Reject]:
     import pyarrow.parquet as pq
 
-    name = display_name(part.uri)
+    name = display_name(urlsplit(part.uri).path if is_url(part.uri) else part.uri)
     source = f"file:{name}"
     try:
-        pf = pq.ParquetFile(part.uri)
+        pf = pq.ParquetFile(open_input(part.uri, remote) if is_url(part.uri) else part.uri)
     except Exception as e:
         yield _read_error(source, f"{name}:file", f"{part.uri}: not a readable Parquet file: {e}")
         return
@@ -453,6 +537,8 @@ def _read_parquet(part: Partition, max_doc_bytes: int) -> Iterator[Document | Re
         )
         return
     cols = [c for c in (text_col, "url", "lang", "id") if c in columns]
+    if part.end < 0:  # a remote file: every row group
+        part = dataclasses.replace(part, end=pf.metadata.num_row_groups)
     row = sum(pf.metadata.row_group(i).num_rows for i in range(part.start))
     groups = list(range(part.start, part.end))
     if not groups:

@@ -1,9 +1,14 @@
-"""Documents from WARC / WARC.gz files (warcio): response records, HTML to main text."""
+"""Documents from WARC / WARC.gz files (warcio): ``response`` records, HTML to main text, and
+``conversion`` records (Common Crawl's WET files: text already extracted), read as they are.
+
+A path may be a URL (``http(s)://``, ``s3://``): the file is streamed with retries
+(crossling.sources.remote); if it stops answering for good, what was not read is one REJECTS row."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from crossling.documents import Document, Reason, Reject, Stage, make_id
 from crossling.sources.extract import (
@@ -15,6 +20,7 @@ from crossling.sources.extract import (
     looks_binary,
 )
 from crossling.sources.files import display_name
+from crossling.sources.remote import RemoteConfig, RemoteReadError, is_url, open_input, redact_url
 
 _TEXT_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 
@@ -28,42 +34,75 @@ def _fetched_at(value: str | None) -> datetime | None:
         return None
 
 
-def read_warc(path: str, *, max_doc_bytes: int, fs=None) -> Iterator[Document | Reject]:
-    """Yield one Document (or Reject) per ``response`` record of a WARC file.
+def read_warc(
+    path: str, *, max_doc_bytes: int, fs=None, remote: RemoteConfig | None = None
+) -> Iterator[Document | Reject]:
+    """Yield one Document (or Reject) per ``response`` or ``conversion`` record of a WARC file.
 
     A record that cannot be parsed (corrupt gzip member, broken headers) becomes one
     ``read_error`` Reject naming its offset, and reading goes on at the next record boundary (the
     next gzip member of a .warc.gz, the next ``WARC/1.`` line of a plain WARC), so one bad record
     does not cost the rest of the file.
     """
-    name = display_name(path)
+    url = is_url(path)
+    name = display_name(urlsplit(path).path if url else path)
     source = f"warc:{name}"
-    opener = fs.open if fs is not None else open
-    state = {"n": 0}
-    with opener(path, "rb") as stream:
-        gz = stream.read(2) == b"\x1f\x8b"
-        start = 0
-        while start is not None:
-            stream.seek(start)
-            last = yield from _read_segment(stream, start, path, source, max_doc_bytes, state)
-            if last is None:
-                return  # the segment ended cleanly
-            last_good, error = last
-            # The broken record starts where the last good one ended: the first boundary after
-            # the last good record's start (or the segment's start if nothing in it was good).
-            broken = start if last_good is None else _next_boundary(stream, last_good + 1, gz)
-            broken = start if broken is None else broken
-            resume = _next_boundary(stream, broken + 1, gz)
-            where = f"bytes {broken}-{resume}" if resume is not None else f"from byte {broken} on"
-            yield Reject(
-                id=make_id(source, f"{name}@{broken}:broken"),
-                source=source,
-                stage=str(Stage.READ),
-                reason=str(Reason.READ_ERROR),
-                detail=f"{path}: unreadable WARC record ({where}; reading goes on after it): "
-                f"{error}"[:1000],
+    shown = redact_url(path)
+    state: dict = {"n": 0, "good": 0}
+    try:
+        stream = fs.open(path, "rb") if fs is not None else open_input(path, remote)
+    except (RemoteReadError, FileNotFoundError) as e:
+        yield _unreadable(source, name, 0, f"{shown}: cannot open: {e}")
+        return
+    with stream:
+        try:
+            yield from _read_stream(stream, path, shown, name, source, max_doc_bytes, state)
+        except RemoteReadError as e:
+            at = state["good"]
+            yield _unreadable(
+                source,
+                name,
+                at,
+                f"{shown}: stopped answering after the record at byte {at} (records from "
+                f"there on not read): {e}",
             )
-            start = resume
+
+
+def _unreadable(source: str, name: str, at: int, detail: str) -> Reject:
+    return Reject(
+        id=make_id(source, f"{name}@{at}:unreachable"),
+        source=source,
+        stage=str(Stage.READ),
+        reason=str(Reason.READ_ERROR),
+        detail=detail[:1000],
+    )
+
+
+def _read_stream(stream, path, shown, name, source, max_doc_bytes, state):
+    """Records of an open stream, resynchronizing after a broken record."""
+    gz = stream.read(2) == b"\x1f\x8b"
+    start = 0
+    while start is not None:
+        stream.seek(start)
+        last = yield from _read_segment(stream, start, path, source, max_doc_bytes, state)
+        if last is None:
+            return  # the segment ended cleanly
+        last_good, error = last
+        # The broken record starts where the last good one ended: the first boundary after
+        # the last good record's start (or the segment's start if nothing in it was good).
+        broken = start if last_good is None else _next_boundary(stream, last_good + 1, gz)
+        broken = start if broken is None else broken
+        resume = _next_boundary(stream, broken + 1, gz)
+        where = f"bytes {broken}-{resume}" if resume is not None else f"from byte {broken} on"
+        detail = f"{shown}: unreadable WARC record ({where}; reading goes on after it): {error}"
+        yield Reject(
+            id=make_id(source, f"{name}@{broken}:broken"),
+            source=source,
+            stage=str(Stage.READ),
+            reason=str(Reason.READ_ERROR),
+            detail=detail[:1000],
+        )
+        start = resume
 
 
 def _read_segment(stream, start: int, path: str, source: str, max_doc_bytes: int, state: dict):
@@ -71,20 +110,27 @@ def _read_segment(stream, start: int, path: str, source: str, max_doc_bytes: int
     good record or None, error) when a record cannot be read."""
     from warcio.archiveiterator import ArchiveIterator
 
-    name = display_name(path)
-    it = ArchiveIterator(stream, arc2warc=True, check_digests=True)
+    name = display_name(urlsplit(path).path if is_url(path) else path)
+    # WET files hold text the crawler extracted; their gzip members carry a CRC that catches
+    # corruption, and a cut member fails to decompress: the block digests (two base32 SHA-1s
+    # per record, ~15% of reading) add nothing there.
+    wet = name.lower().endswith((".wet", ".wet.gz"))
+    it = ArchiveIterator(stream, arc2warc=True, check_digests=not wet)
     last_good = None
     while True:
         try:
             record = next(it)
         except StopIteration:
             return None
+        except RemoteReadError:
+            raise  # the file stopped answering: not a broken record
         except Exception as e:  # warcio raises several types for broken input
             return last_good, f"{type(e).__name__}: {e}"
         if record.rec_type == "warcinfo":
             state["crawl"] = _is_crossling_crawl(record)
-        if record.rec_type != "response":
+        if record.rec_type not in ("response", "conversion"):
             last_good = start + it.get_record_offset()
+            state["good"] = last_good
             continue
         state["n"] += 1
         url = record.rec_headers.get_header("WARC-Target-URI")
@@ -93,10 +139,14 @@ def _read_segment(stream, start: int, path: str, source: str, max_doc_bytes: int
         rec_id = record.rec_headers.get_header("WARC-Record-ID") or f"{name}#{state['n']}"
         doc_id = make_id(source, rec_id)  # WARC-Record-ID: unique, stable (a URL may repeat)
         fetched = _fetched_at(record.rec_headers.get_header("WARC-Date"))
+        convert = _conversion_to_doc if record.rec_type == "conversion" else _response_to_doc
         try:
-            out = _response_to_doc(record, doc_id, source, url, fetched, max_doc_bytes)
+            out = convert(record, doc_id, source, url, fetched, max_doc_bytes)
             # Only valid once the record has been read (asking earlier consumes its body).
             last_good = start + it.get_record_offset()
+            state["good"] = last_good
+        except RemoteReadError:
+            raise
         except Exception as e:  # a body that cannot be read: this record is the broken one
             return last_good, f"{type(e).__name__}: {e}"
         yield out
@@ -134,6 +184,46 @@ def _next_boundary(stream, pos: int, gz: bool, chunk: int = 1 << 20) -> int | No
         carry = data[-(len(marker) - 1) :]
         base += len(block)
     return None
+
+
+def _conversion_to_doc(record, doc_id, source, url, fetched, max_doc_bytes) -> Document | Reject:
+    """A WET ``conversion`` record: the page's text as the crawler extracted it (UTF-8)."""
+
+    def reject(stage: Stage, reason: Reason, detail: str, prefix: str | None = None) -> Reject:
+        return Reject(
+            id=doc_id,
+            source=source,
+            url=url,
+            stage=str(stage),
+            reason=str(reason),
+            detail=detail,
+            text_prefix=prefix,
+        )
+
+    body = record.content_stream().read(max_doc_bytes + 1)
+    if len(body) > max_doc_bytes:
+        return reject(Stage.READ, Reason.TOO_LONG, f"text larger than {max_doc_bytes} bytes")
+    declared = int(record.rec_headers.get_header("Content-Length") or -1)
+    if record.digest_checker.passed is False or 0 <= len(body) < declared <= max_doc_bytes:
+        problems = "; ".join(record.digest_checker.problems) or "block shorter than recorded"
+        return reject(
+            Stage.READ,
+            Reason.READ_ERROR,
+            f"{source}: truncated or corrupt record ({problems}); {len(body)} bytes read",
+        )
+    if looks_binary(body):
+        return reject(Stage.READ, Reason.BINARY, "NUL bytes in a conversion record")
+    try:
+        text, _charset = decode_bytes(body, "utf-8")
+    except DecodeError as e:
+        return reject(Stage.EXTRACT, Reason.DECODE_ERROR, str(e))
+    if not text.strip():
+        return reject(Stage.EXTRACT, Reason.EXTRACT_EMPTY, "empty conversion record")
+    doc = Document(id=doc_id, text=text, source=source, url=url, fetched_at=fetched)
+    langs = record.rec_headers.get_header("WARC-Identified-Content-Language")
+    if langs:
+        doc.meta["cc_langs"] = langs  # Common Crawl's own guess (ISO 639-3, comma-separated)
+    return doc
 
 
 def _response_to_doc(record, doc_id, source, url, fetched, max_doc_bytes) -> Document | Reject:

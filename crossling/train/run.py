@@ -192,6 +192,18 @@ def _tokenizer_for(
     return info.lineage()
 
 
+def _check_local_out(cfg: TrainConfig) -> None:
+    """Training writes tokenizers and checkpoints to a local root (``save_pretrained`` and renames
+    need one); the corpus it reads may be on an object store."""
+    out = cfg.out_root or cfg.data_root
+    if "://" in out and not out.startswith("file://"):
+        raise ValueError(
+            f"out root {out!r}: training writes its tokenizer and checkpoints to a local folder; "
+            "give a local out root (--out DIR; the corpus may stay on the object store) and copy "
+            "the run up with crossling.storage.upload_tree to evaluate it there"
+        )
+
+
 def validate(cfg: TrainConfig) -> TrainCorpus:
     """Cheap checks that a resolved config fits the data, before anything is trained; returns the
     corpus versions the run would read.
@@ -203,6 +215,7 @@ def validate(cfg: TrainConfig) -> TrainCorpus:
     objective = get_objective(cfg.objective)
     if cfg.init_from and not os.path.isdir(cfg.init_from):
         raise ValueError(f"init_from {cfg.init_from!r} is not a local directory")
+    _check_local_out(cfg)
     head = CorpusVersion.open(cfg.data_root, cfg.corpus, cfg.version)
     corpus = open_corpus(cfg, starting_point(cfg, head.version))
     objective.check(cfg, corpus)
@@ -218,6 +231,7 @@ def prepare_run(cfg: TrainConfig, *, flow_run_id: str | None = None) -> RunPlan:
         ValueError: the config does not fit the data (e.g. TLM without PAIRS).
     """
     cfg = resolve(cfg)
+    _check_local_out(cfg)
     objective = get_objective(cfg.objective)
     if cfg.init_from and not os.path.isdir(cfg.init_from):
         raise ValueError(f"init_from {cfg.init_from!r} is not a local directory")
