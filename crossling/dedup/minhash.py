@@ -77,7 +77,9 @@ except ImportError:  # pragma: no cover - a build without a C compiler
 if os.environ.get("CROSSLING_PURE_PYTHON"):  # the definitions only (to compare, or debug)
     _signals = None
 
-SHINGLING_VERSION = "minhash_v1"  # bump when shingles change: old signatures stop matching
+# bump when shingles change: old signatures stop matching (v2: character shingles in every script
+# by default, the `shingles` setting; v1 band files and indexes are refused, see plan_reduce)
+SHINGLING_VERSION = "minhash_v2"
 EMPTY_SLOT = np.uint32(0xFFFFFFFF)  # every slot of a document without shingles
 NEAR_DUPLICATE = "near_duplicate"  # the REJECTS reason (crossling.documents.Reason)
 
@@ -98,19 +100,27 @@ class NearDedupConfig(BaseModel):
         "near-duplicates. 0.7-0.85 is usual for web text; lower removes more (and more "
         "false positives when verify is 'none').",
     )
+    shingles: Literal["chars", "words"] = Field(
+        "chars",
+        description="Shingle kind. 'chars': `char_ngram` consecutive letters and digits in every "
+        "script (spaces and punctuation skipped), robust to typos and small edits; 'words': "
+        "`ngram` consecutive words in scripts that separate words with spaces and `char_ngram` "
+        "characters in the others (one typo changes `ngram` word shingles). Chosen by "
+        "benchmarks/dedup.py (docs/near-dedup.md).",
+    )
     ngram: int = Field(
         5,
         ge=1,
         le=32,
-        description="Words per shingle in scripts that separate words with spaces "
-        "(datatrove and FineWeb use 5).",
+        description="Words per shingle in scripts that separate words with spaces, with "
+        "shingles='words' (datatrove and FineWeb use 5).",
     )
     char_ngram: int = Field(
         5,
         ge=1,
         le=32,
-        description="Characters per shingle in Han, Kana, Hangul, Thai, Lao, Khmer and "
-        "Myanmar text (written without spaces between words).",
+        description="Characters per shingle: in every script with shingles='chars', else in "
+        "Han, Kana, Hangul, Thai, Lao, Khmer and Myanmar text (written without spaces).",
     )
     num_perm: int = Field(
         128,
@@ -202,6 +212,7 @@ class NearDedupConfig(BaseModel):
 
         return {
             "shingling": SHINGLING_VERSION,
+            "shingles": self.shingles,
             "ngram": self.ngram,
             "char_ngram": self.char_ngram,
             "num_perm": self.num_perm,
@@ -279,6 +290,20 @@ def char_classes() -> np.ndarray:
     )
 
 
+@functools.cache
+def shingle_classes(kind: str = "words") -> np.ndarray:
+    """The class table of a shingle kind: :func:`char_classes` for 'words'; for 'chars' every
+    letter, mark and digit is a character token of its own (``CHAR``)."""
+    table = char_classes()
+    if kind == "words":
+        return table
+    if kind != "chars":
+        raise ValueError(f"shingles: unknown kind {kind!r} (expected 'chars' or 'words')")
+    table = table.copy()
+    table[(table == WORD) | (table == DIGIT)] = CHAR
+    return table
+
+
 def _compute_char_classes() -> np.ndarray:
     cats = "".join(unicodedata.category(chr(i)) for i in range(0x110000)).encode("ascii")
     cat = np.frombuffer(cats, dtype=np.uint8).reshape(-1, 2)
@@ -334,27 +359,37 @@ def _ngram_hashes(
 _SALTS = np.array([_WORD_SALT, _CHAR_SALT, _CHAR_TOKEN_SALT], dtype=np.uint64)
 
 
-def _hash_pieces(pieces: list[str], ngram: int, char_ngram: int) -> tuple[np.ndarray, np.ndarray]:
+def _hash_pieces(
+    pieces: list[str], ngram: int, char_ngram: int, kind: str = "words"
+) -> tuple[np.ndarray, np.ndarray]:
     """Shingle hashes of a batch of texts and the piece index of each, sorted by piece: compiled
     (crossling/_signals.c) where it was built, else :func:`_hash_pieces_py`, which defines them
-    (the same numbers, in the same order)."""
+    (the same numbers, in the same order). ``kind``: the shingle kind (:func:`shingle_classes`)."""
     if _signals is None:
-        return _hash_pieces_py(pieces, ngram, char_ngram)
+        return _hash_pieces_py(pieces, ngram, char_ngram, kind)
     lowered = [p.lower() for p in pieces]
     bound = sum(map(len, lowered)) + len(lowered)
     hashes = np.empty(bound, dtype=np.uint64)
     owners = np.empty(bound, dtype=np.int64)
     n = _signals.shingles(
-        lowered, char_classes(), ngram, char_ngram, _POS_MULT, _GRAM_MULT, _SALTS, hashes, owners
+        lowered,
+        shingle_classes(kind),
+        ngram,
+        char_ngram,
+        _POS_MULT,
+        _GRAM_MULT,
+        _SALTS,
+        hashes,
+        owners,
     )
     return hashes[:n], owners[:n]
 
 
 def _hash_pieces_py(
-    pieces: list[str], ngram: int, char_ngram: int
+    pieces: list[str], ngram: int, char_ngram: int, kind: str = "words"
 ) -> tuple[np.ndarray, np.ndarray]:
     """Shingle hashes in numpy over the whole batch (the definition; see :func:`_hash_pieces`)."""
-    table = char_classes()
+    table = shingle_classes(kind)
     lowered = [p.lower() for p in pieces]
     lens = np.fromiter(map(len, lowered), dtype=np.int64, count=len(lowered))
     starts = np.zeros(len(lowered), dtype=np.int64)
@@ -419,7 +454,7 @@ def shingle_hashes(
     def flush() -> None:
         nonlocal pieces, owner, size
         if pieces:
-            h, p = _hash_pieces(pieces, cfg.ngram, cfg.char_ngram)
+            h, p = _hash_pieces(pieces, cfg.ngram, cfg.char_ngram, cfg.shingles)
             hashes.append(h)
             docs.append(np.asarray(owner, dtype=np.int64)[p])
         pieces, owner, size = [], [], 0
