@@ -265,37 +265,47 @@ def as_arrays(sets: list[set]) -> list[np.ndarray]:
 
 
 def all_pairs(sets: list[np.ndarray], t: float) -> dict[tuple[int, int], float]:
-    """Every pair with Jaccard >= t, exactly: prefix filtering on shingles ordered rarest first."""
-    sizes = np.array([len(s) for s in sets])
+    """Every pair with Jaccard >= t, exactly: prefix filtering (shingles ordered rarest first; two
+    sets with Jaccard >= t share a shingle among the first ``|s| - ceil(t |s|) + 1`` of each),
+    the length filter, then the exact Jaccard of every candidate. Vectorized over the prefixes."""
+    n = len(sets)
+    sizes = np.array([len(s) for s in sets], dtype=np.int64)
     flat = np.concatenate([s for s in sets if len(s)])
     uniq, inv = np.unique(flat, return_inverse=True)
-    df = np.bincount(inv)
     rank = np.empty(len(uniq), dtype=np.int64)
-    rank[np.argsort(df, kind="stable")] = np.arange(len(uniq))
-    cols, pos = [], 0
-    for s in sizes:
-        cols.append(np.sort(rank[inv[pos : pos + s]]))
-        pos += s
-    postings: dict[int, list[int]] = collections.defaultdict(list)
-    for i, c in enumerate(cols):
-        if len(c):
-            p = len(c) - math.ceil(t * len(c) - 1e-9) + 1
-            for tok in c[:p].tolist():
-                postings[tok].append(i)
-    cand: set[tuple[int, int]] = set()
-    for docs in postings.values():
-        if len(docs) > 1:
-            for a in range(len(docs)):
-                for b in range(a + 1, len(docs)):
-                    x, y = docs[a], docs[b]
-                    if min(sizes[x], sizes[y]) >= t * max(sizes[x], sizes[y]):
-                        cand.add((x, y))
+    rank[np.argsort(np.bincount(inv), kind="stable")] = np.arange(len(uniq))
+    cols, toks, docs, pos = [], [], [], 0
+    for i, size in enumerate(sizes.tolist()):
+        c = np.sort(rank[inv[pos : pos + size]])
+        pos += size
+        cols.append(c)
+        p = size - math.ceil(t * size - 1e-9) + 1 if size else 0
+        toks.append(c[:p])
+        docs.append(np.full(p, i, dtype=np.int64))
+    tok, doc = np.concatenate(toks), np.concatenate(docs)
+    order = np.lexsort((doc, tok))
+    tok, doc = tok[order], doc[order]
+    start = np.ones(len(tok), dtype=bool)
+    start[1:] = tok[1:] != tok[:-1]
+    gid = np.cumsum(start) - 1
+    first = np.flatnonzero(start)
+    left = np.diff(np.append(first, len(tok)))[gid] - (np.arange(len(tok)) - first[gid])
+    keys = []
+    active = np.flatnonzero(left > 1)
+    d = 1
+    while len(active):  # pairs (i, i + d) within a token's group, d = 1, 2, ...
+        keys.append(np.unique(doc[active] * n + doc[active + d]))
+        d += 1
+        active = active[left[active] > d]
+    cand = np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
+    x, y = cand // n, cand % n
+    ok = np.minimum(sizes[x], sizes[y]) >= t * np.maximum(sizes[x], sizes[y])
     out = {}
-    for x, y in cand:
-        inter = len(np.intersect1d(cols[x], cols[y], assume_unique=True))
-        j = inter / (sizes[x] + sizes[y] - inter)
+    for a, b in zip(x[ok].tolist(), y[ok].tolist(), strict=True):
+        inter = len(np.intersect1d(cols[a], cols[b], assume_unique=True))
+        j = inter / (sizes[a] + sizes[b] - inter)
         if j >= t - 1e-12:
-            out[(x, y)] = j
+            out[(a, b)] = j
     return out
 
 

@@ -176,8 +176,14 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
     p.add_argument("inputs", nargs="+", metavar="IN", help="JSONL(.gz) or Parquet files, folders")
     p.add_argument("--out", required=True, metavar="OUT", help="output folder")
     p.add_argument("--threshold", type=float, help="Jaccard threshold (default 0.8)")
-    p.add_argument("--ngram", type=int, help="words per shingle (default 5)")
-    p.add_argument("--char-ngram", type=int, help="characters per shingle, CJK/Thai (default 5)")
+    p.add_argument(
+        "--shingles",
+        choices=["chars", "words"],
+        help="shingle kind: character n-grams in every script (default) or word n-grams where "
+        "spaces separate words",
+    )
+    p.add_argument("--ngram", type=int, help="words per shingle, --shingles words (default 5)")
+    p.add_argument("--char-ngram", type=int, help="characters per shingle (default 5)")
     p.add_argument("--bands", type=int, help="LSH bands (default: from the threshold)")
     p.add_argument("--rows", type=int, help="min-hashes per band (default: from the threshold)")
     p.add_argument("--num-perm", type=int, help="min-hashes per signature (default 128)")
@@ -207,6 +213,7 @@ def _cli(args: argparse.Namespace) -> int:
         k: v
         for k, v in {
             "threshold": args.threshold,
+            "shingles": args.shingles,
             "ngram": args.ngram,
             "char_ngram": args.char_ngram,
             "bands": args.bands,
