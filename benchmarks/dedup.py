@@ -1,30 +1,30 @@
-"""Near-dedup: datatrove's 4-stage MinHash against crossling's, on the same real multilingual corpus.
+"""Near-dedup: datatrove's 4-stage MinHash against crossling's, on the same real multilingual text.
 
-The corpus is real text found offline on this machine: man pages in every installed language
-(rendered from roff, cut into documents of about 2-3 KB at paragraph boundaries) and the translated
-messages of the installed gettext catalogs (Chinese, Japanese, Korean and ~190 other languages),
-grouped into documents of about 2.4 KB. Near-duplicates are made from a fifth of them by realistic
-edits: words or characters changed, sentences deleted or inserted from other documents of the same
-language, header and footer lines changed (dates, versions, localized "last updated" lines).
+Two evaluation sets, both of real text found offline on this machine, with seeded near-copies:
 
-Both run single-process over the same JSONL files, with the same settings: word 5-grams, 14 bands
-x 8 rows (112 min-hashes); datatrove with its sha1 hash config (its default xxhash config fails
-with xxhash 4) and its default (English) word tokenizer; crossling with character 5-grams for
-scripts written without spaces and exact verification at the threshold (the default; also shown
-with signature verification and without any).
-Ground truth is exact: every pair whose true Jaccard on crossling's shingles is at least the
-threshold (an all-pairs similarity join with prefix filtering; also on datatrove's own shingles).
-Quality is measured per document, independent of which copy a tool keeps: in each ground-truth
-cluster of k documents, k-1 removals are right; a removal beyond that (or of a document with no
-near-duplicate) is wrong. "strict" precision: the removed document and the one it names (or its
-cluster's kept one, for datatrove) have true Jaccard >= threshold.
+- "edited" (benchmarks/dedup_set.py): man pages in ~30 languages, CJK gettext messages, README and
+  copyright files of Debian packages; copies with typos, removed/inserted lines, boilerplate
+  headers/footers, swapped paragraphs, reflowed whitespace and changed punctuation;
+- "current" (:func:`build_corpus`, the set this benchmark used before): man pages and the gettext
+  messages of ~190 languages; copies with typos, removed/added lines and changed footers.
 
-Also: the signature step alone (numpy, rensa, datasketch: why rensa), peak memory per Dask worker
-of ``crossling dedup --dask-address local`` on the same corpus, and a measured point for the
-memory formula of the reduce (synthetic signatures of ``--memory-docs`` documents).
+Ground truth is exact and independent of both tools (benchmarks/dedup_set.py, plain Python):
+char-5 (every script: lowercased, whitespace runs folded, 5 consecutive characters) and word-5
+(``\\w+`` words, scripts with spaces). For each Jaccard target t (``--thresholds``) both tools
+are configured for t: crossling with ``threshold=t`` and its other defaults (and with the
+``minhash_v1`` word shingles, for comparison), datatrove (word 5-grams, 112 hashes, its sha1
+hash config: its default xxhash config fails with xxhash 4) with the buckets x hashes of the
+same S-curve rule (14 x 8, its default, for t = 0.72). Scores are per document, independent of
+which copy a tool keeps (benchmarks/dedup_set.score): precision, recall, false drops (removals
+beyond k-1 per true cluster), recall per script; throughput in documents per CPU-second, both
+tools single-process over the same JSONL files, measured in the same run.
 
-    python benchmarks/dedup.py [--docs 20000] [--threshold 0.72] [--repeat 1]
-                               [--no-dask] [--memory-docs 1000000] [--keep DIR]
+Optional: the signature step alone (numpy, rensa, datasketch: why rensa), peak memory per Dask
+worker of ``crossling dedup --dask-address local``, and a measured point for the memory formula
+of the reduce (synthetic signatures of ``--memory-docs`` documents).
+
+    python benchmarks/dedup.py [--docs 8000] [--thresholds 0.7,0.8,0.9] [--sets edited,current]
+                               [--signature-step] [--dask] [--memory-docs N] [--json F] [--keep DIR]
 """
 
 from __future__ import annotations
