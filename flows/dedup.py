@@ -154,8 +154,7 @@ def _artifacts(s: dict[str, Any]) -> None:
             f"clusters; {s['candidate_pairs']} candidate pairs, {s['verified_pairs']} verified "
             f"({near['verify']})\n"
             f"- MinHash: threshold {near['threshold']}, {near['bands']} bands x {near['rows']} "
-            f"rows of {near['num_perm']}, word {near['ngram']}-grams, character "
-            f"{near['char_ngram']}-grams\n"
+            f"rows of {near['num_perm']}, {_shingle_text(near)}\n"
             f"- units removed by line dedup: {s['units_removed'] or 'none'}\n"
             f"- wall time {s['seconds']:.1f}s; errors: {s['errors'] or 'none'}\n"
         ),
@@ -272,3 +271,10 @@ def print_summary(s: dict[str, Any], out=None) -> None:
     for e in s["errors"]:
         print(f"  input error: {e['input']}: {e['error']}", file=out)
     print(f"  kept: {s['kept_dir']}\n  rejects: {s['rejects_dir']}", file=out)
+
+
+def _shingle_text(near: dict) -> str:
+    """The shingles of a run's settings, in words (for the summary artifact)."""
+    if near.get("shingles", "chars") == "chars":
+        return f"character {near['char_ngram']}-grams in every script"
+    return f"word {near['ngram']}-grams, character {near['char_ngram']}-grams"
