@@ -659,7 +659,7 @@ def main() -> None:
     results = [evaluate_set(s, args, work) for s in args.sets.split(",")]
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(results, f, indent=1)
+            json.dump(results, f, indent=1, default=lambda o: o.item())  # numpy scalars
     if args.signature_step:
         texts = [r["text"] for r in build_corpus(2000)]
         signature_step(random.Random(0).sample(texts, min(4000, len(texts))))
