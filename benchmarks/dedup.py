@@ -1,30 +1,30 @@
-"""Near-dedup: datatrove's 4-stage MinHash against crossling's, on the same real multilingual corpus.
+"""Near-dedup: datatrove's 4-stage MinHash against crossling's, on the same real multilingual text.
 
-The corpus is real text found offline on this machine: man pages in every installed language
-(rendered from roff, cut into documents of about 2-3 KB at paragraph boundaries) and the translated
-messages of the installed gettext catalogs (Chinese, Japanese, Korean and ~190 other languages),
-grouped into documents of about 2.4 KB. Near-duplicates are made from a fifth of them by realistic
-edits: words or characters changed, sentences deleted or inserted from other documents of the same
-language, header and footer lines changed (dates, versions, localized "last updated" lines).
+Two evaluation sets, both of real text found offline on this machine, with seeded near-copies:
 
-Both run single-process over the same JSONL files, with the same settings: word 5-grams, 14 bands
-x 8 rows (112 min-hashes); datatrove with its sha1 hash config (its default xxhash config fails
-with xxhash 4) and its default (English) word tokenizer; crossling with character 5-grams for
-scripts written without spaces and exact verification at the threshold (the default; also shown
-with signature verification and without any).
-Ground truth is exact: every pair whose true Jaccard on crossling's shingles is at least the
-threshold (an all-pairs similarity join with prefix filtering; also on datatrove's own shingles).
-Quality is measured per document, independent of which copy a tool keeps: in each ground-truth
-cluster of k documents, k-1 removals are right; a removal beyond that (or of a document with no
-near-duplicate) is wrong. "strict" precision: the removed document and the one it names (or its
-cluster's kept one, for datatrove) have true Jaccard >= threshold.
+- "edited" (benchmarks/dedup_set.py): man pages in ~30 languages, CJK gettext messages, README and
+  copyright files of Debian packages; copies with typos, removed/inserted lines, boilerplate
+  headers/footers, swapped paragraphs, reflowed whitespace and changed punctuation;
+- "current" (:func:`build_corpus`, the set this benchmark used before): man pages and the gettext
+  messages of ~190 languages; copies with typos, removed/added lines and changed footers.
 
-Also: the signature step alone (numpy, rensa, datasketch: why rensa), peak memory per Dask worker
-of ``crossling dedup --dask-address local`` on the same corpus, and a measured point for the
-memory formula of the reduce (synthetic signatures of ``--memory-docs`` documents).
+Ground truth is exact and independent of both tools (benchmarks/dedup_set.py, plain Python):
+char-5 (every script: lowercased, whitespace runs folded, 5 consecutive characters) and word-5
+(``\\w+`` words, scripts with spaces). For each Jaccard target t (``--thresholds``) both tools
+are configured for t: crossling with ``threshold=t`` and its other defaults (and with the
+``minhash_v1`` word shingles, for comparison), datatrove (word 5-grams, 112 hashes, its sha1
+hash config: its default xxhash config fails with xxhash 4) with the buckets x hashes of the
+same S-curve rule (14 x 8, its default, for t = 0.72). Scores are per document, independent of
+which copy a tool keeps (benchmarks/dedup_set.score): precision, recall, false drops (removals
+beyond k-1 per true cluster), recall per script; throughput in documents per CPU-second, both
+tools single-process over the same JSONL files, measured in the same run.
 
-    python benchmarks/dedup.py [--docs 20000] [--threshold 0.72] [--repeat 1]
-                               [--no-dask] [--memory-docs 1000000] [--keep DIR]
+Optional: the signature step alone (numpy, rensa, datasketch: why rensa), peak memory per Dask
+worker of ``crossling dedup --dask-address local``, and a measured point for the memory formula
+of the reduce (synthetic signatures of ``--memory-docs`` documents).
+
+    python benchmarks/dedup.py [--docs 8000] [--thresholds 0.7,0.8,0.9] [--sets edited,current]
+                               [--signature-step] [--dask] [--memory-docs N] [--json F] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ import gettext
 import glob
 import gzip
 import json
-import math
 import os
 import random
 import re
@@ -50,6 +49,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from benchmarks import dedup_set as dset  # noqa: E402
 from crossling.dedup import job as dedup_job  # noqa: E402
 from crossling.dedup import minhash as mh  # noqa: E402
 
@@ -247,7 +247,9 @@ def _cpu() -> float:
     return r.ru_utime + r.ru_stime + c.ru_utime + c.ru_stime
 
 
-def run_datatrove(inputs: str, n_files: int, work: str) -> tuple[float, float, dict[str, str]]:
+def run_datatrove(
+    inputs: str, n_files: int, work: str, bands: int = BANDS, rows: int = ROWS
+) -> tuple[float, float, dict[str, str]]:
     """datatrove's four MinHash stages, one task at a time; -> wall s, CPU s, removed id -> kept."""
     from datatrove.executor.local import LocalPipelineExecutor
     from datatrove.pipeline.dedup import (
@@ -263,8 +265,8 @@ def run_datatrove(inputs: str, n_files: int, work: str) -> tuple[float, float, d
 
     cfg = MinhashConfig(
         n_grams=NGRAM,
-        num_buckets=BANDS,
-        hashes_per_bucket=ROWS,
+        num_buckets=bands,
+        hashes_per_bucket=rows,
         hash_config=HashConfig(precision=64, hash_fc="sha1"),
     )
 
@@ -280,7 +282,7 @@ def run_datatrove(inputs: str, n_files: int, work: str) -> tuple[float, float, d
     )
     s2 = LocalPipelineExecutor(
         [MinhashDedupBuckets(f"{work}/sigs", f"{work}/buckets", config=cfg)],
-        tasks=BANDS,
+        tasks=bands,
         workers=1,
         logging_dir=f"{logs}/2",
         depends=s1,
@@ -330,18 +332,10 @@ def run_datatrove(inputs: str, n_files: int, work: str) -> tuple[float, float, d
 
 
 def run_crossling(
-    inputs: list[str], out: str, threshold: float, verify: str
+    inputs: list[str], out: str, near: mh.NearDedupConfig
 ) -> tuple[float, float, dict[str, str], dict]:
-    cfg = dedup_job.DedupJobConfig(
-        near=mh.NearDedupConfig(
-            threshold=threshold,
-            ngram=NGRAM,
-            num_perm=BANDS * ROWS,
-            bands=BANDS,
-            rows=ROWS,
-            verify=verify,
-        )
-    )
+    """``crossling dedup``'s job in this process (run_local); -> wall s, CPU s, removed, summary."""
+    cfg = dedup_job.DedupJobConfig(near=near)
     t0, c0 = time.perf_counter(), _cpu()
     summary = dedup_job.run_local(inputs, out, cfg)
     wall, cpu = time.perf_counter() - t0, _cpu() - c0
@@ -356,88 +350,6 @@ def run_crossling(
         if r == mh.NEAR_DUPLICATE
     }
     return wall, cpu, removed, summary
-
-
-# --- exact ground truth -----------------------------------------------------------------------
-
-
-def all_pairs(sets: list[np.ndarray], t: float) -> dict[tuple[int, int], float]:
-    """Every pair with Jaccard >= t, exactly: prefix filtering on shingles ordered rarest first."""
-    sizes = np.array([len(s) for s in sets])
-    flat = np.concatenate([s for s in sets if len(s)]) if sizes.sum() else np.zeros(0, np.uint64)
-    uniq, inv = np.unique(flat, return_inverse=True)
-    df = np.bincount(inv)
-    rank = np.empty(len(uniq), dtype=np.int64)
-    rank[np.argsort(df, kind="stable")] = np.arange(len(uniq))
-    cols, pos = [], 0
-    for s in sizes:
-        cols.append(np.sort(rank[inv[pos : pos + s]]))
-        pos += s
-    postings: dict[int, list[int]] = collections.defaultdict(list)
-    for i, c in enumerate(cols):
-        if len(c):
-            p = len(c) - math.ceil(t * len(c) - 1e-9) + 1
-            for tok in c[:p].tolist():
-                postings[tok].append(i)
-    cand: set[tuple[int, int]] = set()
-    for docs in postings.values():
-        if len(docs) > 1:
-            for a in range(len(docs)):
-                for b in range(a + 1, len(docs)):
-                    x, y = docs[a], docs[b]
-                    if min(sizes[x], sizes[y]) >= t * max(sizes[x], sizes[y]):
-                        cand.add((x, y))
-    out = {}
-    for x, y in cand:
-        inter = len(np.intersect1d(cols[x], cols[y], assume_unique=True))
-        j = inter / (sizes[x] + sizes[y] - inter)
-        if j >= t - 1e-12:
-            out[(x, y)] = j
-    return out
-
-
-def components(n: int, pairs) -> np.ndarray:
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    e = np.array(list(pairs), dtype=np.int64).reshape(-1, 2)
-    g = coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(n, n))
-    return connected_components(g, directed=False)[1]
-
-
-def quality(
-    removed: dict[str, str | None], ids: list[str], gt: dict[tuple[int, int], float], sets, t: float
-) -> dict[str, float]:
-    index = {d: i for i, d in enumerate(ids)}
-    labels = components(len(ids), gt.keys())
-    size = np.bincount(labels)
-    gone = collections.Counter(labels[index[d]] for d in removed)
-    right = sum(min(k, size[c] - 1) for c, k in gone.items())
-    should = int((size - 1).sum())
-    strict = 0
-    for d, rep in removed.items():
-        if rep is not None and rep in index:
-            a, b = sorted((index[d], index[rep]))
-            strict += (a, b) in gt or mh.jaccard(sets[a], sets[b]) >= t
-    return {
-        "removed": len(removed),
-        "precision": right / max(1, len(removed)),
-        "recall": right / max(1, should),
-        "strict_precision": strict / max(1, len(removed)),
-        "to_remove": should,
-    }
-
-
-def datatrove_shingles(texts: list[str]) -> list[np.ndarray]:
-    from datatrove.pipeline.dedup import MinhashDedupSignature
-    from datatrove.pipeline.dedup.minhash import MinhashConfig
-    from datatrove.utils.hashing import HashConfig
-
-    sig = MinhashDedupSignature(
-        tempfile.mkdtemp(),
-        config=MinhashConfig(n_grams=NGRAM, hash_config=HashConfig(hash_fc="sha1")),
-    )
-    return [np.unique(sig.get_shingles(t).ravel()) for t in texts]
 
 
 # --- the signature step alone -------------------------------------------------------------------
@@ -608,109 +520,152 @@ def memory_point(n_docs: int, workdir: str) -> None:
 
 # --- main -------------------------------------------------------------------------------------
 
+SETS = ("edited", "current")
+
+
+def build_set(which: str, n_base: int) -> list[dict]:
+    """The records of one evaluation set: "edited" (benchmarks/dedup_set.py, the default) or
+    "current" (the set this benchmark used before: :func:`build_corpus`)."""
+    if which == "current":
+        return build_corpus(n_base)
+    man = man_documents()
+    en = [d for d in man if d[0] == "en"]
+    random.Random(1).shuffle(en)
+    cjk = [d for d in gettext_documents(per_lang=0, per_cjk=400) if d[0][:2] in dset.CJK]
+    base = [d for d in man if d[0] != "en"] + cjk + dset.doc_files()
+    base += en[: max(0, n_base - len(base))]
+    return dset.build_edited_set(base, n_base)
+
+
+def datatrove_bands(t: float) -> tuple[int, int]:
+    """datatrove's buckets x hashes for threshold target t: its default 14 x 8 (~0.72) for
+    t = 0.72, else the b x r (b*r <= 112, its signature size) of the same S-curve rule
+    crossling uses with equal weights."""
+    return (BANDS, ROWS) if abs(t - 0.72) < 1e-9 else mh.optimal_bands(t, BANDS * ROWS, 0.5)
+
+
+def evaluate_set(which: str, args: argparse.Namespace, work: str) -> dict:
+    """Build one set, its truth, run both tools at every threshold target, print the curves."""
+    t0 = time.perf_counter()
+    records = build_set(which, args.docs)
+    inputs_dir = os.path.join(work, which, "inputs")
+    shutil.rmtree(inputs_dir, ignore_errors=True)
+    inputs = write_inputs(records, inputs_dir, args.files)
+    ids = [r["id"] for r in records]
+    texts = [r["text"] for r in records]
+    scripts = np.array([dset.script_of(t) for t in texts])
+    langs = collections.Counter(r["lang"][:2] for r in records)
+    mb = sum(len(t.encode()) for t in texts) / 2**20
+    print(
+        f"\n=== set '{which}': {len(records):,} documents ({mb:.1f} MB) in {len(langs)} languages; "
+        + ", ".join(f"{s} {int((scripts == s).sum())}" for s in dset.SCRIPTS)
+        + f"; {sum(r['id'] != r['origin'] for r in records):,} edited near-copies; built in "
+        f"{time.perf_counter() - t0:.0f}s"
+    )
+    thresholds = sorted(float(x) for x in args.thresholds.split(","))
+    t0 = time.perf_counter()
+    truth = dset.Truth(texts, "char-5", min(thresholds))
+    spaced = scripts != "CJK"
+    wtruth = dset.Truth(texts, "word-5", min(thresholds), subset=spaced)
+    print(
+        f"ground truth: {len(truth.pairs):,} char-5 pairs and {len(wtruth.pairs):,} word-5 pairs "
+        f"(spaced scripts) with Jaccard >= {min(thresholds)} ({time.perf_counter() - t0:.0f}s)"
+    )
+
+    # runs: (tool, target) -> (wall, cpu, removed)
+    runs: dict[tuple[str, float], tuple[float, float, dict]] = {}
+    variants = {
+        "crossling": {},
+        "crossling words (v1 shingles)": {"shingles": "words"},
+    }
+    for t in thresholds:
+        b, r = datatrove_bands(t)
+        wall, cpu, removed = run_datatrove(
+            inputs_dir, args.files, os.path.join(work, which, f"dt-{t}"), b, r
+        )
+        runs[(f"datatrove {b}x{r}", t)] = (wall, cpu, removed)
+        for name, extra in variants.items():
+            near = mh.NearDedupConfig(threshold=t, **extra)
+            out = os.path.join(work, which, f"cl-{name.split()[-1]}-{t}")
+            shutil.rmtree(out, ignore_errors=True)
+            wall, cpu, removed, _ = run_crossling(inputs, out, near)
+            b2, r2 = near.lsh_params()
+            runs[(f"{name} {b2}x{r2}", t)] = (wall, cpu, removed)
+
+    load = os.getloadavg()
+    print(
+        f"\ncurves on '{which}' (truth: exact char-5 Jaccard >= target; each tool configured for the "
+        f"target; one process each; load average {load[0]:.1f} on {os.cpu_count()} cores, so "
+        "docs/CPU-s is the per-core rate):"
+    )
+    head = f"  {'target':>6} {'tool':<38} {'removed':>7} {'P':>6} {'R':>6} {'false':>6}"
+    head += "".join(f" {'R ' + s:>8}" for s in dset.SCRIPTS) + f" {'docs/CPU-s':>10} {'vs dt':>6}"
+    print(head)
+    result: dict = {"set": which, "rows": []}
+    for t in thresholds:
+        base_rate = None
+        for (name, tt), (_wall, cpu, removed) in runs.items():
+            if tt != t:
+                continue
+            q = dset.score(removed, ids, truth, t)
+            per = [dset.score(removed, ids, truth, t, scripts == s) for s in dset.SCRIPTS]
+            rate = len(records) / cpu
+            base_rate = base_rate or rate
+            print(
+                f"  {t:6.2f} {name:<38} {q['removed']:7d} {q['precision']:6.3f} {q['recall']:6.3f} "
+                f"{q['false_drops']:6d}"
+                + "".join(f" {p['recall']:8.3f}" for p in per)
+                + f" {rate:10.0f} {rate / base_rate:5.1f}x"
+            )
+            result["rows"].append({"target": t, "tool": name, **q, "docs_per_cpu_s": rate})
+        q = dset.score({}, ids, truth, t)
+        print(
+            f"  {'':6} (to remove: {q['to_remove']}; "
+            + ", ".join(
+                f"{s} {dset.score({}, ids, truth, t, scripts == s)['to_remove']}"
+                for s in dset.SCRIPTS
+            )
+            + ")"
+        )
+    print(f"\nthe same runs judged on word-5 truth (spaced scripts only) on '{which}':")
+    print(f"  {'target':>6} {'tool':<38} {'P':>6} {'R':>6} {'false':>6}")
+    for (name, t), (_, _, removed) in runs.items():
+        q = dset.score(removed, ids, wtruth, t, spaced)
+        print(
+            f"  {t:6.2f} {name:<38} {q['precision']:6.3f} {q['recall']:6.3f} {q['false_drops']:6d}"
+        )
+    return result
+
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--docs", type=int, default=20000, help="base documents before near-copies")
-    ap.add_argument("--threshold", type=float, default=0.72, help="ground truth Jaccard")
+    ap.add_argument("--docs", type=int, default=8000, help="base documents before near-copies")
+    ap.add_argument(
+        "--thresholds",
+        default="0.7,0.8,0.9",
+        help="Jaccard targets of the curves (both tools configured for each)",
+    )
+    ap.add_argument("--sets", default=",".join(SETS), help="edited, current or both")
     ap.add_argument("--files", type=int, default=8, help="input files (= partitions, tasks)")
-    ap.add_argument("--repeat", type=int, default=1)
-    ap.add_argument("--no-dask", action="store_true")
-    ap.add_argument("--memory-docs", type=int, default=1_000_000)
+    ap.add_argument("--signature-step", action="store_true", help="also time rensa et al.")
+    ap.add_argument("--dask", action="store_true", help="also the Dask memory run")
+    ap.add_argument("--memory-docs", type=int, default=0, help="also the reduce memory point")
+    ap.add_argument("--json", help="write the figures to this file")
     ap.add_argument("--keep", help="keep the corpus and outputs in this folder")
     args = ap.parse_args()
 
     work = args.keep or tempfile.mkdtemp(prefix="bench-dedup-")
     os.makedirs(work, exist_ok=True)
-    t0 = time.perf_counter()
-    records = build_corpus(args.docs)
-    inputs_dir = os.path.join(work, "inputs")
-    shutil.rmtree(inputs_dir, ignore_errors=True)
-    inputs = write_inputs(records, inputs_dir, args.files)
-    ids = [r["id"] for r in records]
-    texts = [r["text"] for r in records]
-    langs = collections.Counter(r["lang"][:2] for r in records)
-    cjk = sum(langs[x] for x in ("zh", "ja", "ko"))
-    mb = sum(len(t.encode()) for t in texts) / 2**20
-    print(
-        f"corpus: {len(records):,} documents ({mb:.1f} MB, {mb * 2**20 / len(records) / 1024:.1f} KB "
-        f"on average) in {len(langs)} languages, {cjk:,} Chinese/Japanese/Korean "
-        f"(zh {langs['zh']}, ja {langs['ja']}, ko {langs['ko']}); "
-        f"{sum(r['id'] != r['origin'] for r in records):,} edited near-copies; built in "
-        f"{time.perf_counter() - t0:.0f}s"
-    )
-
-    t0 = time.perf_counter()
-    sets = mh.shingle_sets(texts, mh.NearDedupConfig())
-    gt = all_pairs(sets, args.threshold)
-    print(
-        f"ground truth (crossling shingles): {len(gt):,} pairs with Jaccard >= {args.threshold} "
-        f"({time.perf_counter() - t0:.0f}s)"
-    )
-    t0 = time.perf_counter()
-    dt_sets = datatrove_shingles(texts)
-    gt_dt = all_pairs(dt_sets, args.threshold)
-    print(
-        f"ground truth (datatrove shingles): {len(gt_dt):,} pairs ({time.perf_counter() - t0:.0f}s)"
-    )
-
-    signature_step(random.Random(0).sample(texts, min(4000, len(texts))))
-
-    runs: dict[str, list] = collections.defaultdict(list)
-    for rep in range(args.repeat):
-        wall, cpu, removed = run_datatrove(inputs_dir, args.files, os.path.join(work, f"dt-{rep}"))
-        runs["datatrove"].append((wall, cpu, removed))
-        for verify in ("exact", "signature", "none"):
-            out = os.path.join(work, f"ours-{verify}-{rep}")
-            wall, cpu, removed, _ = run_crossling(inputs, out, args.threshold, verify)
-            runs[f"crossling (verify {verify})"].append((wall, cpu, removed))
-    load = os.getloadavg()
-    print(
-        f"\nthroughput, one process each (one core), best of {args.repeat}; load average "
-        f"{load[0]:.2f} on {os.cpu_count()} cores, so documents per CPU-second is the per-core "
-        "rate (wall-clock rates are low when other work shares the machine):"
-    )
-    print(
-        f"  {'':<28} {'wall s':>8} {'CPU s':>8} {'docs/s wall':>12} {'docs/CPU-s':>11} "
-        f"{'vs datatrove':>13}"
-    )
-    base = None
-    for name, rs in runs.items():
-        wall, cpu, _ = min(rs, key=lambda r: r[1])
-        rate = len(records) / cpu
-        base = base or rate
-        print(
-            f"  {name:<28} {wall:8.1f} {cpu:8.1f} {len(records) / wall:12.0f} {rate:11.0f} "
-            f"{rate / base:12.1f}x"
-        )
-
-    cjk_ids = {r["id"] for r in records if r["lang"][:2] in ("zh", "ja", "ko")}
-    for label, truth, shingles in [("crossling", gt, sets), ("datatrove", gt_dt, dt_sets)]:
-        print(
-            f"\nquality against exact ground truth on {label}'s shingles (Jaccard >= {args.threshold}):"
-        )
-        print(
-            f"  {'':<28} {'removed':>8} {'precision':>10} {'recall':>8} {'strict P':>9} {'CJK recall':>11}"
-        )
-        for name, rs in runs.items():
-            removed = rs[0][2]
-            q = quality(removed, ids, truth, shingles, args.threshold)
-            cjk_truth = {p: j for p, j in truth.items() if ids[p[0]] in cjk_ids}
-            qc = quality(
-                {d: r for d, r in removed.items() if d in cjk_ids},
-                ids,
-                cjk_truth,
-                shingles,
-                args.threshold,
-            )
-            print(
-                f"  {name:<28} {q['removed']:8d} {q['precision']:10.3f} {q['recall']:8.3f} "
-                f"{q['strict_precision']:9.3f} {qc['recall']:11.3f}"
-            )
-        print(f"  (documents to remove: {q['to_remove']}, of which CJK {qc['to_remove']})")
-
-    if not args.no_dask:
-        s = dask_memory(inputs, args.threshold, work)
+    results = [evaluate_set(s, args, work) for s in args.sets.split(",")]
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1, default=lambda o: o.item())  # numpy scalars
+    if args.signature_step:
+        texts = [r["text"] for r in build_corpus(2000)]
+        signature_step(random.Random(0).sample(texts, min(4000, len(texts))))
+    if args.dask:
+        inputs = sorted(glob.glob(os.path.join(work, "edited", "inputs", "*.jsonl")))
+        s = dask_memory(inputs, 0.8, work)
         if s:
             print(
                 f"\ncrossling dedup on a Dask LocalCluster (2 worker processes): "
@@ -718,10 +673,6 @@ def main() -> None:
                 f"cluster start-up; peak RSS per worker by stage (MiB):"
             )
             print("  " + ", ".join(f"{k} {v['peak_rss_mb']:.0f}" for k, v in s["stages"].items()))
-            print(
-                f"  removed {s['by_reason'].get('near_duplicate', 0)} (local run: "
-                f"{len(runs['crossling (verify exact)'][0][2])})"
-            )
     if args.memory_docs:
         memory_point(args.memory_docs, work)
     if not args.keep:

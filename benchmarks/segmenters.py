@@ -16,7 +16,7 @@ message catalogs, see benchmarks/realtext.py) it prints:
   mix of deletions, insertions of a character of the text, and swapped neighbours) and its
   lines shuffled in one place; the exact Jaccard of the copy's shingles with the original's is
   compared with 0.8 (crossling's default near-dedup threshold). Shingles are character 5-grams
-  (what crossling/dedup/minhash.py uses for spaceless scripts) or word 3-grams from the
+  (what crossling/dedup/minhash/ uses for spaceless scripts) or word 3-grams from the
   segmenter. Also the highest Jaccard between two *different* documents (false matches).
 
     python benchmarks/segmenters.py [--per-lang 40]

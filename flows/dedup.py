@@ -105,8 +105,7 @@ def _artifacts(s: dict[str, Any]) -> None:
             f"clusters; {s['candidate_pairs']} candidate pairs, {s['verified_pairs']} verified "
             f"({near['verify']})\n"
             f"- MinHash: threshold {near['threshold']}, {near['bands']} bands x {near['rows']} "
-            f"rows of {near['num_perm']}, word {near['ngram']}-grams, character "
-            f"{near['char_ngram']}-grams\n"
+            f"rows of {near['num_perm']}, {_shingle_text(near)}\n"
             f"- units removed by line dedup: {s['units_removed'] or 'none'}\n"
             f"- wall time {s['seconds']:.1f}s; errors: {s['errors'] or 'none'}\n"
         ),
@@ -127,8 +126,14 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
     p.add_argument("inputs", nargs="+", metavar="IN", help="JSONL(.gz) or Parquet files, folders")
     p.add_argument("--out", required=True, metavar="OUT", help="output folder")
     p.add_argument("--threshold", type=float, help="Jaccard threshold (default 0.8)")
-    p.add_argument("--ngram", type=int, help="words per shingle (default 5)")
-    p.add_argument("--char-ngram", type=int, help="characters per shingle, CJK/Thai (default 5)")
+    p.add_argument(
+        "--shingles",
+        choices=["chars", "words"],
+        help="shingle kind: character n-grams in every script (default) or word n-grams where "
+        "spaces separate words",
+    )
+    p.add_argument("--ngram", type=int, help="words per shingle, --shingles words (default 5)")
+    p.add_argument("--char-ngram", type=int, help="characters per shingle (default 5)")
     p.add_argument("--bands", type=int, help="LSH bands (default: from the threshold)")
     p.add_argument("--rows", type=int, help="min-hashes per band (default: from the threshold)")
     p.add_argument("--num-perm", type=int, help="min-hashes per signature (default 128)")
@@ -158,6 +163,7 @@ def _cli(args: argparse.Namespace) -> int:
         k: v
         for k, v in {
             "threshold": args.threshold,
+            "shingles": args.shingles,
             "ngram": args.ngram,
             "char_ngram": args.char_ngram,
             "bands": args.bands,
@@ -216,3 +222,10 @@ def print_summary(s: dict[str, Any], out=None) -> None:
     for e in s["errors"]:
         print(f"  input error: {e['input']}: {e['error']}", file=out)
     print(f"  kept: {s['kept_dir']}\n  rejects: {s['rejects_dir']}", file=out)
+
+
+def _shingle_text(near: dict) -> str:
+    """The shingles of a run's settings, in words (for the summary artifact)."""
+    if near.get("shingles", "chars") == "chars":
+        return f"character {near['char_ngram']}-grams in every script"
+    return f"word {near['ngram']}-grams, character {near['char_ngram']}-grams"

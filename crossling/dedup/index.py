@@ -14,8 +14,12 @@ documents are never formed).
 
 Band keys are stored for the bands x rows of the run that wrote the file; a later run with other
 bands or rows recomputes its keys from the stored signatures. Other shingle or signature settings
-make the signatures incomparable: :func:`crossling.dedup.minhash.plan_reduce` then raises
-:class:`~crossling.dedup.minhash.IncompatibleSignatures` naming the file and the settings.
+(another ``shingles`` kind or n, ``num_perm``, ``seed``, or an index written by an older shingle
+definition: ``shingling`` ``minhash_v1`` before ``minhash_v2``) make the signatures incomparable:
+:func:`crossling.dedup.minhash.plan_reduce` then raises
+:class:`~crossling.dedup.minhash.IncompatibleSignatures` naming the file and the settings, and the
+corpus run first rebuilds such a version's index from its published documents
+(:func:`rebuild_stale`), so old and new signatures are never mixed.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from crossling.dedup.minhash import NearDedupConfig, band_table, signatures
+from crossling.dedup.minhash import NearDedupConfig, band_table, read_minhash_meta, signatures
 from crossling.shards import ShardWriter, write_shard
 from crossling.storage import DataRoot
 
@@ -151,6 +155,7 @@ def build_index(
     version: str,
     batches: Iterable[tuple[Sequence[str], Sequence[str]]],
     config: NearDedupConfig,
+    path: str | None = None,
 ) -> dict[str, int]:
     """Hash a version published before near-dedup existed and write its band index.
 
@@ -160,8 +165,9 @@ def build_index(
         version: the published version.
         batches: ``(ids, texts)`` of its documents (e.g. from :class:`crossling.corpus.CorpusVersion`).
         config: the settings later runs will use.
+        path: the file to write (default: the version's partition 0).
     """
-    path = index_part_path(root, name, version, 0)
+    path = path or index_part_path(root, name, version, 0)
     writer: ShardWriter | None = None
     n = 0
     try:
@@ -180,3 +186,49 @@ def build_index(
             writer.abort()
         raise
     return {"docs": rows}
+
+
+def stale_files(
+    root: DataRoot, name: str, config: NearDedupConfig, versions: Iterable[str] | None = None
+) -> dict[str, list[str]]:
+    """Version -> its index files whose signatures ``config``'s cannot be compared with (another
+    shingle definition, kind, n, ``num_perm`` or seed; other bands x rows are fine)."""
+    want = config.fingerprint()
+    out: dict[str, list[str]] = {}
+    for version, path in load_indexes(root, name, versions):
+        meta = read_minhash_meta(path, root.fs)
+        if any(meta.get(k) != v for k, v in want.items()):
+            out.setdefault(version, []).append(path)
+    return out
+
+
+def rebuild_stale(
+    root: DataRoot, name: str, config: NearDedupConfig, versions: Iterable[str] | None = None
+) -> dict[str, int]:
+    """Rebuild the index of every version made with incomparable settings (:func:`stale_files`)
+    from its published documents, so that a run never mixes old and new signatures.
+
+    The new file is written before the stale ones are removed: a crash in between leaves both,
+    and the next run (whose :func:`crossling.dedup.minhash.plan_reduce` refuses the stale ones
+    by name) rebuilds again.
+
+    Returns:
+        Version -> documents re-indexed (empty when every index is current).
+    """
+    from crossling.corpus import CorpusVersion  # here: the corpus module needs the dedup ones
+
+    done: dict[str, int] = {}
+    for version, stale in sorted(stale_files(root, name, config, versions).items()):
+        cv = CorpusVersion.open(root, name, version)
+        batches = (
+            (b.column("id").to_pylist(), b.column("text").to_pylist())
+            for b in cv.docs(columns=["id", "text"])
+        )
+        fresh = posixpath.join(
+            index_dir(root, name), version, f"docs-{config.fingerprint()['shingling']}.parquet"
+        )
+        done[version] = build_index(root, name, version, batches, config, path=fresh)["docs"]
+        for p in stale:
+            if p != fresh:
+                root.fs.rm(p)
+    return done

@@ -495,7 +495,7 @@ def shingle_partition(
     out = pa.table(
         {
             "node": pa.array(nodes_a, pa.int64()),
-            "shingles": pa.array([s for s in sets], pa.list_(pa.uint64())),
+            "shingles": minhash.set_column(sets),
         }
     )
     path = _path(job, "sets", index)

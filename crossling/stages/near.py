@@ -102,6 +102,8 @@ class NearDedup(GlobalStage):
     def reduce(self, maps: list[dict[str, Any]]) -> dict[str, Any]:
         cfg, fs = self.near, self.fs
         parts = sorted(m["part"] for m in maps if m["kind"] == "docs")
+        # an earlier version indexed with other shingles (an older release) is re-indexed first
+        rebuilt = mindex.rebuild_stale(self.ctx.data, self.ctx.name, cfg, self.ctx.prior_versions)
         prior = mindex.load_indexes(self.ctx.data, self.ctx.name, self.ctx.prior_versions)
         plan = mh.plan_reduce(
             [self._path("bands", p) for p in parts], cfg, prior, fs=fs, partitions=parts
@@ -144,6 +146,7 @@ class NearDedup(GlobalStage):
             "bands": b,
             "rows": r,
             "prior_docs": plan.n_old,
+            "reindexed_versions": rebuilt,
             "candidate_pairs": len(edges),
             "verified_pairs": len(kept),
             "dropped": int(dropped.sum()),

@@ -115,13 +115,13 @@ def test_an_index_with_other_shingles_is_refused_by_name(tmp_path):
     v1 = publish(tmp_path, root, [("en/0", ARTICLES["en"][0])], "v1")
     ids, texts, _ = version_docs(root, v1)
     mindex.build_index(dr, "news", v1, [(ids, texts)], mh.NearDedupConfig())
-    other = mh.NearDedupConfig(ngram=3)
+    other = mh.NearDedupConfig(char_ngram=3)
     band = mh.write_band_file(
         mh.band_table(["x"], mh.signatures(["some new text"], other), other),
         str(tmp_path / "b.parquet"),
     )
     with pytest.raises(
-        mh.IncompatibleSignatures, match=rf"{v1}/docs-00000\.parquet: made with ngram=5"
+        mh.IncompatibleSignatures, match=rf"{v1}/docs-00000\.parquet: made with char_ngram=5"
     ):
         mh.plan_reduce([band], other, mindex.load_indexes(dr, "news"))
 

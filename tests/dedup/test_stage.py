@@ -69,3 +69,50 @@ def test_a_corpus_run_drops_near_duplicates_within_and_across_versions(tmp_path,
         assert r["reason"] == "near_duplicate" and r["duplicate_of"] == id_of[f"http://x/zh-{k}"]
         assert m1["version"] in r["detail"]
     assert CorpusVersion.open(root, "news", m1["version"]).counts["docs"] == len(originals)
+
+
+def _as_written_by_v1(path: str) -> None:
+    """Rewrite an index file's settings as the previous release (shingle definition minhash_v1,
+    word 5-grams, no `shingles` key) wrote them: its signatures are not comparable with ours."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    meta = json.loads(table.schema.metadata[b"crossling.minhash"])
+    meta.pop("shingles")
+    meta.update(shingling="minhash_v1", ngram=5)
+    table = table.replace_schema_metadata({"crossling.minhash": json.dumps(meta)})
+    pq.write_table(table, path)
+
+
+def test_an_index_of_the_old_shingle_definition_is_refused_then_rebuilt(tmp_path):
+    from crossling.dedup import minhash as mh
+
+    root = str(tmp_path / "root")
+    rows = [(f"http://x/{lang}", ARTICLES[lang][0]) for lang in ("en", "zh", "ru")]
+    m1 = pipeline.run_local([write(tmp_path, "v1", rows)], root, "news")
+    dr = DataRoot(root)
+    old = mindex.load_indexes(dr, "news")
+    assert len(old) == 1
+    _as_written_by_v1(old[0][1])
+    cfg = NearDedupConfig()
+    # never mixed: the reduce refuses the old index by name and setting
+    with pytest.raises(
+        mh.IncompatibleSignatures, match=r"shingling=minhash_v1 \(this run: minhash_v2\)"
+    ):
+        mh.plan_reduce([], cfg, mindex.load_indexes(dr, "news"))
+    assert mindex.stale_files(dr, "news", cfg) == {m1["version"]: [old[0][1]]}
+
+    # the next corpus run re-indexes v1 from its published documents, then dedups against it
+    copy = edit(ARTICLES["zh"][0], 2, random.Random(5))
+    m2 = pipeline.run_local([write(tmp_path, "v2", [("http://y/zh-copy", copy)])], root, "news")
+    v1_ids = {
+        d["url"]: d["id"]
+        for d in CorpusVersion.open(root, "news", m1["version"]).table("docs").to_pylist()
+    }
+    rej = CorpusVersion.open(root, "news", m2["version"]).table("rejects").to_pylist()
+    assert [(r["url"], r["reason"], r["duplicate_of"]) for r in rej] == [
+        ("http://y/zh-copy", "near_duplicate", v1_ids["http://x/zh"])
+    ]
+    files = [p for v, p in mindex.load_indexes(dr, "news") if v == m1["version"]]
+    assert [mh.read_minhash_meta(p)["shingling"] for p in files] == ["minhash_v2"]
+    assert mindex.stale_files(dr, "news", cfg) == {}

@@ -16,14 +16,19 @@ A global stage in three parts, each a plain function over arrays and Parquet fil
   ``duplicate_of``, for every kept representative its ``dup_cluster_size``.
 - **filter** (per partition): :func:`filter_partition` applies the decisions to a partition's rows.
 
-Shingles. Text is lowercased, digits become ``0``, punctuation, symbols and whitespace separate
-tokens. In scripts that separate words with spaces a token is a word and a shingle is ``ngram``
-consecutive words; in Han, Kana, Hangul, Thai, Lao, Khmer and Myanmar every character is a token
-and a shingle is ``char_ngram`` consecutive characters (these scripts write words without spaces,
-so word shingles would be whole sentences). A document mixing both gets both kinds. A document with
-fewer tokens than ``n`` gets one shingle of all of them; one without any letter or digit gets no
-shingle and is never a near-duplicate (exact dedup handles those). The shingle hashes are computed
-with numpy over whole batches (no Python loop per word).
+Shingles (``SHINGLING_VERSION`` ``minhash_v2``). Text is lowercased; punctuation, symbols and
+whitespace are separators. With ``shingles='chars'`` (the default) every letter, mark and digit is
+a token and a shingle is ``char_ngram`` consecutive tokens, in every script (separators skipped,
+so a changed space or comma changes nothing, and a typo changes only ``char_ngram`` of the ~one
+shingle per letter; benchmarks/dedup.py measured recall 0.97 against 0.71 with word shingles on
+lightly edited copies, docs/near-dedup.md). With ``shingles='words'`` (``minhash_v1``'s
+definition) digits become ``0``; in scripts that separate words with spaces a token is a word and a
+shingle is ``ngram`` consecutive words; in Han, Kana, Hangul, Thai, Lao, Khmer and Myanmar every
+character is a token and a shingle is ``char_ngram`` consecutive characters (these scripts write
+words without spaces); a document mixing both gets both kinds. A document with fewer tokens than
+``n`` gets one shingle of all of them; one without any letter or digit gets no shingle and is
+never a near-duplicate (exact dedup handles those). The shingle hashes are computed over whole
+batches (compiled, or numpy: the same numbers).
 
 Signatures. ``num_perm`` 32-bit min-hashes per document, from rensa's R-MinHash over our 64-bit
 shingle hashes (``RMinHash.digest_matrix_from_flat_token_hashes``). Chosen by measurement
@@ -40,11 +45,11 @@ candidates with probability ``P(s) = 1 - (1 - s**r)**b`` (:func:`s_curve`); the 
 near ``(1/b)**(1/r)``. Unless given, ``b`` and ``r`` are chosen (``b*r <= num_perm``) to minimize
 ``(1-w)*FP + w*FN`` where ``FP = integral of P over [0, t]``, ``FN = integral of 1-P over [t, 1]``,
 ``t = threshold`` and ``w = recall_weight``: verification removes false candidates afterwards, so
-the default leans to recall. Defaults (``threshold=0.8``, ``num_perm=128``, ``w=0.9``) give
-14 bands x 9 rows:
+the default leans to recall. Defaults (``threshold=0.8``, ``num_perm=128``, ``w=0.99``) give
+18 bands x 7 rows (chosen with benchmarks/dedup.py: docs/near-dedup.md):
 
     s     0.50   0.60   0.70   0.75   0.80   0.85   0.90   0.95
-    P(s)  0.027  0.132  0.438  0.665  0.867  0.975  0.999  1.000
+    P(s)  0.132  0.400  0.787  0.924  0.986  0.999  1.000  1.000
 
 (datatrove's 14 x 8 on 112 permutations: 0.053 0.211 0.565 0.772 0.924 0.988 1.0 1.0.)
 
@@ -99,8 +104,11 @@ from crossling.dedup.minhash.shingles import (  # noqa: F401
     _hash_pieces,
     _hash_pieces_py,
     _signals,
+    _sorted_unique,
     char_classes,
     jaccard,
+    set_column,
+    shingle_classes,
     shingle_hashes,
     shingle_sets,
 )
@@ -153,6 +161,8 @@ __all__ = [
     "reduce",
     "rows_of",
     "s_curve",
+    "set_column",
+    "shingle_classes",
     "shingle_hashes",
     "shingle_sets",
     "signature_array",

@@ -12,7 +12,9 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-SHINGLING_VERSION = "minhash_v1"  # bump when shingles change: old signatures stop matching
+# bump when shingles change: old signatures stop matching (v2: character shingles in every script
+# by default, the `shingles` setting; v1 band files and indexes are refused, see plan_reduce)
+SHINGLING_VERSION = "minhash_v2"
 EMPTY_SLOT = np.uint32(0xFFFFFFFF)  # every slot of a document without shingles
 NEAR_DUPLICATE = "near_duplicate"  # the REJECTS reason (crossling.documents.Reason)
 
@@ -33,19 +35,27 @@ class NearDedupConfig(BaseModel):
         "near-duplicates. 0.7-0.85 is usual for web text; lower removes more (and more "
         "false positives when verify is 'none').",
     )
+    shingles: Literal["chars", "words"] = Field(
+        "chars",
+        description="Shingle kind. 'chars': `char_ngram` consecutive letters and digits in every "
+        "script (spaces and punctuation skipped), robust to typos and small edits; 'words': "
+        "`ngram` consecutive words in scripts that separate words with spaces and `char_ngram` "
+        "characters in the others (one typo changes `ngram` word shingles). Chosen by "
+        "benchmarks/dedup.py (docs/near-dedup.md).",
+    )
     ngram: int = Field(
         5,
         ge=1,
         le=32,
-        description="Words per shingle in scripts that separate words with spaces "
-        "(datatrove and FineWeb use 5).",
+        description="Words per shingle in scripts that separate words with spaces, with "
+        "shingles='words' (datatrove and FineWeb use 5).",
     )
     char_ngram: int = Field(
         5,
         ge=1,
         le=32,
-        description="Characters per shingle in Han, Kana, Hangul, Thai, Lao, Khmer and "
-        "Myanmar text (written without spaces between words).",
+        description="Characters per shingle: in every script with shingles='chars', else in "
+        "Han, Kana, Hangul, Thai, Lao, Khmer and Myanmar text (written without spaces).",
     )
     num_perm: int = Field(
         128,
@@ -64,7 +74,7 @@ class NearDedupConfig(BaseModel):
         None, ge=1, description="Min-hashes per band; more rows make a band match rarer."
     )
     recall_weight: float = Field(
-        0.9,
+        0.99,
         ge=0.0,
         le=1.0,
         description="Weight of missed pairs against false candidates when bands x rows are "
@@ -135,14 +145,18 @@ class NearDedupConfig(BaseModel):
         """What two signatures must share to be comparable (stored with every band file/index)."""
         import rensa
 
-        return {
+        out = {
             "shingling": SHINGLING_VERSION,
+            "shingles": self.shingles,
             "ngram": self.ngram,
             "char_ngram": self.char_ngram,
             "num_perm": self.num_perm,
             "seed": self.seed,
             "rensa_algorithm": int(rensa.RMinHash.ALGORITHM_VERSION),
         }
+        if self.shingles == "chars":  # words per shingle play no part
+            del out["ngram"]
+        return out
 
 
 def s_curve(bands: int, rows: int, s: float | np.ndarray) -> float | np.ndarray:
