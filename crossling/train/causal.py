@@ -24,6 +24,7 @@ from crossling.train.data import (
     CLMBatches,
     DataConfig,
     TranslationBatches,
+    _encode_texts,
 )
 from crossling.train.models import (
     PackedCausalLM,
@@ -46,7 +47,7 @@ def language_name(code: str) -> str:
 
 
 def format_prompt(template: str, src_lang: str, tgt_lang: str, src: str) -> str:
-    """The prompt of one translation example (training and evaluation use this one function)."""
+    """The prompt of one translation example as text."""
     return template.format(
         src_name=language_name(src_lang),
         tgt_name=language_name(tgt_lang),
@@ -54,6 +55,47 @@ def format_prompt(template: str, src_lang: str, tgt_lang: str, src: str) -> str:
         tgt_lang=tgt_lang,
         src=src,
     )
+
+
+def encode_prompts(
+    tokenizer: Any,
+    template: str,
+    examples: list[tuple[str, str, str]],
+    max_tokens: int,
+    *,
+    bt_tag: list[bool] | None = None,
+) -> list[list[int]]:
+    """Token ids of the prompts of ``(src_lang, tgt_lang, source)`` examples, ``<s>`` first.
+
+    Training and evaluation both call this, so a model is prompted exactly as it was trained. A
+    prompt over ``max_tokens`` loses the end of its *source* text, never the instruction around
+    it or the ``<target language>:`` cue the answer follows.
+    """
+    from crossling.tokenizer import BT_TAG
+
+    bos = [tokenizer.bos_token_id] if tokenizer.bos_token_id is not None else []
+    bt = tokenizer.convert_tokens_to_ids(BT_TAG)
+    bt = None if bt is None or bt == tokenizer.unk_token_id else bt
+    texts = [format_prompt(template, a, b, src) for a, b, src in examples]
+    out = []
+    for i, ids in enumerate(_encode_texts(tokenizer, texts)):
+        prefix = bos + ([bt] if bt_tag and bt_tag[i] and bt is not None else [])
+        ids = prefix + ids
+        if len(ids) > max_tokens:
+            src_lang, tgt_lang, src = examples[i]
+            # Cut the source by the share of tokens over the budget, then re-encode; repeat.
+            while len(ids) > max_tokens and src:
+                keep = max(0, int(len(src) * (1 - (len(ids) - max_tokens) / len(ids))) - 1)
+                src = src[:keep]
+                ids = (
+                    prefix
+                    + _encode_texts(tokenizer, [format_prompt(template, src_lang, tgt_lang, src)])[
+                        0
+                    ]
+                )
+            ids = ids[-max_tokens:]
+        out.append(ids)
+    return out
 
 
 def rehydration_table(cfg: TrainConfig) -> dict[int, float] | None:
@@ -140,23 +182,24 @@ class PromptedTranslationBatches(TranslationBatches):
     def _encode(
         self, rows: list[dict[str, Any]], reverse: bool
     ) -> list[tuple[list[int], list[int]]]:
-        from crossling.train.data import TAGGED_METHODS, _encode_texts
+        from crossling.train.data import TAGGED_METHODS
 
         a, b = ("tgt", "src") if reverse else ("src", "tgt")
-        prompts = [
-            format_prompt(self.template, r[f"{a}_lang"], r[f"{b}_lang"], r[f"{a}_text"])
-            for r in rows
-        ]
-        p_ids = _encode_texts(self.tok, prompts)
-        t_ids = _encode_texts(self.tok, [r[f"{b}_text"] for r in rows])
         half = self.cfg.seq_len // 2
-        bos = [self.bos] if self.bos is not None else []
+        tagged = [
+            bool(r["synthetic"]) and r.get("method") in TAGGED_METHODS and not reverse for r in rows
+        ]
+        prompts = encode_prompts(
+            self.tok,
+            self.template,
+            [(r[f"{a}_lang"], r[f"{b}_lang"], r[f"{a}_text"]) for r in rows],
+            half,
+            bt_tag=tagged,
+        )
+        answers = _encode_texts(self.tok, [r[f"{b}_text"] for r in rows])
         out = []
-        for r, p, t in zip(rows, p_ids, t_ids, strict=True):
-            tagged = r["synthetic"] and r.get("method") in TAGGED_METHODS and not reverse
-            prefix = bos + ([self.bt_id] if tagged and self.bt_id is not None else [])
-            prompt = (prefix + p)[:half]
-            answer = t[: half - 1] + [self.eos]
+        for prompt, t in zip(prompts, answers, strict=True):
+            answer = t[: self.cfg.seq_len - len(prompt) - 1] + [self.eos]
             out.append((prompt + answer, [IGNORE_INDEX] * len(prompt) + answer))
         return out
 
