@@ -222,6 +222,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         "precision": args.precision,
         "model_name": args.model_name,
         "mode": args.mode,
+        "seq_len": args.seq_len,
+        "rehydration": args.rehydration,
     }
     if args.save_every:
         fields["save_every"] = args.save_every
@@ -273,7 +275,8 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "train",
         help="train a tokenizer and a model on a corpus version",
-        description="Train (or resume, or find finished) a model on a corpus version: MLM or TLM "
+        description="Train (or resume, or find finished) a model on a corpus version: MLM, TLM or "
+        "causal-LM "
         "pretraining, translation or classification fine-tuning. Killed and run again, it resumes "
         "from the last checkpoint.",
     )
@@ -283,7 +286,11 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
         "--version", default="latest", metavar="V", help="corpus version or 'latest' (default)"
     )
     p.add_argument(
-        "--objective", choices=["mlm", "tlm", "translation", "classification"], default="mlm"
+        "--objective",
+        choices=["mlm", "tlm", "translation", "classification", "clm", "clm-translation"],
+        default="mlm",
+        help="clm: decoder-only causal LM on DOCS; clm-translation: prompted translation "
+        "fine-tuning of a causal LM (start it from a clm checkpoint with --init-from)",
     )
     p.add_argument("--preset", choices=["tiny", "small", "base"], default="tiny")
     p.add_argument(
@@ -307,7 +314,18 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--directions", metavar="PAIRS", help="translation: e.g. en-de,de-en (default: all)"
     )
-    p.add_argument("--init-from", metavar="DIR", help="local model directory to start from")
+    p.add_argument(
+        "--init-from",
+        metavar="DIR",
+        help="local model directory to start from: a crossling checkpoint or a Hugging Face "
+        "model saved on disk (safetensors; e.g. Qwen2.5 or Llama for clm, XLM-R for mlm)",
+    )
+    p.add_argument("--seq-len", type=int, help="packed sequence length (mlm/tlm/clm)")
+    p.add_argument(
+        "--rehydration",
+        choices=["none", "up-to-5"],
+        help="clm: re-weight documents by their duplicate-cluster size (default none)",
+    )
     p.add_argument(
         "--model-name", help="name under models/ (default <corpus>-<objective>-<preset>)"
     )
