@@ -20,6 +20,7 @@ _COMMAND_MODULES = [
     "flows.backtranslate",
     "flows.serve",
     "flows.trace",
+    "flows.tokenizer",
 ]
 # Only the module of the command being run is imported (training imports torch and transformers:
 # hundreds of MB that a corpus run should not carry).
@@ -36,6 +37,7 @@ _COMMANDS = {
     "pipeline": "flows.pipeline",
     "backtranslate": "flows.backtranslate",
     "trace": "flows.trace",
+    "tokenizer": "flows.tokenizer",
 }
 
 

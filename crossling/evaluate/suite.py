@@ -719,6 +719,27 @@ def score_causal(
     return out
 
 
+def tokenizer_fertility(tok: Any, sets: dict[str, EvalSet]) -> dict[str, Any]:
+    """Fertility and parity (:mod:`crossling.vocab`) of the checkpoint's tokenizer on the
+    evaluation rows: texts per language from DOCS (or labeled rows, or both sides of pairs),
+    parity against English from the pairs."""
+    from crossling import vocab
+
+    texts: dict[str, list[str]] = defaultdict(list)
+    for name in ("docs", "labeled"):
+        for r in sets[name].rows if name in sets else []:
+            texts[r["lang"]].append(r["text"])
+    pairs = [
+        (r["src_lang"], r["src_text"], r["tgt_lang"], r["tgt_text"])
+        for r in (sets["pairs"].rows if "pairs" in sets else [])
+    ]
+    if not texts:
+        for la, ta, lb, tb in pairs:
+            texts[la].append(ta)
+            texts[lb].append(tb)
+    return {"fertility": vocab.fertility_dict(vocab.fertility(tok, dict(texts), pairs))}
+
+
 def add_averages(metrics: dict[str, float]) -> dict[str, float]:
     """Add ``<family>/avg`` (macro average over languages or directions) for every family."""
     fams: dict[str, list[float]] = defaultdict(list)
@@ -932,7 +953,9 @@ def evaluate_checkpoint(
                     model.config.id2label[i] for i in range(model.config.num_labels)
                 ]
                 scores = score_classifier(model, tok, sets["labeled"], labels, cfg)
+            tokenizer_stats = tokenizer_fertility(tok, sets)
     else:
+        tokenizer_stats = {}
         scores = Scores()
         if kind == "classifier" and "labeled" not in sets:
             notes.append("classifier checkpoint without a labeled set: nothing to score")
@@ -981,6 +1004,8 @@ def evaluate_checkpoint(
             "sha256": data_hash,
         },
         "contamination": guard,
+        # Tokens per word / character and parity with English per language, on the rows above.
+        "tokenizer": tokenizer_stats,
         "lineage": {
             "corpus": corpus,
             "corpus_versions": meta.get("corpus_versions") or [corpus],

@@ -69,6 +69,10 @@ def test_trained_clm_has_fewer_bits_per_byte_with_a_paired_test(clm_root):
     assert after["coverage"]["status"] in ("ok", "partial")
     assert after["metrics"]["bits_per_byte/avg"] < before["metrics"]["bits_per_byte/avg"]
     assert after["contamination"]["overlap"] == 0
+    # Every evaluation reports its tokenizer's fertility per language (same tokenizer: same).
+    fert = after["tokenizer"]["fertility"]
+    assert fert["zh"]["tokens_per_char"] > 0 and fert["de"]["tokens_per_word"] >= 1
+    assert fert == before["tokenizer"]["fertility"]
     test = paired_test("bits_per_byte/avg", before, after, higher_is_better=False)
     assert test is not None and test.delta < 0 and test.ci_high < 0
     de = paired_test("bits_per_byte/de", before, after, higher_is_better=False)
