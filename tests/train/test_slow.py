@@ -162,8 +162,12 @@ def test_the_demo_learns_and_flags_no_regression(prefect_server, tmp_path):
 
 
 @pytest.mark.slow
-def test_torchrun_two_processes_shard_data_and_resume_exactly(corpus_root, out_root, monkeypatch):
-    """The multi-GPU path (torchrun + DDP) on two CPU processes over gloo."""
+@pytest.mark.parametrize("objective", ["mlm", "clm"])
+def test_torchrun_two_processes_shard_data_and_resume_exactly(
+    corpus_root, out_root, monkeypatch, objective
+):
+    """The multi-GPU path (torchrun + DDP) on two CPU processes over gloo (the causal LM's
+    packed rows too: 16 x 128 tokens per rank and step, as the MLM's)."""
     import shutil
 
     import torch
@@ -180,7 +184,7 @@ def test_torchrun_two_processes_shard_data_and_resume_exactly(corpus_root, out_r
             data_root=corpus_root,
             corpus="fixture",
             out_root=out_root,
-            objective="mlm",
+            objective=objective,
             preset="tiny",
             max_steps=20,
             save_every=10,
