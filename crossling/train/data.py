@@ -316,6 +316,8 @@ def _token_id(tokenizer: Any, token: str) -> int | None:
 
 
 def _encode_texts(tokenizer: Any, texts: list[str]) -> list[list[int]]:
+    if not texts:  # a chunk whose rows were all skipped (rehydration)
+        return []
     # verbose=False: documents longer than model_max_length are fine here, packing cuts them.
     return tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"]
 

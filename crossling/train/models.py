@@ -261,6 +261,8 @@ class MaskedPositionsMLM(torch.nn.Module):
     def __init__(self, mlm: Any) -> None:
         super().__init__()
         self.mlm = mlm
+        # FSDP (accelerate's transformer_based_wrap) wraps the blocks the model names here.
+        self._no_split_modules = getattr(mlm, "_no_split_modules", None)
 
     @staticmethod
     def supports(model: Any) -> bool:
@@ -389,6 +391,8 @@ class PackedCausalLM(torch.nn.Module):
     def __init__(self, lm: Any) -> None:
         super().__init__()
         self.lm = lm
+        # FSDP (accelerate's transformer_based_wrap) wraps the blocks the model names here.
+        self._no_split_modules = getattr(lm, "_no_split_modules", None)
 
     def forward(
         self,

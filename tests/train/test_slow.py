@@ -134,7 +134,7 @@ def test_the_demo_learns_and_flags_no_regression(prefect_server, tmp_path):
     evaluation = run_demo_evaluation(root)
     assert time.monotonic() - started < 600
     models = evaluation["models"]
-    assert set(models) == {"demo-mlm-tiny", "demo-translation-tiny"}
+    assert set(models) == {"demo-mlm-tiny", "demo-translation-tiny", "demo-clm-tiny"}
     for name, info in models.items():
         assert not any(info["regressions"].values()), (name, info["regressions"])
     mlm = registry.load_results(root, "demo-mlm-tiny")
@@ -142,6 +142,8 @@ def test_the_demo_learns_and_flags_no_regression(prefect_server, tmp_path):
     assert last["mlm_accuracy/avg"] > first["mlm_accuracy/avg"]
     assert last["pseudo_perplexity/avg"] < first["pseudo_perplexity/avg"]
     assert all(r["coverage"]["status"] == "ok" for r in mlm)
+    clm = registry.load_results(root, "demo-clm-tiny")
+    assert clm[-1]["metrics"]["bits_per_byte/avg"] < clm[0]["metrics"]["bits_per_byte/avg"]
     mt = registry.load_results(root, "demo-translation-tiny")
     assert mt[-1]["metrics"]["bleu/avg"] > mt[0]["metrics"]["bleu/avg"]
     assert mt[-1]["metrics"]["chrf/avg"] > mt[0]["metrics"]["chrf/avg"]
