@@ -198,3 +198,35 @@ def test_bad_init_from_directories_are_named_in_one_line(
     build_encoder(tiny().encoder, tokenizer, 64).save_pretrained(encoder)
     fails(encoder, "holds an encoder model")
     fails(tmp_path / "missing", "not a local directory")
+
+
+def test_rehydration_samples_a_document_by_its_cluster_size(tmp_path, tokenizer):
+    """Documents that stood for 5 near-duplicates come out about 5 times as often as unique ones;
+    the language's size grows by the mean weight."""
+    from crossling.documents import make_id
+    from crossling.storage import new_version
+    from crossling.train.corpus import TrainCorpus
+    from tests.train.corpus_fixture import doc_row, write_version
+
+    docs = []
+    for i in range(200):
+        heavy = i % 2 == 0
+        row = doc_row("en", make_id("t", str(i)), f"{'heavy' if heavy else 'light'} {i}", "t", 0.0)
+        row["dup_cluster_size"] = 5 if heavy else 1
+        docs.append(row)
+    write_version(str(tmp_path), "rh", new_version("abcd0000"), docs=docs)
+    corpus = TrainCorpus.open(str(tmp_path), "rh")
+    src = CLMBatches(
+        corpus, tokenizer, DataConfig(seq_len=64, read_rows=64), 4, rehydration=REHYDRATION_UP_TO_5
+    )
+    seen = {"heavy": 0, "light": 0}
+    for _ in range(100):
+        b = src.next_batch().inputs
+        for ids, pos in zip(b["input_ids"].tolist(), b["position_ids"].tolist(), strict=True):
+            starts = [i for i, p in enumerate(pos) if p == 0] + [len(pos)]
+            for a, z in zip(starts, starts[1:], strict=False):
+                text = tokenizer.decode(ids[a:z], skip_special_tokens=True).split()
+                if ids[a] == tokenizer.bos_token_id and text:  # a document's start
+                    seen["heavy" if text[0].startswith("h") else "light"] += 1
+    assert 3.5 < seen["heavy"] / max(1, seen["light"]) < 7
+    assert src.describe()["rehydration_mean_weight"] == {"en": 3.0}
