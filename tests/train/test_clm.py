@@ -230,3 +230,26 @@ def test_rehydration_samples_a_document_by_its_cluster_size(tmp_path, tokenizer)
                     seen["heavy" if text[0].startswith("h") else "light"] += 1
     assert 3.5 < seen["heavy"] / max(1, seen["light"]) < 7
     assert src.describe()["rehydration_mean_weight"] == {"en": 3.0}
+
+
+def test_init_from_hugging_face_encoder_and_seq2seq_directories(
+    corpus_root, out_root, tmp_path, tokenizer
+):
+    """The other kinds a user brings (XLM-R-like encoder, Marian-like seq2seq) go through the
+    same checks and continue training on the corpus."""
+    from crossling.train.models import build_encoder, build_seq2seq
+
+    enc, s2s = tmp_path / "xlmr-like", tmp_path / "marian-like"
+    build_encoder(tiny().encoder, tokenizer, 64).save_pretrained(enc)
+    build_seq2seq(tiny().seq2seq, tokenizer).save_pretrained(s2s)
+    for d in (enc, s2s):
+        tokenizer.save_pretrained(d)
+    assert (model_dir_kind(str(enc)), model_dir_kind(str(s2s))) == ("encoder", "seq2seq")
+    for objective, d in (("mlm", enc), ("translation", s2s)):
+        s = run_training(
+            cfg(corpus_root, out_root, objective=objective, init_from=str(d), max_steps=2,
+                save_every=2, seq_len=None)
+        )  # fmt: skip
+        assert s["step"] == 2 and read_metadata(s["checkpoint"])["config"]["init_from"] == str(d)
+    with pytest.raises(ValueError, match="holds a seq2seq model; objective clm"):
+        run_training(cfg(corpus_root, out_root, init_from=str(s2s)))
