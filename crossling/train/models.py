@@ -291,6 +291,8 @@ def unwrap_state_dict(
     """The transformers model's state dict out of a (possibly wrapped) training module's."""
     if state is None:
         return state
+    # torch.compile's wrapper names parameters _orig_mod.<name>.
+    state = {k.replace("_orig_mod.", ""): v for k, v in state.items()}
     if isinstance(model, MaskedPositionsMLM):
         return {k.removeprefix("mlm."): v for k, v in state.items()}
     if isinstance(model, PackedCausalLM):
@@ -608,6 +610,7 @@ def flops_per_token(model: Any, seq_len: int, head_fraction: float = 1.0) -> flo
     ``vocab x d`` is added back, times ``head_fraction``: the share of positions projected (0.15
     for :class:`MaskedPositionsMLM`), so MFU counts the work actually needed.
     """
+    model = getattr(model, "_orig_mod", model)  # a torch.compile'd module
     if isinstance(model, MaskedPositionsMLM):
         model = model.mlm
     if isinstance(model, PackedCausalLM):
