@@ -25,6 +25,7 @@ _COMMAND_MODULES = [
     "flows.serve",
     "flows.trace",
     "flows.quality",
+    "flows.tokenizer",
 ]
 # Only the module of the command being run is imported (training imports torch and transformers:
 # hundreds of MB that a corpus run should not carry).
@@ -44,6 +45,7 @@ _COMMANDS = {
     "trace": "flows.trace",
     "quality-model": "flows.quality",
     "thresholds": "flows.quality",
+    "tokenizer": "flows.tokenizer",
 }
 
 

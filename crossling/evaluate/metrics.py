@@ -118,6 +118,122 @@ def masked_lm_score(
     )
 
 
+# --- causal language modelling --------------------------------------------------------------------
+
+
+@dataclass
+class BitsPerByteScore:
+    """Negative log-likelihood of texts under a causal LM, per UTF-8 byte (tokenizer-free)."""
+
+    nll: float  # summed over every token of every text (nats), end-of-text included
+    bytes: int  # UTF-8 bytes of the texts
+    tokens: int  # tokens scored (the tokenizer's, for information only)
+    # (nll in nats, bytes, tokens) per text, in the order of the texts (paired tests).
+    per_text: list[tuple[float, int, int]] = field(default_factory=list)
+
+    @property
+    def bits_per_byte(self) -> float:
+        return self.nll / math.log(2) / self.bytes if self.bytes else float("nan")
+
+
+@torch.inference_mode()
+def bits_per_byte(
+    model: torch.nn.Module,
+    tokenizer: Any,
+    texts: Sequence[str],
+    *,
+    max_length: int = 512,
+    batch_size: int = 16,
+) -> BitsPerByteScore:
+    """Bits per byte of ``texts`` under a causal LM: every token of a text is scored.
+
+    A text is ``[<s>] tokens </s>``; one longer than ``max_length`` is scored in consecutive
+    windows, each starting again from ``<s>`` (so no token is left out and the byte count is the
+    whole text's). Dividing by bytes instead of tokens makes models with different tokenizers
+    comparable (Gao et al. 2020, The Pile).
+    """
+    device = next(model.parameters()).device
+    bos = tokenizer.bos_token_id
+    eos = tokenizer.eos_token_id
+    prefix = [bos] if bos is not None else ([eos] if eos is not None else [])
+    if not prefix:
+        raise ValueError("the tokenizer has neither <s> nor </s>: cannot score the first token")
+    enc = tokenizer(list(texts), add_special_tokens=False, verbose=False)["input_ids"]
+    step = max(1, max_length - len(prefix))
+    windows: list[tuple[int, list[int]]] = []  # (text, tokens to score)
+    for t, ids in enumerate(enc):
+        ids = list(ids) + ([eos] if eos is not None else [])
+        for i in range(0, len(ids), step):
+            windows.append((t, ids[i : i + step]))
+    per_text = [[0.0, len(x.encode("utf-8")), 0] for x in texts]
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else (eos or 0)
+    windows.sort(key=lambda w: len(w[1]))
+    for batch in _batches(windows, batch_size):
+        width = len(prefix) + max(len(w) for _, w in batch)
+        ids = torch.full((len(batch), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(batch), width), dtype=torch.long)
+        for r, (_, w) in enumerate(batch):
+            row = prefix + w
+            ids[r, : len(row)] = torch.tensor(row)
+            mask[r, : len(row)] = 1
+        logits = model(
+            input_ids=ids.to(device), attention_mask=mask.to(device), use_cache=False
+        ).logits
+        logp = torch.log_softmax(logits[:, :-1].float(), dim=-1).cpu()
+        target = ids[:, 1:]
+        nll = -logp.gather(-1, target.unsqueeze(-1)).squeeze(-1)
+        scored = mask[:, 1:].bool()
+        for r, (t, w) in enumerate(batch):
+            per_text[t][0] += float(nll[r][scored[r]].sum())
+            per_text[t][2] += len(w)
+    return BitsPerByteScore(
+        nll=sum(p[0] for p in per_text),
+        bytes=sum(p[1] for p in per_text),
+        tokens=sum(p[2] for p in per_text),
+        per_text=[(a, b, c) for a, b, c in per_text],
+    )
+
+
+@torch.inference_mode()
+def translate_causal(
+    model: torch.nn.Module,
+    tokenizer: Any,
+    prompts: Sequence[list[int]],
+    *,
+    max_new_tokens: int = 64,
+    length_factor: float | None = None,
+    batch_size: int = 16,
+) -> list[str]:
+    """Greedy continuations of prompts (token ids; left-padded batches) up to end of text."""
+    device = next(model.parameters()).device
+    eos = tokenizer.eos_token_id
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos
+    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+    out = [""] * len(prompts)
+    for batch in _batches(order, batch_size):
+        width = max(len(prompts[i]) for i in batch)
+        ids = torch.full((len(batch), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(batch), width), dtype=torch.long)
+        for r, i in enumerate(batch):
+            ids[r, width - len(prompts[i]) :] = torch.tensor(prompts[i])
+            mask[r, width - len(prompts[i]) :] = 1
+        limit = max_new_tokens
+        if length_factor is not None:
+            limit = min(limit, int(length_factor * max(len(prompts[i]) for i in batch)) + 10)
+        gen = model.generate(
+            input_ids=ids.to(device),
+            attention_mask=mask.to(device),
+            do_sample=False,
+            max_new_tokens=limit,
+            eos_token_id=eos,
+            pad_token_id=pad,
+        )
+        texts = tokenizer.batch_decode(gen[:, width:], skip_special_tokens=True)
+        for i, text in zip(batch, texts, strict=True):
+            out[i] = text.strip()
+    return out
+
+
 # --- sentence embeddings and retrieval -----------------------------------------------------------
 
 

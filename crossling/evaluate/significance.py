@@ -15,8 +15,8 @@ machine translation evaluation"), which gives
 
 A macro average (``<family>/avg``) is resampled language by language (stratified), then averaged.
 
-For metrics that are a sum over examples (masked-token accuracy and pseudo-perplexity per text,
-retrieval hits, classification) ``p`` comes from the exact one-sided sign test on the per-example
+For metrics that are a sum over examples (masked-token accuracy, pseudo-perplexity and bits per
+byte per text, retrieval hits, classification) ``p`` comes from the exact one-sided sign test on the per-example
 differences instead (the exact McNemar test for hits; ties left out): with a handful of examples
 the bootstrap is overconfident (three texts that lost one masked token each out of seven give a
 bootstrap p of 0.01, the sign test 0.125). BLEU and chrF are corpus statistics, not sums over
@@ -50,6 +50,7 @@ EXAMPLE_SET = {
     "chrf": "translation",
     "zeroshot_accuracy": "classification",
     "supervised_accuracy": "classification",
+    "bits_per_byte": "bpb",
 }
 
 
@@ -89,6 +90,7 @@ STATISTICS: dict[str, Callable[[dict[str, np.ndarray], np.ndarray], np.ndarray]]
     "chrf": _corpus_score("chrf_stats", M.chrf_from_stats),
     "zeroshot_accuracy": _mean("correct"),
     "supervised_accuracy": _mean("correct"),
+    "bits_per_byte": _sum_ratio("nll", "bytes", lambda r: r / math.log(2)),
 }
 
 
@@ -107,6 +109,7 @@ PER_EXAMPLE: dict[str, Callable[[dict[str, np.ndarray]], np.ndarray]] = {
     "retrieval_top1": lambda c: c["hit"],
     "zeroshot_accuracy": lambda c: c["correct"],
     "supervised_accuracy": lambda c: c["correct"],
+    "bits_per_byte": _ratio("nll", "bytes", -1.0),  # per text, negated: higher is better
 }
 
 
@@ -161,6 +164,7 @@ _COLUMNS = {
     "retrieval": ["hit"],
     "translation": ["bleu_stats", "chrf_stats"],
     "classification": ["correct"],
+    "bpb": ["nll", "bytes"],
 }
 
 

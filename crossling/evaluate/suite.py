@@ -57,8 +57,9 @@ NO_HELDOUT, TOO_FEW, NOTHING = "no_heldout_rows", "too_few_rows", "nothing_to_ev
 # (bleu, chrf: translating src into tgt; retrieval_top1: src queries searching among tgt texts),
 # plus ``<family>/avg``, the macro average over languages or directions. All improve upwards
 # except those in LOWER_IS_BETTER.
-LOWER_IS_BETTER = {"pseudo_perplexity"}
+LOWER_IS_BETTER = {"pseudo_perplexity", "bits_per_byte"}
 HEADLINE_ORDER = [
+    "bits_per_byte",
     "mlm_accuracy",
     "pseudo_perplexity",
     "retrieval_top1",
@@ -93,6 +94,12 @@ class EvalConfig(BaseModel):
     )
     max_length: int = Field(
         128, ge=4, description="Tokens per text for embeddings, classification and translation."
+    )
+    bpb_max_length: int = Field(
+        512,
+        ge=8,
+        description="Causal LM bits per byte: tokens per scoring window; a longer text is scored "
+        "in consecutive windows, so every byte counts whatever the value.",
     )
     batch_size: int = Field(64, ge=1, description="Sequences per forward pass.")
     languages: list[str] | None = Field(
@@ -437,9 +444,12 @@ def load_model(kind: str, path: str, device: str = "cpu") -> tuple[Any, Any]:
         "encoder": tf.AutoModelForMaskedLM,
         "classifier": tf.AutoModelForSequenceClassification,
         "seq2seq": tf.AutoModelForSeq2SeqLM,
+        "causal": tf.AutoModelForCausalLM,
     }.get(kind)
     if auto is None:
-        raise ValueError(f"unknown model_kind {kind!r} (expected encoder, classifier or seq2seq)")
+        raise ValueError(
+            f"unknown model_kind {kind!r} (expected encoder, classifier, seq2seq or causal)"
+        )
     tokenizer = tf.AutoTokenizer.from_pretrained(path, local_files_only=True)
     model = auto.from_pretrained(path, local_files_only=True, use_safetensors=True)
     return model.to(_device(device)).eval(), tokenizer
@@ -632,6 +642,104 @@ def score_seq2seq(
     return out
 
 
+def score_causal(
+    model: Any,
+    tok: Any,
+    docs: EvalSet,
+    pairs: EvalSet | None,
+    cfg: EvalConfig,
+    languages: list[str] | None,
+    prompt_template: str | None,
+) -> Scores:
+    """Bits per byte per language on held-out ``docs``; with a prompt template (a translation
+    fine-tuned causal LM) BLEU and chrF per direction of ``pairs``, prompted as in training."""
+    out = Scores()
+    for lang, rows in _group(docs.rows, "lang").items():
+        s = M.bits_per_byte(
+            model,
+            tok,
+            [r["text"] for r in rows],
+            max_length=cfg.bpb_max_length,
+            batch_size=cfg.batch_size,
+        )
+        if s.bytes:
+            out.metrics[f"bits_per_byte/{lang}"] = s.bits_per_byte
+            out.examples[f"bpb/{lang}"] = {
+                "ids": [r["id"] for r in rows],
+                "nll": [round(x[0], 5) for x in s.per_text],
+                "bytes": [x[1] for x in s.per_text],
+            }
+        out.details[f"bpb/{lang}"] = {"texts": len(rows), "bytes": s.bytes, "tokens": s.tokens}
+    if pairs is None or prompt_template is None:
+        return out
+    from crossling.train.causal import encode_prompts
+
+    directions: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    for r in pairs.rows:
+        directions[f"{r['src_lang']}-{r['tgt_lang']}"].append(
+            (r["id"], r["src_text"], r["tgt_text"])
+        )
+        directions[f"{r['tgt_lang']}-{r['src_lang']}"].append(
+            (r["id"], r["tgt_text"], r["src_text"])
+        )
+    for direction, items in sorted(directions.items()):
+        src_lang, tgt_lang = direction.split("-", 1)
+        if languages and not {src_lang, tgt_lang} <= set(languages):
+            continue
+        items = items[: cfg.max_rows_per_lang]
+        prompts = encode_prompts(
+            tok, prompt_template, [(src_lang, tgt_lang, a) for _, a, _ in items], cfg.max_length
+        )
+        hyps = M.translate_causal(
+            model,
+            tok,
+            prompts,
+            max_new_tokens=cfg.max_new_tokens,
+            length_factor=cfg.max_length_factor,
+            batch_size=cfg.batch_size,
+        )
+        s = M.translation_score(hyps, [t for _, _, t in items], tgt_lang)
+        out.metrics[f"bleu/{direction}"] = s.bleu
+        out.metrics[f"chrf/{direction}"] = s.chrf
+        out.signatures[f"bleu/{direction}"] = s.bleu_signature
+        out.signatures[f"chrf/{direction}"] = s.chrf_signature
+        out.examples[f"translation/{direction}"] = {
+            "ids": [i for i, _, _ in items],
+            "bleu_stats": s.bleu_stats,
+            "chrf_stats": s.chrf_stats,
+        }
+        out.details[f"translation/{direction}"] = {
+            "segments": s.segments,
+            "prompt": prompt_template,
+            "examples": [
+                {"src": a, "ref": b, "hyp": h}
+                for (_, a, b), h in list(zip(items, hyps, strict=True))[:3]
+            ],
+        }
+    return out
+
+
+def tokenizer_fertility(tok: Any, sets: dict[str, EvalSet]) -> dict[str, Any]:
+    """Fertility and parity (:mod:`crossling.vocab`) of the checkpoint's tokenizer on the
+    evaluation rows: texts per language from DOCS (or labeled rows, or both sides of pairs),
+    parity against English from the pairs."""
+    from crossling import vocab
+
+    texts: dict[str, list[str]] = defaultdict(list)
+    for name in ("docs", "labeled"):
+        for r in sets[name].rows if name in sets else []:
+            texts[r["lang"]].append(r["text"])
+    pairs = [
+        (r["src_lang"], r["src_text"], r["tgt_lang"], r["tgt_text"])
+        for r in (sets["pairs"].rows if "pairs" in sets else [])
+    ]
+    if not texts:
+        for la, ta, lb, tb in pairs:
+            texts[la].append(ta)
+            texts[lb].append(tb)
+    return {"fertility": vocab.fertility_dict(vocab.fertility(tok, dict(texts), pairs))}
+
+
 def add_averages(metrics: dict[str, float]) -> dict[str, float]:
     """Add ``<family>/avg`` (macro average over languages or directions) for every family."""
     fams: dict[str, list[float]] = defaultdict(list)
@@ -670,7 +778,10 @@ def _expected(
     if kind == "encoder":
         langs = {x for v in versions for x in v.languages()}
         return sorted(x for x in langs if keep({x})), []
-    if kind == "seq2seq":
+    if kind == "causal" and meta.get("objective") != "clm-translation":
+        langs = {x for v in versions for x in v.languages()}
+        return sorted(x for x in langs if keep({x})), []
+    if kind in ("seq2seq", "causal"):
         dirs = set()
         for v in versions:
             for d in v.directions():
@@ -701,7 +812,7 @@ def coverage(
     rows_by_dir: dict[str, int] = defaultdict(int)
     for r in sets["pairs"].rows if "pairs" in sets else []:
         rows_by_dir[r["direction"]] += 1
-        if kind == "seq2seq":
+        if kind in ("seq2seq", "causal"):
             rows_by_dir[f"{r['tgt_lang']}-{r['src_lang']}"] += 1
     scored_groups = {m.partition("/")[2] for m in scores.metrics}
 
@@ -785,12 +896,18 @@ def evaluate_checkpoint(
     started = time.monotonic()
     meta = ref.metadata()
     kind = meta.get("model_kind", "encoder")
-    if kind not in ("encoder", "seq2seq", "classifier"):
+    if kind not in ("encoder", "seq2seq", "classifier", "causal"):
         raise ValueError(f"{ref.name}: unknown model_kind {kind!r}")
     corpus = meta["corpus"]
     versions = open_lineage(ref, meta)
     head = next((v for v in versions if v.version == corpus["version"]), versions[-1])
     languages = cfg.languages or meta.get("languages") or None
+    # A translation fine-tuned causal LM is prompted the way it was trained.
+    prompt_template = (
+        (meta.get("config") or {}).get("prompt_template")
+        if meta.get("objective") == "clm-translation"
+        else None
+    )
 
     sets: dict[str, EvalSet] = {}
     if kind == "encoder":
@@ -798,6 +915,13 @@ def evaluate_checkpoint(
         sets["pairs"] = load_heldout_pairs(versions, cfg)
     elif kind == "seq2seq":
         sets["pairs"] = load_heldout_pairs(versions, cfg)
+    elif kind == "causal":
+        # A translation fine-tuned causal LM is scored on translation (its parent's bits per
+        # byte are the language-model figure); a pretrained one on bits per byte.
+        if prompt_template:
+            sets["pairs"] = load_heldout_pairs(versions, cfg)
+        else:
+            sets["docs"] = load_heldout_docs(versions, cfg)
     else:
         train_cfg = meta.get("config") or {}
         labeled_path = cfg.labeled_path or train_cfg.get("labeled_path")
@@ -814,12 +938,24 @@ def evaluate_checkpoint(
                 scores = score_encoder(model, tok, sets["docs"], sets["pairs"], cfg)
             elif kind == "seq2seq":
                 scores = score_seq2seq(model, tok, sets["pairs"], cfg, languages)
+            elif kind == "causal":
+                scores = score_causal(
+                    model,
+                    tok,
+                    sets.get("docs") or EvalSet("none"),
+                    sets.get("pairs"),
+                    cfg,
+                    languages,
+                    prompt_template,
+                )
             else:
                 labels = meta.get("labels") or [
                     model.config.id2label[i] for i in range(model.config.num_labels)
                 ]
                 scores = score_classifier(model, tok, sets["labeled"], labels, cfg)
+            tokenizer_stats = tokenizer_fertility(tok, sets)
     else:
+        tokenizer_stats = {}
         scores = Scores()
         if kind == "classifier" and "labeled" not in sets:
             notes.append("classifier checkpoint without a labeled set: nothing to score")
@@ -868,6 +1004,8 @@ def evaluate_checkpoint(
             "sha256": data_hash,
         },
         "contamination": guard,
+        # Tokens per word / character and parity with English per language, on the rows above.
+        "tokenizer": tokenizer_stats,
         "lineage": {
             "corpus": corpus,
             "corpus_versions": meta.get("corpus_versions") or [corpus],

@@ -14,7 +14,13 @@ from pydantic import BaseModel, Field
 
 from crossling.train.models import get_preset
 
-Objective = Literal["mlm", "tlm", "translation", "classification"]
+Objective = Literal["mlm", "tlm", "translation", "classification", "clm", "clm-translation"]
+# Objectives that train a decoder-only causal LM.
+CAUSAL_OBJECTIVES = {"clm", "clm-translation"}
+# The prompt of causal-LM translation fine-tuning (and of its evaluation, which reads it from the
+# checkpoint's config). Fields: {src_name}, {tgt_name} (English names), {src_lang}, {tgt_lang}
+# (codes), {src} (the source text). The answer follows it: " <target> </s>".
+DEFAULT_PROMPT = "Translate {src_name} to {tgt_name}.\n{src_name}: {src}\n{tgt_name}:"
 # What a run on a new corpus version trains (docs/CONTRACTS.md, "Retraining modes").
 Mode = Literal["continue", "full"]
 CONTINUE, FULL = "continue", "full"
@@ -31,6 +37,8 @@ NOT_HASHED = {
     "devices",
     "cpu_threads",
     "save_initial",
+    "attn_implementation",
+    "compile",
 }
 
 
@@ -50,7 +58,9 @@ class TrainConfig(BaseModel):
     objective: Objective = Field(
         "mlm",
         description="mlm: masked LM on DOCS; tlm: MLM plus translation LM on PAIRS (XLM); "
-        "translation: seq2seq on PAIRS; classification: fine-tune on a labeled set.",
+        "translation: seq2seq on PAIRS; classification: fine-tune on a labeled set; clm: "
+        "decoder-only causal LM on DOCS (Llama/Qwen2 shape); clm-translation: prompted "
+        "translation fine-tuning of a causal LM on PAIRS (loss on the answer only).",
     )
     preset: Literal["tiny", "small", "base"] = Field(
         "tiny", description="Model size: tiny trains in seconds on a CPU, base is XLM-R base."
@@ -67,8 +77,10 @@ class TrainConfig(BaseModel):
     )
     init_from: str | None = Field(
         None,
-        description="Local model directory to start from (a crossling checkpoint or e.g. an "
-        "XLM-R on disk), in either mode. Translation from an encoder warm-starts an "
+        description="Local model directory to start from (a crossling checkpoint or any Hugging "
+        "Face model saved on disk: an encoder for mlm/tlm/classification, a seq2seq model for "
+        "translation, a causal LM such as Qwen2.5 or Llama for clm/clm-translation; safetensors "
+        "only, never remote code), in either mode. Translation from an encoder warm-starts an "
         "encoder-decoder. A crossling checkpoint's corpus versions are not read again.",
     )
     max_steps: int | None = Field(
@@ -76,7 +88,9 @@ class TrainConfig(BaseModel):
     )
     batch_size: int | None = Field(None, ge=1, description="Sequences per micro-batch per device.")
     grad_accum: int = Field(1, ge=1, description="Micro-batches per optimizer step.")
-    seq_len: int | None = Field(None, ge=8, description="Packed sequence length for MLM/TLM.")
+    seq_len: int | None = Field(
+        None, ge=8, description="Packed sequence length for MLM/TLM/CLM (default: the preset's)."
+    )
     lr: float | None = Field(None, gt=0, description="Peak learning rate.")
     warmup_steps: int | None = Field(
         None, ge=0, description="Linear warmup steps before the cosine decay."
@@ -148,6 +162,28 @@ class TrainConfig(BaseModel):
         True, description="Resume the newest run with the same config if one exists."
     )
     tokenizer_vocab_size: int = Field(32_000, ge=300, description="Largest tokenizer vocabulary.")
+    rehydration: Literal["none", "up-to-5"] | dict[int, float] = Field(
+        "none",
+        description="CLM: re-weight documents by their dup_cluster_size (FineWeb-2 rehydration): "
+        "'up-to-5' samples a document of a cluster of n <= 5 as if it were there n times and "
+        "clusters of 100 or more once; or a table {smallest cluster size: weight}. 'none': "
+        "every document once.",
+    )
+    prompt_template: str = Field(
+        DEFAULT_PROMPT,
+        description="clm-translation: the prompt before the answer; {src_name}, {tgt_name}, "
+        "{src_lang}, {tgt_lang}, {src}. Evaluation uses the checkpoint's own.",
+    )
+    attn_implementation: Literal["auto", "sdpa", "eager", "flash_attention_2", "flex_attention"] = (
+        Field(
+            "auto",
+            description="CLM attention kernel: auto = FlashAttention-2 (varlen over the packed "
+            "documents) on a GPU with the flash_attn package, else SDPA with a block-diagonal mask.",
+        )
+    )
+    compile: Literal["auto", "on", "off"] = Field(
+        "auto", description="torch.compile the model: auto = on a GPU for clm, off on a CPU."
+    )
 
 
 def _absolute(root: str) -> str:
@@ -158,6 +194,7 @@ def _absolute(root: str) -> str:
 def resolve(cfg: TrainConfig) -> TrainConfig:
     """The config with every preset-dependent default filled in, and absolute local paths."""
     p = get_preset(cfg.preset)
+    causal = cfg.objective in CAUSAL_OBJECTIVES
     max_steps = cfg.max_steps or p.max_steps
     warmup = (
         cfg.warmup_steps if cfg.warmup_steps is not None else min(p.warmup_steps, max_steps // 10)
@@ -169,7 +206,7 @@ def resolve(cfg: TrainConfig) -> TrainConfig:
             "model_name": cfg.model_name or f"{cfg.corpus}-{cfg.objective}-{cfg.preset}",
             "max_steps": max_steps,
             "batch_size": cfg.batch_size or p.batch_size,
-            "seq_len": cfg.seq_len or p.seq_len,
+            "seq_len": cfg.seq_len or (p.decoder.seq_len if causal else p.seq_len),
             "lr": cfg.lr or p.lr,
             "warmup_steps": warmup,
         }

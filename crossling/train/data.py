@@ -9,9 +9,11 @@ The layers, bottom up:
   translation example), tokenized a chunk of rows at a time with the fast tokenizer.
 - :class:`Mixture`: picks the source of the next item with temperature sampling,
   p ∝ n ** alpha (XLM-R's alpha = 0.3), from a seeded generator.
-- :class:`MLMBatches`, :class:`TranslationBatches`, :class:`ClassificationBatches`: the batch
-  sources the training loop pulls from. MLM/TLM sequences are *packed*: documents are concatenated
-  (``... </s> next doc ...``) and cut into fixed-length sequences, so no position is padding.
+- :class:`MLMBatches`, :class:`CLMBatches`, :class:`TranslationBatches`,
+  :class:`ClassificationBatches`: the batch sources the training loop pulls from. MLM/TLM
+  sequences are *packed*: documents are concatenated (``... </s> next doc ...``) and cut into
+  fixed-length sequences, so no position is padding. Causal-LM rows are packed too, with
+  ``position_ids`` restarting at every document so attention stays inside it.
 
 Everything that decides what comes next has ``state_dict``/``load_state_dict`` (plain JSON), and
 masking draws from a generator seeded by the batch index, so a resumed run sees the same batches,
@@ -219,7 +221,7 @@ class ItemStream:
         self._items, self._used = self.encode(batch), 0
 
     def __next__(self) -> Any:
-        if self._used >= len(self._items):
+        while self._used >= len(self._items):  # a chunk may give no items (all rows skipped)
             self._refill()
         item = self._items[self._used]
         self._used += 1
@@ -314,6 +316,8 @@ def _token_id(tokenizer: Any, token: str) -> int | None:
 
 
 def _encode_texts(tokenizer: Any, texts: list[str]) -> list[list[int]]:
+    if not texts:  # a chunk whose rows were all skipped (rehydration)
+        return []
     # verbose=False: documents longer than model_max_length are fine here, packing cuts them.
     return tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"]
 
@@ -539,6 +543,221 @@ class MLMBatches(BatchSource):
         _set_rng_state(self.kind_rng, state["kind_rng"])
         self.carry, self.pending_pair = list(state["carry"]), list(state["pending_pair"])
         self.batches, self.tokens, self.slots = state["batches"], state["tokens"], state["slots"]
+
+
+# --- causal LM -----------------------------------------------------------------------------------------
+
+# Rehydration (FineWeb-2): a document that stood for n near-duplicates (``dup_cluster_size``) is
+# sampled as if it were there ``weight(n)`` times. Keys are the smallest cluster size of a band,
+# values its weight; a size takes the weight of the largest key <= it. This table repeats small
+# clusters up to 5 times (text that recurs a few times tends to be better text) and counts very
+# large clusters (boilerplate, spam) once.
+REHYDRATION_UP_TO_5 = {1: 1.0, 2: 2.0, 3: 3.0, 4: 4.0, 5: 5.0, 100: 1.0}
+REHYDRATION_TABLES: dict[str, dict[int, float] | None] = {
+    "none": None,
+    "up-to-5": REHYDRATION_UP_TO_5,
+}
+
+
+def rehydration_weight(table: dict[int, float] | None, cluster_size: int | None) -> float:
+    """The sampling weight of a document of ``cluster_size`` under ``table`` (None: 1)."""
+    if not table:
+        return 1.0
+    n = max(1, int(cluster_size or 1))
+    keys = sorted(int(k) for k in table)
+    i = bisect.bisect_right(keys, n) - 1
+    return float(table[keys[max(i, 0)]]) if i >= 0 else 1.0
+
+
+def _unit_hash(*parts: Any) -> float:
+    """A number in [0, 1) fixed by ``parts`` (stable across processes)."""
+    return _seeded(*parts).random()
+
+
+class CLMBatches(BatchSource):
+    """Packed rows for causal-LM training: ``input_ids``, ``labels``, ``position_ids``.
+
+    Items are token sequences with a label mask: a document ``<s> text </s>`` (every token
+    predicted), or a prompted example whose prompt carries no label (translation fine-tuning, see
+    :mod:`crossling.train.causal`). Items are laid side by side in rows of ``seq_len`` tokens;
+    ``position_ids`` restart at 0 where an item begins, which keeps attention inside each item
+    (:class:`crossling.train.models.PackedCausalLM`), and the first token of each segment gets no
+    label, so nothing is predicted from the previous document. A document that does not fit is
+    cut, its rest starts the next row as a segment of its own; a prompted example is never cut
+    (unless longer than a row): the row is padded and the example starts the next one.
+
+    Documents come from the DOCS languages mixed with p ∝ n^alpha, the size of each language
+    counted after rehydration; within a language a document of weight ``w`` (its
+    ``dup_cluster_size`` looked up in ``rehydration``) is kept with probability ``w / max(w)``
+    per epoch, decided by a hash of (seed, id, epoch), so the draw is the same after a resume.
+
+    Args:
+        items: ``key -> item stream`` and its sampling probabilities (built by the caller for
+            prompted data); None for documents of ``corpus``.
+    """
+
+    def __init__(
+        self,
+        corpus: TrainCorpus | None,
+        tokenizer: Any,
+        cfg: DataConfig,
+        batch_size: int,
+        *,
+        languages: list[str] | None = None,
+        rehydration: dict[int, float] | None = None,
+        mixture: Mixture | None = None,
+        cut_items: bool = True,
+        rank: int = 0,
+        world_size: int = 1,
+    ) -> None:
+        self.cfg, self.tok, self.batch_size, self.rank = cfg, tokenizer, batch_size, rank
+        self.bos, self.eos = tokenizer.bos_token_id, tokenizer.eos_token_id
+        self.pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else self.eos
+        if self.eos is None:
+            raise ValueError("the tokenizer needs an end-of-text token for causal LM")
+        self.rehydration = {int(k): float(v) for k, v in (rehydration or {}).items()} or None
+        self.max_weight = max(self.rehydration.values()) if self.rehydration else 1.0
+        self.cut_items = cut_items
+        self.mean_weight: dict[str, float] = {}
+        if mixture is not None:
+            self.mixture = mixture
+            self.languages = sorted(languages or [])
+        else:
+            if corpus is None:
+                raise ValueError("CLMBatches needs a corpus or a mixture")
+            sizes = corpus.docs_sizes()
+            if languages:
+                sizes = {k: v for k, v in sizes.items() if k in languages}
+            if not sizes:
+                raise ValueError(
+                    f"corpus {corpus.name}@{corpus.version}: no DOCS train rows to train on"
+                )
+            self.languages = sorted(sizes)
+            if self.rehydration:
+                for lang in self.languages:  # sizes as if duplicates were put back
+                    self.mean_weight[lang] = self._mean_weight(corpus, lang)
+                    sizes[lang] *= self.mean_weight[lang]
+            streams = {}
+            for lang in self.languages:
+                rows = RowStream(
+                    corpus.docs_shards(lang),
+                    ["id", "text", "dup_cluster_size"],
+                    key=f"docs:{lang}",
+                    seed=cfg.seed,
+                    read_rows=cfg.read_rows,
+                    rank=rank,
+                    world_size=world_size,
+                )
+                streams[f"docs:{lang}"] = ItemStream(
+                    rows, lambda b, r=rows: self._encode_docs(b, r), cfg.tokenize_rows
+                )
+            self.mixture = Mixture(
+                streams,
+                {f"docs:{k}": p for k, p in temperature_probs(sizes, cfg.alpha).items()},
+                (cfg.seed, rank, "clm"),
+            )
+        self.carry: tuple[list[int], list[int]] | None = None  # item cut at the end of a row
+        self.batches = self.tokens = self.slots = self.label_tokens = 0
+
+    def _mean_weight(self, corpus: TrainCorpus, lang: str) -> float:
+        total = n = 0.0
+        for b in corpus.docs(langs=[lang], columns=["dup_cluster_size"]):
+            for size in b.column("dup_cluster_size").to_pylist():
+                total += rehydration_weight(self.rehydration, size)
+                n += 1
+        return total / n if n else 1.0
+
+    def _encode_docs(
+        self, rows: list[dict[str, Any]], stream: RowStream
+    ) -> list[tuple[list[int], list[int]]]:
+        if self.rehydration:
+            epoch = stream.pos["epoch"]
+            rows = [
+                r
+                for r in rows
+                if _unit_hash(self.cfg.seed, "rehydrate", r["id"], epoch)
+                < rehydration_weight(self.rehydration, r.get("dup_cluster_size")) / self.max_weight
+            ]
+        bos = [self.bos] if self.bos is not None else []
+        out = []
+        for ids in _encode_texts(self.tok, [r["text"] for r in rows]):
+            seq = bos + ids + [self.eos]
+            out.append((seq, seq))
+        return out
+
+    def _row(self) -> tuple[list[int], list[int], list[int], int]:
+        n = self.cfg.seq_len
+        ids: list[int] = []
+        labels: list[int] = []
+        pos: list[int] = []
+        while len(ids) < n:
+            if self.carry is None:
+                item_ids, item_labels = next(self.mixture)[1]
+                if len(item_ids) > n:  # longer than a row: cut, whatever the item
+                    item_ids, item_labels = item_ids[:n], item_labels[:n]
+                self.carry = (list(item_ids), list(item_labels))
+            item_ids, item_labels = self.carry
+            room = n - len(ids)
+            if len(item_ids) > room and not self.cut_items and ids:
+                break  # a prompted example is not split: pad, it starts the next row
+            take_ids, take_labels = item_ids[:room], item_labels[:room]
+            self.carry = (item_ids[room:], item_labels[room:]) if len(item_ids) > room else None
+            ids.extend(take_ids)
+            # The segment's first token is predicted from nothing in it: no label.
+            labels.extend([IGNORE_INDEX, *take_labels[1:]])
+            pos.extend(range(len(take_ids)))
+        real = len(ids)
+        pad = n - real
+        if pad:  # a segment of padding: attends to itself only, never scored
+            ids += [self.pad] * pad
+            labels += [IGNORE_INDEX] * pad
+            pos += list(range(pad))
+        return ids, labels, pos, real
+
+    def next_batch(self) -> Batch:
+        rows = [self._row() for _ in range(self.batch_size)]
+        ids = torch.tensor([r[0] for r in rows], dtype=torch.long)
+        labels = torch.tensor([r[1] for r in rows], dtype=torch.long)
+        pos = torch.tensor([r[2] for r in rows], dtype=torch.long)
+        real = sum(r[3] for r in rows)
+        self.batches += 1
+        self.tokens += real
+        self.slots += ids.numel()
+        self.label_tokens += int((labels != IGNORE_INDEX).sum())
+        return Batch({"input_ids": ids, "labels": labels, "position_ids": pos}, real, ids.numel())
+
+    @property
+    def packing_efficiency(self) -> float:
+        """Real tokens / all positions of the rows produced so far."""
+        return self.tokens / self.slots if self.slots else 0.0
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "objective": "clm",
+            "languages": self.languages,
+            "probs": self.mixture.probs,
+            "seq_len": self.cfg.seq_len,
+            "packing_efficiency": round(self.packing_efficiency, 4),
+            "rehydration": {str(k): v for k, v in (self.rehydration or {}).items()} or None,
+            "rehydration_mean_weight": {k: round(v, 4) for k, v in self.mean_weight.items()},
+        }
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "mixture": self.mixture.state_dict(),
+            "carry": [list(self.carry[0]), list(self.carry[1])] if self.carry else None,
+            "batches": self.batches,
+            "tokens": self.tokens,
+            "slots": self.slots,
+            "label_tokens": self.label_tokens,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.mixture.load_state_dict(state["mixture"])
+        c = state.get("carry")
+        self.carry = (list(c[0]), list(c[1])) if c else None
+        self.batches, self.tokens, self.slots = state["batches"], state["tokens"], state["slots"]
+        self.label_tokens = state.get("label_tokens", 0)
 
 
 def _pad(seqs: list[list[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:

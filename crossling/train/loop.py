@@ -62,6 +62,7 @@ class LoopConfig:
     seq_len_for_flops: int = 512  # sequence length in the attention term of the FLOPs estimate
     head_fraction: float = 1.0  # share of positions projected onto the vocabulary (FLOPs estimate)
     save_initial: bool = False  # also checkpoint the untrained weights (checkpoint-0): a baseline
+    compile: bool = False  # torch.compile (inductor) through accelerate; GPUs only pay it back
 
 
 @dataclass
@@ -111,6 +112,9 @@ def make_accelerator(cfg: LoopConfig) -> Any:
         # gloo (how the distributed path is tested on CPU) instead of N independent runs.
         "cpu": not torch.cuda.is_available(),
     }
+    if cfg.compile:
+        # accelerate compiles in prepare() and unwraps the compiled module when saving.
+        kwargs["dynamo_backend"] = "inductor"
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if cfg.distributed == "fsdp" and world > 1:
         from accelerate.utils import FullyShardedDataParallelPlugin

@@ -1,4 +1,5 @@
-"""Model presets and builders: XLM-R-shaped encoders, Marian-shaped translation models.
+"""Model presets and builders: XLM-R-shaped encoders, Marian-shaped translation models and
+Llama/Qwen2-shaped decoders (causal LM).
 
 A preset is a function returning a :class:`Preset`: the encoder shape, the seq2seq shape and the
 training defaults that suit them. ``tiny`` trains in seconds on a CPU (tests, the demo), ``small``
@@ -50,6 +51,21 @@ class Seq2SeqShape:
 
 
 @dataclass(frozen=True)
+class DecoderShape:
+    """A Llama / Qwen2 decoder-only causal LM (RMSNorm, SwiGLU, rotary positions, grouped KV)."""
+
+    arch: str  # llama | qwen2 (Qwen2 adds biases to q/k/v); both load with AutoModelForCausalLM
+    hidden_size: int  # width; Qwen2.5-0.5B 896, Llama-3.2-1B 2048
+    num_layers: int  # decoder blocks
+    num_heads: int  # query heads; hidden_size must divide by it
+    num_kv_heads: int  # key/value heads (grouped-query attention); num_heads must divide by it
+    intermediate_size: int  # SwiGLU width; about 8/3 x hidden_size (Llama) up to 5.4x (Qwen2.5)
+    seq_len: int  # packed sequence length of causal-LM training, in tokens
+    rope_theta: float  # rotary base; 10k (Llama 2) to 1M (Qwen2.5) for long contexts
+    tie_embeddings: bool  # output projection shares the embedding table (small models do)
+
+
+@dataclass(frozen=True)
 class Preset:
     """A named model size with the training defaults that suit it."""
 
@@ -61,6 +77,7 @@ class Preset:
     lr: float  # peak learning rate of AdamW after warmup; small models tolerate larger ones
     warmup_steps: int  # linear warmup, then cosine decay; capped at 10% of max_steps
     max_steps: int  # default optimizer steps of a run
+    decoder: DecoderShape  # used by clm and clm-translation
 
 
 def tiny() -> Preset:
@@ -89,6 +106,17 @@ def tiny() -> Preset:
         lr=2e-3,
         warmup_steps=20,
         max_steps=200,
+        decoder=DecoderShape(
+            arch="llama",
+            hidden_size=64,
+            num_layers=2,
+            num_heads=4,
+            num_kv_heads=2,
+            intermediate_size=176,
+            seq_len=128,
+            rope_theta=10_000.0,
+            tie_embeddings=True,
+        ),
     )
 
 
@@ -118,6 +146,17 @@ def small() -> Preset:
         lr=7e-4,
         warmup_steps=1_000,
         max_steps=50_000,
+        decoder=DecoderShape(
+            arch="llama",
+            hidden_size=512,
+            num_layers=8,
+            num_heads=8,
+            num_kv_heads=4,
+            intermediate_size=1408,
+            seq_len=1024,
+            rope_theta=10_000.0,
+            tie_embeddings=True,
+        ),
     )
 
 
@@ -147,6 +186,18 @@ def base() -> Preset:
         lr=6e-4,
         warmup_steps=10_000,
         max_steps=125_000,
+        # Qwen2.5-0.5B's shape (about 360M parameters without the embeddings).
+        decoder=DecoderShape(
+            arch="qwen2",
+            hidden_size=896,
+            num_layers=24,
+            num_heads=14,
+            num_kv_heads=2,
+            intermediate_size=4864,
+            seq_len=2048,
+            rope_theta=1_000_000.0,
+            tie_embeddings=True,
+        ),
     )
 
 
@@ -210,6 +261,8 @@ class MaskedPositionsMLM(torch.nn.Module):
     def __init__(self, mlm: Any) -> None:
         super().__init__()
         self.mlm = mlm
+        # FSDP (accelerate's transformer_based_wrap) wraps the blocks the model names here.
+        self._no_split_modules = getattr(mlm, "_no_split_modules", None)
 
     @staticmethod
     def supports(model: Any) -> bool:
@@ -236,9 +289,15 @@ def unwrap_state_dict(
     state: dict[str, torch.Tensor] | None, model: torch.nn.Module
 ) -> dict[str, torch.Tensor] | None:
     """The transformers model's state dict out of a (possibly wrapped) training module's."""
-    if state is None or not isinstance(model, MaskedPositionsMLM):
+    if state is None:
         return state
-    return {k.removeprefix("mlm."): v for k, v in state.items()}
+    # torch.compile's wrapper names parameters _orig_mod.<name>.
+    state = {k.replace("_orig_mod.", ""): v for k, v in state.items()}
+    if isinstance(model, MaskedPositionsMLM):
+        return {k.removeprefix("mlm."): v for k, v in state.items()}
+    if isinstance(model, PackedCausalLM):
+        return {k.removeprefix("lm."): v for k, v in state.items()}
+    return state
 
 
 def build_seq2seq(shape: Seq2SeqShape, tokenizer: Any) -> Any:
@@ -268,6 +327,84 @@ def build_seq2seq(shape: Seq2SeqShape, tokenizer: Any) -> Any:
         **ids,
     )
     return MarianMTModel(cfg)
+
+
+def decoder_config(shape: DecoderShape, tokenizer: Any, seq_len: int | None = None) -> Any:
+    """A ``LlamaConfig`` or ``Qwen2Config`` of ``shape`` for the tokenizer's vocabulary."""
+    from transformers import LlamaConfig, Qwen2Config
+
+    ids = _ids(tokenizer)
+    common = {
+        "vocab_size": len(tokenizer),
+        "hidden_size": shape.hidden_size,
+        "num_hidden_layers": shape.num_layers,
+        "num_attention_heads": shape.num_heads,
+        "num_key_value_heads": shape.num_kv_heads,
+        "intermediate_size": shape.intermediate_size,
+        "max_position_embeddings": max(shape.seq_len, seq_len or 0),
+        "rope_theta": shape.rope_theta,
+        "tie_word_embeddings": shape.tie_embeddings,
+        "hidden_act": "silu",
+        "rms_norm_eps": 1e-6,
+        **ids,
+    }
+    if shape.arch == "qwen2":
+        return Qwen2Config(**common)
+    if shape.arch == "llama":
+        return LlamaConfig(**common)
+    raise ValueError(f"unknown decoder arch {shape.arch!r} (llama or qwen2)")
+
+
+def attention_implementation(requested: str = "auto") -> str:
+    """The attention kernel for a decoder: ``auto`` is FlashAttention-2 on a GPU when the
+    ``flash_attn`` package is installed, else PyTorch SDPA (CPU: one 4-D block mask per batch)."""
+    if requested != "auto":
+        return requested
+    import importlib.util
+
+    if torch.cuda.is_available() and importlib.util.find_spec("flash_attn") is not None:
+        return "flash_attention_2"
+    return "sdpa"
+
+
+def build_decoder(
+    shape: DecoderShape, tokenizer: Any, seq_len: int | None = None, attn: str = "auto"
+) -> Any:
+    """A randomly initialized ``LlamaForCausalLM`` / ``Qwen2ForCausalLM`` of ``shape``."""
+    from transformers import AutoModelForCausalLM
+
+    cfg = decoder_config(shape, tokenizer, seq_len)
+    return AutoModelForCausalLM.from_config(cfg, attn_implementation=attention_implementation(attn))
+
+
+class PackedCausalLM(torch.nn.Module):
+    """Trains a transformers causal LM on packed rows without attention across documents.
+
+    A packed row holds several documents; ``position_ids`` restart at 0 at each one. transformers
+    (5.x) reads those resets when no 2-D attention mask is given and no KV cache is built: SDPA
+    and eager attention get a block-diagonal causal 4-D mask, FlashAttention-2 runs its varlen
+    kernel on the segments (``cu_seqlens``), flex attention a block mask. ``use_cache=False`` is
+    what makes that happen: with a cache the resets are ignored (and every token would see the
+    documents before it in the row). The first token of each segment carries no label (the
+    packer sets -100), so nothing is predicted across a boundary either. The wrapped model is
+    what is saved.
+    """
+
+    def __init__(self, lm: Any) -> None:
+        super().__init__()
+        self.lm = lm
+        # FSDP (accelerate's transformer_based_wrap) wraps the blocks the model names here.
+        self._no_split_modules = getattr(lm, "_no_split_modules", None)
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        labels: torch.Tensor,
+        position_ids: torch.Tensor,
+    ) -> Any:
+        return self.lm(
+            input_ids=input_ids, position_ids=position_ids, labels=labels, use_cache=False
+        )
 
 
 def build_classifier(
@@ -375,6 +512,84 @@ def directory_model_type(path: str) -> str | None:
         return json.load(f).get("model_type")
 
 
+# What a local model directory holds, checked before anything is loaded.
+MODEL_KINDS = ("causal", "encoder", "seq2seq")
+
+
+def model_dir_kind(path: str) -> str:
+    """``causal``, ``encoder`` or ``seq2seq``: what a local Hugging Face model directory holds.
+
+    Checks, in order, that ``path`` is a directory with a readable ``config.json`` naming a
+    ``model_type`` this transformers knows (remote code is never run), and that its weights are
+    safetensors (``model.safetensors`` or a sharded ``model.safetensors.index.json``).
+
+    Raises:
+        ValueError: one line naming the directory and what is wrong with it.
+    """
+    import json
+    import os
+
+    from transformers.models.auto.configuration_auto import CONFIG_MAPPING_NAMES
+    from transformers.models.auto.modeling_auto import (
+        MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
+        MODEL_FOR_MASKED_LM_MAPPING_NAMES,
+        MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES,
+    )
+
+    if not os.path.isdir(path):
+        raise ValueError(f"{path}: not a local directory")
+    cfg_path = os.path.join(path, "config.json")
+    if not os.path.exists(cfg_path):
+        raise ValueError(f"{path}: no config.json (not a Hugging Face model directory)")
+    try:
+        with open(cfg_path, encoding="utf-8") as f:
+            cfg = json.load(f)
+    except (OSError, ValueError) as e:
+        raise ValueError(f"{path}: config.json is not readable JSON ({e})") from None
+    model_type = cfg.get("model_type") if isinstance(cfg, dict) else None
+    if not model_type:
+        raise ValueError(f"{path}: config.json has no model_type")
+    if model_type not in CONFIG_MAPPING_NAMES:
+        raise ValueError(
+            f"{path}: model_type {model_type!r} is not one transformers knows (crossling never "
+            "runs a model's own code, trust_remote_code)"
+        )
+    names = set(os.listdir(path))
+    if not names & {"model.safetensors", "model.safetensors.index.json"}:
+        other = sorted(n for n in names if n.endswith((".bin", ".pt", ".pth", ".ckpt")))
+        raise ValueError(
+            f"{path}: no model.safetensors"
+            + (f" (only {', '.join(other)}: crossling loads safetensors only)" if other else "")
+        )
+    if (
+        model_type in MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES
+        or model_type == "encoder-decoder"
+    ):
+        return "seq2seq"
+    # BERT-like encoders also have a *ForCausalLM head; decoder-only models have no masked LM.
+    if model_type in MODEL_FOR_MASKED_LM_MAPPING_NAMES:
+        return "encoder"
+    if model_type in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES:
+        return "causal"
+    raise ValueError(
+        f"{path}: model_type {model_type!r} is neither a causal LM, an encoder nor seq2seq"
+    )
+
+
+def load_causal_lm(path: str, attn: str = "auto") -> Any:
+    """A causal LM from a local directory: safetensors only, no remote code, fp32 weights."""
+    from transformers import AutoModelForCausalLM
+
+    return AutoModelForCausalLM.from_pretrained(
+        path,
+        local_files_only=True,
+        use_safetensors=True,
+        trust_remote_code=False,
+        dtype=torch.float32,  # the loop's autocast decides the compute precision
+        attn_implementation=attention_implementation(attn),
+    )
+
+
 # --- cost model -------------------------------------------------------------------------------------
 
 
@@ -395,8 +610,11 @@ def flops_per_token(model: Any, seq_len: int, head_fraction: float = 1.0) -> flo
     ``vocab x d`` is added back, times ``head_fraction``: the share of positions projected (0.15
     for :class:`MaskedPositionsMLM`), so MFU counts the work actually needed.
     """
+    model = getattr(model, "_orig_mod", model)  # a torch.compile'd module
     if isinstance(model, MaskedPositionsMLM):
         model = model.mlm
+    if isinstance(model, PackedCausalLM):
+        model = model.lm
     cfg = model.config
     n = count_parameters(model)
     d = getattr(cfg, "hidden_size", None) or getattr(cfg, "d_model", 0)
@@ -404,4 +622,6 @@ def flops_per_token(model: Any, seq_len: int, head_fraction: float = 1.0) -> flo
         getattr(cfg, "encoder_layers", 0) + getattr(cfg, "decoder_layers", 0)
     )
     vocab = getattr(cfg, "vocab_size", 0) or 0
-    return 6.0 * (n + head_fraction * vocab * d) + 12.0 * layers * d * seq_len
+    # An untied output projection (lm_head) is already among the counted parameters.
+    head = vocab * d if getattr(cfg, "tie_word_embeddings", True) else 0
+    return 6.0 * (n + head_fraction * head) + 12.0 * layers * d * seq_len

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from crossling.train import finetune, pretrain
+from crossling.train import causal, finetune, pretrain
 from crossling.train.config import TrainConfig
 from crossling.train.corpus import TrainCorpus
 from crossling.train.data import BatchSource
@@ -23,10 +23,12 @@ class Objective:
     """What one training objective reads, trains and records."""
 
     name: ClassVar[str]
-    model_kind: ClassVar[str]  # encoder | seq2seq | classifier (checkpoint metadata)
+    model_kind: ClassVar[str]  # encoder | seq2seq | classifier | causal (checkpoint metadata)
     reads_corpus: ClassVar[bool] = True  # classification reads a labeled file instead
     # Retraining on a new corpus version may continue from the newest checkpoint of the model.
     continues: ClassVar[bool] = True
+    # What a Hugging Face directory given as init_from may hold (models.model_dir_kind).
+    init_kinds: ClassVar[tuple[str, ...]] = ()
 
     def languages(self, cfg: TrainConfig, corpus: TrainCorpus) -> list[str]:
         """Language codes the run trains on (empty: nothing to train on)."""
@@ -74,6 +76,7 @@ class MaskedLM(Objective):
 
     name = "mlm"
     model_kind = "encoder"
+    init_kinds = ("encoder",)
 
     def languages(self, cfg: TrainConfig, corpus: TrainCorpus) -> list[str]:
         return pretrain.languages(cfg, corpus)
@@ -139,6 +142,7 @@ class Translation(Objective):
 
     name = "translation"
     model_kind = "seq2seq"
+    init_kinds = ("seq2seq", "encoder")  # an encoder warm-starts an encoder-decoder
 
     def languages(self, cfg: TrainConfig, corpus: TrainCorpus) -> list[str]:
         return finetune.translation_languages(cfg, corpus)
@@ -176,6 +180,7 @@ class Classification(Objective):
 
     name = "classification"
     model_kind = "classifier"
+    init_kinds = ("encoder",)
     reads_corpus = False
     continues = False
 
@@ -211,8 +216,86 @@ class Classification(Objective):
         return model, batches, model
 
 
+class CausalLM(Objective):
+    """Decoder-only causal LM on DOCS (Llama/Qwen2 shape): packed rows, no attention across
+    documents, languages mixed with p ∝ n^alpha, documents re-weighted by rehydration."""
+
+    name = "clm"
+    model_kind = "causal"
+    init_kinds = ("causal",)
+
+    def languages(self, cfg: TrainConfig, corpus: TrainCorpus) -> list[str]:
+        return sorted(k for k in corpus.docs_sizes() if not cfg.languages or k in cfg.languages)
+
+    def check(self, cfg: TrainConfig, corpus: TrainCorpus) -> None:
+        if not self.languages(cfg, corpus):
+            raise ValueError(
+                f"corpus {corpus.name}@{corpus.version} has no DOCS train rows"
+                + (f" in {cfg.languages}" if cfg.languages else "")
+            )
+
+    def write_train_ids(
+        self, cfg: TrainConfig, corpus: TrainCorpus, path: str, *, inherited: str | None
+    ) -> int:
+        return corpus.write_train_ids(
+            path, docs_langs=self.languages(cfg, corpus), pairs=False, inherited=inherited
+        )
+
+    def build(
+        self,
+        cfg: TrainConfig,
+        corpus: TrainCorpus,
+        tokenizer: Any,
+        *,
+        resume_from: str | None,
+        rank: int = 0,
+        world_size: int = 1,
+    ) -> tuple[Any, BatchSource, Any]:
+        return causal.build_clm(
+            cfg, corpus, tokenizer, resume_from=resume_from, rank=rank, world_size=world_size
+        )
+
+    def flops_seq_len(self, cfg: TrainConfig) -> int:
+        assert cfg.seq_len is not None
+        return cfg.seq_len
+
+
+class CausalTranslation(Translation):
+    """Prompted translation fine-tuning of a causal LM on PAIRS, loss on the answer only."""
+
+    name = "clm-translation"
+    model_kind = "causal"
+    init_kinds = ("causal",)
+
+    def build(
+        self,
+        cfg: TrainConfig,
+        corpus: TrainCorpus,
+        tokenizer: Any,
+        *,
+        resume_from: str | None,
+        rank: int = 0,
+        world_size: int = 1,
+    ) -> tuple[Any, BatchSource, Any]:
+        return causal.build_clm_translation(
+            cfg, corpus, tokenizer, resume_from=resume_from, rank=rank, world_size=world_size
+        )
+
+    def flops_seq_len(self, cfg: TrainConfig) -> int:
+        assert cfg.seq_len is not None
+        return cfg.seq_len
+
+
 OBJECTIVES: dict[str, Objective] = {
-    o.name: o for o in (MaskedLM(), TranslationLM(), Translation(), Classification())
+    o.name: o
+    for o in (
+        MaskedLM(),
+        TranslationLM(),
+        Translation(),
+        Classification(),
+        CausalLM(),
+        CausalTranslation(),
+    )
 }
 
 

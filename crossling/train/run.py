@@ -42,10 +42,16 @@ from crossling.train.checkpoint import (
     read_metadata,
     run_config_hash,
 )
-from crossling.train.config import CONTINUE, TrainConfig, hashed_fields, resolve
+from crossling.train.config import (
+    CAUSAL_OBJECTIVES,
+    CONTINUE,
+    TrainConfig,
+    hashed_fields,
+    resolve,
+)
 from crossling.train.corpus import TrainCorpus
 from crossling.train.loop import LoopConfig, make_accelerator, train
-from crossling.train.models import unwrap_state_dict
+from crossling.train.models import model_dir_kind, unwrap_state_dict
 from crossling.train.objectives import get_objective
 
 log = logging.getLogger(__name__)
@@ -60,7 +66,7 @@ class RunPlan:
     model_name: str
     run_version: str  # <UTC timestamp>-<config_hash>
     run_dir: str  # <out_root>/models/<model_name>/<run_version>
-    model_kind: str  # encoder | seq2seq | classifier
+    model_kind: str  # encoder | seq2seq | classifier | causal
     corpus: dict[str, Any]  # lineage of the head version: root, name, version, manifest_sha256
     tokenizer: dict[str, str]  # lineage: path, sha256
     languages: list[str]  # codes trained on (continuing: this run's and its start's)
@@ -204,6 +210,30 @@ def _check_local_out(cfg: TrainConfig) -> None:
         )
 
 
+def check_init_from(cfg: TrainConfig) -> None:
+    """``init_from`` must be a model directory the objective can start from.
+
+    A crossling checkpoint (it has metadata.json) is checked when it is loaded; any other
+    directory must be a Hugging Face model with safetensors weights of a kind the objective
+    trains (:func:`crossling.train.models.model_dir_kind`).
+
+    Raises:
+        ValueError: one line naming the directory and the problem.
+    """
+    if not cfg.init_from:
+        return
+    if not os.path.isdir(cfg.init_from):
+        raise ValueError(f"init_from {cfg.init_from!r} is not a local directory")
+    objective = get_objective(cfg.objective)
+    kind = model_dir_kind(cfg.init_from)
+    if objective.init_kinds and kind not in objective.init_kinds:
+        raise ValueError(
+            f"{cfg.init_from}: holds a{'n' if kind[0] in 'aeiou' else ''} {kind} model; "
+            f"objective {cfg.objective} starts from "
+            f"{' or '.join(objective.init_kinds)} models"
+        )
+
+
 def validate(cfg: TrainConfig) -> TrainCorpus:
     """Cheap checks that a resolved config fits the data, before anything is trained; returns the
     corpus versions the run would read.
@@ -213,8 +243,7 @@ def validate(cfg: TrainConfig) -> TrainCorpus:
         ValueError: the objective needs data the corpus or config does not have (one line).
     """
     objective = get_objective(cfg.objective)
-    if cfg.init_from and not os.path.isdir(cfg.init_from):
-        raise ValueError(f"init_from {cfg.init_from!r} is not a local directory")
+    check_init_from(cfg)
     _check_local_out(cfg)
     head = CorpusVersion.open(cfg.data_root, cfg.corpus, cfg.version)
     corpus = open_corpus(cfg, starting_point(cfg, head.version))
@@ -233,8 +262,7 @@ def prepare_run(cfg: TrainConfig, *, flow_run_id: str | None = None) -> RunPlan:
     cfg = resolve(cfg)
     _check_local_out(cfg)
     objective = get_objective(cfg.objective)
-    if cfg.init_from and not os.path.isdir(cfg.init_from):
-        raise ValueError(f"init_from {cfg.init_from!r} is not a local directory")
+    check_init_from(cfg)
     head = CorpusVersion.open(cfg.data_root, cfg.corpus, cfg.version)
     cfg = cfg.model_copy(update={"version": head.version})
     start = starting_point(cfg)
@@ -328,6 +356,15 @@ def _metadata_fn(plan: RunPlan) -> Callable[[int, int, list[dict[str, Any]]], di
         }
         if plan.labels is not None:
             meta["labels"] = plan.labels
+        if cfg["objective"] in CAUSAL_OBJECTIVES:
+            # How documents were drawn (FineWeb-2 style rehydration, language sampling).
+            meta["sampling"] = {
+                "alpha": cfg.get("alpha"),
+                "rehydration": cfg.get("rehydration"),
+                "prompt_template": cfg.get("prompt_template")
+                if cfg["objective"] == "clm-translation"
+                else None,
+            }
         return meta
 
     return metadata
@@ -382,6 +419,12 @@ def execute(
         distributed=cfg.distributed,
         seq_len_for_flops=objective.flops_seq_len(cfg),
         save_initial=cfg.save_initial,
+        compile=cfg.compile == "on"
+        or (
+            cfg.compile == "auto"
+            and cfg.objective in CAUSAL_OBJECTIVES
+            and torch.cuda.is_available()
+        ),
     )
     acc = make_accelerator(loop_cfg)
     rank, world = acc.process_index, acc.num_processes

@@ -40,6 +40,7 @@ DEPLOYMENTS = {
     "corpus": "corpus",
     "crawl": "crawl",
     "train": "crossling-train",
+    "train-clm": "crossling-train",
     "evaluate": "crossling-evaluate",
     "pipeline": "crossling-pipeline",
     "backtranslate": "crossling-backtranslate",

@@ -134,7 +134,7 @@ def test_the_demo_learns_and_flags_no_regression(prefect_server, tmp_path):
     evaluation = run_demo_evaluation(root)
     assert time.monotonic() - started < 600
     models = evaluation["models"]
-    assert set(models) == {"demo-mlm-tiny", "demo-translation-tiny"}
+    assert set(models) == {"demo-mlm-tiny", "demo-translation-tiny", "demo-clm-tiny"}
     for name, info in models.items():
         assert not any(info["regressions"].values()), (name, info["regressions"])
     mlm = registry.load_results(root, "demo-mlm-tiny")
@@ -142,6 +142,8 @@ def test_the_demo_learns_and_flags_no_regression(prefect_server, tmp_path):
     assert last["mlm_accuracy/avg"] > first["mlm_accuracy/avg"]
     assert last["pseudo_perplexity/avg"] < first["pseudo_perplexity/avg"]
     assert all(r["coverage"]["status"] == "ok" for r in mlm)
+    clm = registry.load_results(root, "demo-clm-tiny")
+    assert clm[-1]["metrics"]["bits_per_byte/avg"] < clm[0]["metrics"]["bits_per_byte/avg"]
     mt = registry.load_results(root, "demo-translation-tiny")
     assert mt[-1]["metrics"]["bleu/avg"] > mt[0]["metrics"]["bleu/avg"]
     assert mt[-1]["metrics"]["chrf/avg"] > mt[0]["metrics"]["chrf/avg"]
@@ -162,8 +164,12 @@ def test_the_demo_learns_and_flags_no_regression(prefect_server, tmp_path):
 
 
 @pytest.mark.slow
-def test_torchrun_two_processes_shard_data_and_resume_exactly(corpus_root, out_root, monkeypatch):
-    """The multi-GPU path (torchrun + DDP) on two CPU processes over gloo."""
+@pytest.mark.parametrize("objective", ["mlm", "clm"])
+def test_torchrun_two_processes_shard_data_and_resume_exactly(
+    corpus_root, out_root, monkeypatch, objective
+):
+    """The multi-GPU path (torchrun + DDP) on two CPU processes over gloo (the causal LM's
+    packed rows too: 16 x 128 tokens per rank and step, as the MLM's)."""
     import shutil
 
     import torch
@@ -180,7 +186,7 @@ def test_torchrun_two_processes_shard_data_and_resume_exactly(corpus_root, out_r
             data_root=corpus_root,
             corpus="fixture",
             out_root=out_root,
-            objective="mlm",
+            objective=objective,
             preset="tiny",
             max_steps=20,
             save_every=10,
