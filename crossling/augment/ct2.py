@@ -182,3 +182,99 @@ class CT2Translator(Translator):
         with contextlib.suppress(Exception):
             self.net.unload_model()
         del self.net
+
+
+def export(model_dir: str, out_dir: str, quantization: str | None = "int8") -> str:
+    """Convert the transformers seq2seq model in ``model_dir`` into a CTranslate2 model in
+    ``out_dir`` with its weights stored as ``quantization`` (int8: a quarter of float32's bytes).
+
+    ``out_dir`` must not exist; it is written under a temporary name and renamed when complete.
+    Returns ``out_dir``.
+    """
+    parent = os.path.dirname(os.path.abspath(out_dir))
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=".ct2-export.tmp-", dir=parent)
+    try:
+        target = os.path.join(tmp, "model")
+        _LocalConverter(model_dir).convert(target, quantization=quantization, force=True)
+        os.replace(target, out_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out_dir
+
+
+class CT2Seq2Seq:
+    """A CTranslate2 model behind the part of transformers' seq2seq interface that
+    :func:`crossling.evaluate.metrics.translate` uses (``generate`` on tokenized batches), so the
+    evaluation scores an exported model exactly as it scores the checkpoint it came from.
+
+    Args:
+        model_dir: a CTranslate2 model folder (``model.bin``, ``config.json``, vocabulary).
+        tokenizer: the transformers tokenizer of the original model.
+        compute_type: CTranslate2 compute type (``int8``: the stored int8 weights, int8 matmuls).
+        threads: CPU threads (one by default: tiny models do not gain from more, and the
+            evaluation compares speeds at the same thread count).
+    """
+
+    def __init__(
+        self, model_dir: str, tokenizer: Any, *, compute_type: str = "int8", threads: int = 1
+    ) -> None:
+        import torch
+
+        self.tokenizer = tokenizer
+        self.compute_type = compute_type
+        self.device = torch.device("cpu")
+        self.net = ctranslate2.Translator(
+            model_dir, device="cpu", compute_type=compute_type, intra_threads=threads
+        )
+
+    def parameters(self) -> Any:
+        """No torch parameters: one empty CPU tensor, for callers that look up the device."""
+        import torch
+
+        yield torch.zeros(0)
+
+    def eval(self) -> CT2Seq2Seq:
+        return self
+
+    def to(self, device: Any) -> CT2Seq2Seq:
+        if str(device) != "cpu":
+            raise ValueError("CT2Seq2Seq runs on the CPU here; export with float16 for a GPU")
+        return self
+
+    def generate(
+        self,
+        input_ids: Any,
+        attention_mask: Any = None,
+        *,
+        max_new_tokens: int = 64,
+        num_beams: int = 1,
+        forced_bos_token_id: int | None = None,
+        do_sample: bool = False,
+        **_: Any,
+    ) -> Any:
+        """Output token ids, one padded row per input row (greedy or beam search)."""
+        import torch
+
+        if do_sample:
+            raise ValueError("CT2Seq2Seq.generate decodes greedily or by beam search only")
+        rows = input_ids.tolist()
+        masks = attention_mask.tolist() if attention_mask is not None else None
+        tokens = []
+        for i, ids in enumerate(rows):
+            kept = [t for t, m in zip(ids, masks[i], strict=True) if m] if masks else ids
+            tokens.append(self.tokenizer.convert_ids_to_tokens(kept))
+        kw: dict[str, Any] = {
+            "beam_size": num_beams,
+            "max_decoding_length": max_new_tokens,
+            "min_decoding_length": 0,
+            "max_input_length": 0,
+        }
+        if forced_bos_token_id is not None:
+            first = self.tokenizer.convert_ids_to_tokens(forced_bos_token_id)
+            kw["target_prefix"] = [[first]] * len(tokens)
+        results = self.net.translate_batch(tokens, **kw)
+        outs = [self.tokenizer.convert_tokens_to_ids(r.hypotheses[0]) for r in results]
+        width = max((len(o) for o in outs), default=0) or 1
+        pad = self.tokenizer.pad_token_id or 0
+        return torch.tensor([o + [pad] * (width - len(o)) for o in outs], dtype=torch.long)
