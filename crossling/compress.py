@@ -456,14 +456,31 @@ def _directions(meta: dict[str, Any], chain: list[Any]) -> list[str]:
     return sorted(d for d in both if not langs or set(d.split("-", 1)) <= langs)
 
 
-def _source_sentences(chain: list[Any], src: str, tgt: str, limit: int) -> list[tuple[str, str]]:
+def heldout_hashes(chain: list[Any]) -> set[str]:
+    """Content hashes of every held-out text of the chain (DOCS, and both sides of PAIRS): no
+    distilled pair may hold one, or the evaluation would score the student on its training data."""
+    from crossling.documents import content_hash
+
+    out: set[str] = set()
+    for v in chain:
+        for b in v.docs(split="heldout", columns=["content_hash"]):
+            out.update(x for x in b.column("content_hash").to_pylist() if x)
+        for b in v.pairs(split="heldout", columns=["src_text", "tgt_text"]):
+            for c in ("src_text", "tgt_text"):
+                out.update(content_hash(x) for x in b.column(c).to_pylist() if x)
+    return out
+
+
+def _source_sentences(
+    chain: list[Any], src: str, tgt: str, limit: int, exclude: set[str]
+) -> list[tuple[str, str]]:
     """(origin id, sentence) in ``src`` to distill: train DOCS sentences, then the ``src`` side of
-    the real train pairs, distinct, at most ``limit``."""
+    the real train pairs, distinct and not held out (``exclude``), at most ``limit``."""
     from crossling.augment.segment import is_translatable, split_sentences
     from crossling.documents import content_hash
 
     out: list[tuple[str, str]] = []
-    seen: set[str] = set()
+    seen: set[str] = set(exclude)
 
     def add(origin: str, text: str) -> bool:
         h = content_hash(text)
@@ -501,10 +518,16 @@ def distillation_version(
     import pyarrow as pa
 
     from crossling.augment.ct2 import default_cache_dir
-    from crossling.augment.filters import STAGE, check, default_char_ratio
+    from crossling.augment.filters import STAGE, BTReason, check, default_char_ratio
     from crossling.augment.translate import Decoding, make_translator, resolve_model
     from crossling.corpus import CorpusVersion, VersionWriter
-    from crossling.documents import PAIRS_SCHEMA, REJECTS_SCHEMA, TEXT_PREFIX_CHARS, make_id
+    from crossling.documents import (
+        PAIRS_SCHEMA,
+        REJECTS_SCHEMA,
+        TEXT_PREFIX_CHARS,
+        content_hash,
+        make_id,
+    )
 
     meta = teacher.metadata()
     corpus = meta["corpus"]
@@ -512,6 +535,7 @@ def distillation_version(
     parent = CorpusVersion.open(root, corpus["name"], corpus["version"]).check()
     chain = parent.chain()
     directions = _directions(meta, chain)
+    heldout = heldout_hashes(chain)
     ident = {
         "kind": DERIVED_KIND,
         "teacher": teacher.name,
@@ -538,7 +562,7 @@ def distillation_version(
     with pw:
         for d in directions:
             src, tgt = d.split("-", 1)
-            sentences = _source_sentences(chain, src, tgt, cfg.max_sentences)
+            sentences = _source_sentences(chain, src, tgt, cfg.max_sentences, heldout)
             if not sentences:
                 continue
             model = resolve_model(teacher.path, None, src, tgt)
@@ -562,6 +586,8 @@ def distillation_version(
             for (origin, s), t in zip(sentences, outs, strict=True):
                 pid = make_id(source, f"{d}:{origin}:{s}")
                 verdict = check(s, t, cfg_filters(), ratio)
+                if verdict is None and content_hash(t.text) in heldout:
+                    verdict = (BTReason.EXACT_DUPLICATE, "output equals a held-out text")
                 if verdict is None:
                     pairs.append(
                         {

@@ -18,6 +18,7 @@ _COMMAND_MODULES = [
     "flows.evaluate",
     "flows.pipeline",
     "flows.backtranslate",
+    "flows.compress",
     "flows.serve",
     "flows.trace",
 ]
@@ -35,6 +36,7 @@ _COMMANDS = {
     "stop": "flows.serve",
     "pipeline": "flows.pipeline",
     "backtranslate": "flows.backtranslate",
+    "compress": "flows.compress",
     "trace": "flows.trace",
 }
 
@@ -50,6 +52,7 @@ _ROOT_OPTIONS = {
     "train": "data",
     "evaluate": "data",
     "backtranslate": "data",
+    "compress": "data",
 }
 
 
