@@ -323,9 +323,13 @@ def load_int8_causal_lm(path: str) -> Any:
             0,
         )
         mod.set_weight_bias(w, tensors.pop(f"{name}.bias", None))
-    missing, unexpected = q.load_state_dict(tensors, strict=False)
-    if unexpected:
-        raise ValueError(f"{path}: tensors the model does not have: {unexpected[:5]}")
+    params, buffers = dict(q.named_parameters()), dict(q.named_buffers())
+    with torch.no_grad():
+        for name, t in tensors.items():
+            target = params.get(name, buffers.get(name))
+            if target is None:
+                raise ValueError(f"{path}: tensor {name} is not in the model")
+            target.copy_(t)
     return q.eval()
 
 

@@ -150,7 +150,7 @@ def test_int8_causal_lm_is_smaller_and_close_to_its_teacher(tmp_path):
     ids = tok(_TEXTS[2], return_tensors="pt")["input_ids"]
     with torch.inference_mode():
         pa, pb = teacher(ids).logits.softmax(-1), q(ids).logits.softmax(-1)
-    assert (pa - pb).abs().max() < 0.05  # int8 weights: the same predictions, nearly
+    assert (pa - pb).abs().max() < 0.15  # int8 weights and activations: nearly the same
     assert (pa.argmax(-1) == pb.argmax(-1)).float().mean() > 0.9
     assert abs(r["bits_per_byte_increase"]) < 0.05 * r["teacher_eval"]["bits_per_byte"] + 0.01
     assert r["teacher_eval"]["bits_per_byte"] < r["teacher_eval"]["tokens"]  # trained, finite
