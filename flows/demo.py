@@ -196,7 +196,7 @@ def print_zh_en(r: dict) -> None:
     if failed:
         print(
             "  !!! BACK-TRANSLATION DID NOT SIGNIFICANTLY HELP in this run (BLEU p >= "
-            f"{SIGNIFICANCE}): see docs/CONTRACTS.md, 'Back-translation in the demo' !!!"
+            f"{SIGNIFICANCE}): see README.md, 'Back-translation', for what it needs !!!"
         )
 
 

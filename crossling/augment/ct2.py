@@ -217,29 +217,37 @@ class CT2Seq2Seq:
     """
 
     def __init__(
-        self, model_dir: str, tokenizer: Any, *, compute_type: str = "int8", threads: int = 1
+        self,
+        model_dir: str,
+        tokenizer: Any,
+        *,
+        compute_type: str = "int8",
+        threads: int = 1,
+        device: str = "cpu",
     ) -> None:
         import torch
 
+        gpu = device.startswith("cuda")
+        if gpu and compute_type == "int8":
+            compute_type = "int8_float16"  # int8 weights, float16 activations on a GPU
         self.tokenizer = tokenizer
         self.compute_type = compute_type
-        self.device = torch.device("cpu")
+        self.device = torch.device(device)
         self.net = ctranslate2.Translator(
-            model_dir, device="cpu", compute_type=compute_type, intra_threads=threads
+            model_dir,
+            device="cuda" if gpu else "cpu",
+            device_index=self.device.index or 0,
+            compute_type=compute_type,
+            intra_threads=0 if gpu else threads,
         )
 
     def parameters(self) -> Any:
-        """No torch parameters: one empty CPU tensor, for callers that look up the device."""
+        """No torch parameters: one empty tensor on the device, for callers that look it up."""
         import torch
 
-        yield torch.zeros(0)
+        yield torch.zeros(0, device=self.device)
 
     def eval(self) -> CT2Seq2Seq:
-        return self
-
-    def to(self, device: Any) -> CT2Seq2Seq:
-        if str(device) != "cpu":
-            raise ValueError("CT2Seq2Seq runs on the CPU here; export with float16 for a GPU")
         return self
 
     def generate(

@@ -451,9 +451,13 @@ def load_model(
         tokenizer = tf.AutoTokenizer.from_pretrained(path, local_files_only=True)
         compute = meta["compression"].get("compute_type") or "int8"
         net = CT2Seq2Seq(
-            os.path.join(path, CT2_SUBDIR), tokenizer, compute_type=compute, threads=threads or 1
+            os.path.join(path, CT2_SUBDIR),
+            tokenizer,
+            compute_type=compute,
+            threads=threads or 1,
+            device=_device(device),
         )
-        return net.to(_device(device)), tokenizer
+        return net, tokenizer
     auto = {
         "encoder": tf.AutoModelForMaskedLM,
         "classifier": tf.AutoModelForSequenceClassification,
