@@ -53,6 +53,9 @@ class CompressParams(BaseModel):
     evaluate: bool = Field(
         True, description="Translation: evaluate the teacher and the result side by side."
     )
+    eval_rows: int | None = Field(
+        None, ge=1, description="Translation: held-out pairs per direction (default: the eval's)."
+    )
 
 
 def _read_texts(path: str, limit: int = 200) -> list[str]:
@@ -172,7 +175,9 @@ def compress_flow(params: CompressParams) -> dict[str, Any]:
             model_name=r.model_name,
             run_version=r.run_version,
             step=r.step,
-            config=EvalConfig().model_dump(),
+            config=(
+                EvalConfig(max_rows_per_lang=params.eval_rows) if params.eval_rows else EvalConfig()
+            ).model_dump(),
             overwrite=True,
         )
         results[r.path] = r.results()
