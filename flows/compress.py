@@ -205,8 +205,9 @@ def print_comparison(c: dict[str, Any], method: str) -> None:
     print(f"compression ({method}): {c['compressed']}  <-  teacher {c['teacher']}")
     wb, sp = c["weights_bytes"], c["sentences_per_s"]
     print(
-        f"  weights {wb['teacher'] / 1e6:.2f} MB -> {wb['compressed'] / 1e6:.2f} MB "
-        f"({c['size_x']:.2f}x smaller); {sp['teacher'] or 0:,.0f} -> {sp['compressed'] or 0:,.0f}"
+        f"  weights {(wb['teacher'] or 0) / 1e6:.2f} MB -> {(wb['compressed'] or 0) / 1e6:.2f} MB "
+        f"({c['size_x'] or 0:.2f}x smaller); {sp['teacher'] or 0:,.0f} -> "
+        f"{sp['compressed'] or 0:,.0f}"
         f" sentences/s ({c['speed_x'] or 0:.2f}x, one thread each, measured one after the other)"
     )
     for m, v in c["metrics"].items():
