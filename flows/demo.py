@@ -209,6 +209,13 @@ def print_zh_en(r: dict) -> None:
             bleu["p"] is not None and bleu["p"] < SIGNIFICANCE and bleu["delta"] > 0
         ):
             failed.append(rd)
+    later = [rd for rd in r["rounds"][1:] if not (rd["tests"][0]["p"] or 1) < SIGNIFICANCE]
+    if later:
+        print(
+            f"  round {later[0]['round']} did not improve on the round before it: the demo has "
+            "monolingual text in English only, so the back-translating direction (en->zh) gets "
+            "no new data from a round (iterative back-translation needs both languages)"
+        )
     if failed:
         print(
             "  !!! BACK-TRANSLATION DID NOT SIGNIFICANTLY HELP in this run (BLEU p >= "
