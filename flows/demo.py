@@ -318,8 +318,8 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
         help="run the pipeline on the bundled demo data",
         description="Serve the demo website on 127.0.0.1 and crawl it, build the demo corpus "
         "(12+ languages; the crawl plus JSONL, WARC and parallel data), train a tokenizer and "
-        "tiny models, evaluate them; then zh->en with and without back-translated English "
-        "documents.",
+        "tiny models, evaluate them; then zh->en from a few hundred real pairs with and without "
+        "back-translated English documents (paired bootstrap), and the int8 compression table.",
     )
     p.add_argument("--out", default="./data", metavar="ROOT", help="data root (default ./data)")
     p.add_argument("--workers", type=int, default=2)
