@@ -535,7 +535,7 @@ def distillation_version(
 
     meta = teacher.metadata()
     corpus = meta["corpus"]
-    root = corpus.get("root") or teacher.root
+    root = teacher.root  # as the evaluation: the corpus under the checkpoint's own data root
     parent = CorpusVersion.open(root, corpus["name"], corpus["version"]).check()
     chain = parent.chain()
     directions = _directions(meta, chain)
@@ -678,7 +678,7 @@ def distill(
     shape = build_student(teacher.path, init, cfg)
     name = cfg.model_name or f"{teacher.model_name}-distilled"
     tcfg = TrainConfig(
-        data_root=corpus.get("root") or root,
+        data_root=root,
         out_root=root,
         corpus=corpus["name"],
         version=data["version"],
