@@ -72,13 +72,19 @@ class CompressConfig(BaseModel):
         1, ge=1, description="Distill: encoder and decoder layers of the student (each)."
     )
     student_width: float = Field(
-        0.5,
+        1.0,
         gt=0,
         le=1,
         description="Distill: the student's hidden and feed-forward sizes as a share of the "
-        "teacher's (rounded to a multiple of its attention heads).",
+        "teacher's (rounded to a multiple of its attention heads). Half width with a tiny "
+        "teacher's 600 steps learned next to nothing in 300 steps (0.7 BLEU).",
     )
-    steps: int = Field(300, ge=1, description="Distill: the student's optimizer steps.")
+    steps: int = Field(
+        900,
+        ge=1,
+        description="Distill: the student's optimizer steps (more than the teacher's: it learns "
+        "from more pairs, with fewer layers).",
+    )
     batch_size: int = Field(32, ge=1, description="Distill: the student's batch size.")
     lr: float | None = Field(None, gt=0, description="Distill: peak learning rate (preset's).")
     seed: int = Field(0, description="Distill: seeds the student's initialization and data.")
