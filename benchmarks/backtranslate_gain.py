@@ -1,7 +1,10 @@
-"""Does back-translation help zh->en on the demo's Chinese-English data? A longer run than the
-demo's, side by side: the same training with and without tagged back-translated pairs.
+"""Does back-translation help zh->en on the demo's Chinese-English data? Side by side: the same
+training with and without tagged back-translated pairs, with the paired bootstrap.
 
     python benchmarks/backtranslate_gain.py [--steps 600 1500] [--batch-size 64] [--seeds 0 1]
+    # the demo's low-resource setting, with a second round:
+    python benchmarks/backtranslate_gain.py --real-pairs 800 --heldout 0.5 --steps 600 \
+        --batch-size 32 --budget 2 --round-trip 60 --rounds 2
 
 For each step count and seed: the zh-en demo corpus is built by the corpus pipeline (3,000 real
 en-zh pairs, or the first ``--real-pairs``, 10% held out; 1,500 English documents), a tiny translation model is trained on the
@@ -30,7 +33,7 @@ from crossling.augment.measure import compare_backtranslation  # noqa: E402
 CORPUS = "demo-zh-en"
 
 
-def build_corpus(root: str, real_pairs: int | None = None) -> str:
+def build_corpus(root: str, real_pairs: int | None = None, heldout: float = 0.1) -> str:
     demo = resources.files("crossling") / "data" / "demo"
     parallel = str(demo / "zh-en.parallel.jsonl.gz")
     if real_pairs is not None:  # a lower-resource variant: the first N real pairs only
@@ -41,7 +44,7 @@ def build_corpus(root: str, real_pairs: int | None = None) -> str:
             f.writelines(rows)
     sources = [parallel, str(demo / "en.mono.jsonl.gz")]
     manifest = pipeline.run_local(
-        sources, root, CORPUS, pipeline.load_config(None, heldout_fraction=0.1)
+        sources, root, CORPUS, pipeline.load_config(None, heldout_fraction=heldout)
     )
     return manifest["version"]
 
@@ -58,6 +61,11 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         help="use only the first N of the 3,000 real pairs (lower resource)",
     )
+    ap.add_argument("--heldout", type=float, default=0.1, help="held-out share of the pairs")
+    ap.add_argument(
+        "--round-trip", type=float, metavar="CHRF", help="keep pairs with round-trip chrF >= CHRF"
+    )
+    ap.add_argument("--rounds", type=int, default=1, help="rounds of iterative back-translation")
     ap.add_argument("--root", help="data root to keep (default: a temporary folder)")
     ap.add_argument("--json", metavar="FILE", help="write every result here")
     args = ap.parse_args(argv)
@@ -67,12 +75,16 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bt-gain-") as tmp:
         root = args.root or tmp
         os.makedirs(root, exist_ok=True)
-        version = build_corpus(root, args.real_pairs)
+        version = build_corpus(root, args.real_pairs, args.heldout)
         print(f"corpus {CORPUS} {version} under {root}")
         print(
-            f"{'steps':>6} {'seed':>4} {'real BLEU':>9} {'+BT BLEU':>9} {'diff':>6} "
-            f"{'real chrF':>9} {'+BT chrF':>9} {'diff':>6} {'kept':>6} {'minutes':>7}"
+            f"{'steps':>6} {'seed':>4} {'round':>5} {'before BLEU':>11} {'BLEU':>6} {'diff':>6} "
+            f"{'95% interval':>16} {'p':>6} {'before chrF':>11} {'chrF':>6} {'diff':>6} "
+            f"{'p':>6} {'kept':>6} {'minutes':>7}"
         )
+        bt_cfg: dict = {"decoding": {"beam": args.beam}, "budget_ratio": args.budget}
+        if args.round_trip is not None:
+            bt_cfg["filters"] = {"round_trip": True, "min_round_trip_chrf": args.round_trip}
         for steps in args.steps:
             for seed in args.seeds:
                 t0 = time.perf_counter()
@@ -91,21 +103,25 @@ def main(argv: list[str] | None = None) -> int:
                         "log_every": max(1, steps // 5),
                         "model_name": f"gain-s{steps}-seed{seed}",
                     },
-                    backtranslate={
-                        "decoding": {"beam": args.beam},
-                        "budget_ratio": args.budget,
-                    },
+                    backtranslate=bt_cfg,
+                    rounds=args.rounds,
                 )
-                a, b = r["real"], r["real+bt"]
-                print(
-                    f"{steps:>6} {seed:>4} {a['bleu']:>9.2f} {b['bleu']:>9.2f} "
-                    f"{b['bleu'] - a['bleu']:>+6.2f} {a['chrf']:>9.2f} {b['chrf']:>9.2f} "
-                    f"{b['chrf'] - a['chrf']:>+6.2f} {r['backtranslation']['kept']:>6} "
-                    f"{(time.perf_counter() - t0) / 60:>7.1f}",
-                    flush=True,
-                )
+                minutes = (time.perf_counter() - t0) / 60
+                for rd in r["rounds"]:
+                    a, b = r[rd["against"]], r[rd["label"]]
+                    tb, tc = rd["tests"]
+                    ci = f"[{tb['ci'][0]:+.2f}, {tb['ci'][1]:+.2f}]"
+                    print(
+                        f"{steps:>6} {seed:>4} {rd['round']:>5} {a['bleu']:>11.2f} "
+                        f"{b['bleu']:>6.2f} {tb['delta']:>+6.2f} "
+                        f"{ci:>16} {tb['p']:>6.3f} "
+                        f"{a['chrf']:>11.2f} {b['chrf']:>6.2f} {tc['delta']:>+6.2f} "
+                        f"{tc['p']:>6.3f} {rd['backtranslation']['kept']:>6} {minutes:>7.1f}",
+                        flush=True,
+                    )
                 results.append({"steps": steps, "seed": seed, **r})
     print(f"held-out zh->en pairs: {results[0]['heldout_pairs'] if results else 0}")
+    print("p: share of 1,000 paired-bootstrap resamples in which the round is not better")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(results, f, indent=2, ensure_ascii=False, default=str)

@@ -266,6 +266,12 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--max-segments", type=int, metavar="N", help="read at most N sentences")
     p.add_argument("--round-trip", action="store_true", help="also filter by round-trip chrF")
+    p.add_argument(
+        "--min-round-trip",
+        type=float,
+        metavar="CHRF",
+        help="with --round-trip: lowest round-trip chrF kept (default 20; the demo uses 60)",
+    )
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--rounds", type=int, default=1, help="rounds of iterative back-translation")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -305,6 +311,10 @@ def _cli(args: argparse.Namespace) -> int:
         config["max_segments"] = args.max_segments
     if args.round_trip:
         config["filters"] = {"round_trip": True}
+        if args.min_round_trip is not None:
+            config["filters"]["min_round_trip_chrf"] = args.min_round_trip
+    elif args.min_round_trip is not None:
+        raise UsageError("--min-round-trip needs --round-trip")
     try:
         params = BacktranslateParams(
             root=args.data,

@@ -22,6 +22,7 @@ _COMMAND_MODULES = [
     "flows.evaluate",
     "flows.pipeline",
     "flows.backtranslate",
+    "flows.compress",
     "flows.serve",
     "flows.trace",
     "flows.quality",
@@ -42,6 +43,7 @@ _COMMANDS = {
     "status": "flows.serve",
     "pipeline": "flows.pipeline",
     "backtranslate": "flows.backtranslate",
+    "compress": "flows.compress",
     "trace": "flows.trace",
     "quality-model": "flows.quality",
     "thresholds": "flows.quality",
@@ -60,6 +62,7 @@ _ROOT_OPTIONS = {
     "train": "data",
     "evaluate": "data",
     "backtranslate": "data",
+    "compress": "data",
 }
 
 

@@ -182,3 +182,107 @@ class CT2Translator(Translator):
         with contextlib.suppress(Exception):
             self.net.unload_model()
         del self.net
+
+
+def export(model_dir: str, out_dir: str, quantization: str | None = "int8") -> str:
+    """Convert the transformers seq2seq model in ``model_dir`` into a CTranslate2 model in
+    ``out_dir`` with its weights stored as ``quantization`` (int8: a quarter of float32's bytes).
+
+    ``out_dir`` must not exist; it is written under a temporary name and renamed when complete.
+    Returns ``out_dir``.
+    """
+    parent = os.path.dirname(os.path.abspath(out_dir))
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=".ct2-export.tmp-", dir=parent)
+    try:
+        target = os.path.join(tmp, "model")
+        _LocalConverter(model_dir).convert(target, quantization=quantization, force=True)
+        os.replace(target, out_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out_dir
+
+
+class CT2Seq2Seq:
+    """A CTranslate2 model behind the part of transformers' seq2seq interface that
+    :func:`crossling.evaluate.metrics.translate` uses (``generate`` on tokenized batches), so the
+    evaluation scores an exported model exactly as it scores the checkpoint it came from.
+
+    Args:
+        model_dir: a CTranslate2 model folder (``model.bin``, ``config.json``, vocabulary).
+        tokenizer: the transformers tokenizer of the original model.
+        compute_type: CTranslate2 compute type (``int8``: the stored int8 weights, int8 matmuls).
+        threads: CPU threads (one by default: tiny models do not gain from more, and the
+            evaluation compares speeds at the same thread count).
+    """
+
+    def __init__(
+        self,
+        model_dir: str,
+        tokenizer: Any,
+        *,
+        compute_type: str = "int8",
+        threads: int = 1,
+        device: str = "cpu",
+    ) -> None:
+        import torch
+
+        gpu = device.startswith("cuda")
+        if gpu and compute_type == "int8":
+            compute_type = "int8_float16"  # int8 weights, float16 activations on a GPU
+        self.tokenizer = tokenizer
+        self.compute_type = compute_type
+        self.device = torch.device(device)
+        self.net = ctranslate2.Translator(
+            model_dir,
+            device="cuda" if gpu else "cpu",
+            device_index=self.device.index or 0,
+            compute_type=compute_type,
+            intra_threads=0 if gpu else threads,
+        )
+
+    def parameters(self) -> Any:
+        """No torch parameters: one empty tensor on the device, for callers that look it up."""
+        import torch
+
+        yield torch.zeros(0, device=self.device)
+
+    def eval(self) -> CT2Seq2Seq:
+        return self
+
+    def generate(
+        self,
+        input_ids: Any,
+        attention_mask: Any = None,
+        *,
+        max_new_tokens: int = 64,
+        num_beams: int = 1,
+        forced_bos_token_id: int | None = None,
+        do_sample: bool = False,
+        **_: Any,
+    ) -> Any:
+        """Output token ids, one padded row per input row (greedy or beam search)."""
+        import torch
+
+        if do_sample:
+            raise ValueError("CT2Seq2Seq.generate decodes greedily or by beam search only")
+        rows = input_ids.tolist()
+        masks = attention_mask.tolist() if attention_mask is not None else None
+        tokens = []
+        for i, ids in enumerate(rows):
+            kept = [t for t, m in zip(ids, masks[i], strict=True) if m] if masks else ids
+            tokens.append(self.tokenizer.convert_ids_to_tokens(kept))
+        kw: dict[str, Any] = {
+            "beam_size": num_beams,
+            "max_decoding_length": max_new_tokens,
+            "min_decoding_length": 0,
+            "max_input_length": 0,
+        }
+        if forced_bos_token_id is not None:
+            first = self.tokenizer.convert_ids_to_tokens(forced_bos_token_id)
+            kw["target_prefix"] = [[first]] * len(tokens)
+        results = self.net.translate_batch(tokens, **kw)
+        outs = [self.tokenizer.convert_tokens_to_ids(r.hypotheses[0]) for r in results]
+        width = max((len(o) for o in outs), default=0) or 1
+        pad = self.tokenizer.pad_token_id or 0
+        return torch.tensor([o + [pad] * (width - len(o)) for o in outs], dtype=torch.long)

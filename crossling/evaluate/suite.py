@@ -435,11 +435,36 @@ def _device(name: str) -> str:
     return name
 
 
-def load_model(kind: str, path: str, device: str = "cpu") -> tuple[Any, Any]:
-    """(model in eval mode, tokenizer) of a local checkpoint directory, safetensors only."""
+def load_model(
+    kind: str,
+    path: str,
+    device: str = "cpu",
+    meta: dict[str, Any] | None = None,
+    threads: int | None = None,
+) -> tuple[Any, Any]:
+    """(model in eval mode, tokenizer) of a local checkpoint directory, safetensors only.
+
+    A translation checkpoint exported to CTranslate2 (``crossling compress``; ``meta`` says so)
+    is run by CTranslate2 behind the same ``generate`` call.
+    """
     import transformers as tf
 
     tf.utils.logging.disable_progress_bar()
+    from crossling.compress import CT2_SUBDIR, is_ct2_checkpoint
+
+    if kind == "seq2seq" and meta is not None and is_ct2_checkpoint(meta):
+        from crossling.augment.ct2 import CT2Seq2Seq
+
+        tokenizer = tf.AutoTokenizer.from_pretrained(path, local_files_only=True)
+        compute = meta["compression"].get("compute_type") or "int8"
+        net = CT2Seq2Seq(
+            os.path.join(path, CT2_SUBDIR),
+            tokenizer,
+            compute_type=compute,
+            threads=threads or 1,
+            device=_device(device),
+        )
+        return net, tokenizer
     auto = {
         "encoder": tf.AutoModelForMaskedLM,
         "classifier": tf.AutoModelForSequenceClassification,
@@ -602,12 +627,14 @@ def score_seq2seq(
             (r["id"], r["tgt_text"], r["src_text"])
         )
     out = Scores()
+    seconds, sentences = 0.0, 0
     for direction, items in sorted(directions.items()):
         src_lang, tgt_lang = direction.split("-", 1)
         if languages and not {src_lang, tgt_lang} <= set(languages):
             continue
         items = items[: cfg.max_rows_per_lang]
         prefix, bos = _target_convention(tok, tgt_lang, cfg)
+        t0 = time.perf_counter()
         hyps = M.translate(
             model,
             tok,
@@ -620,6 +647,8 @@ def score_seq2seq(
             num_beams=cfg.num_beams,
             batch_size=cfg.batch_size,
         )
+        seconds += time.perf_counter() - t0
+        sentences += len(items)
         s = M.translation_score(hyps, [t for _, _, t in items], tgt_lang)
         out.metrics[f"bleu/{direction}"] = s.bleu
         out.metrics[f"chrf/{direction}"] = s.chrf
@@ -638,6 +667,12 @@ def score_seq2seq(
                 {"src": a, "ref": b, "hyp": h}
                 for (_, a, b), h in list(zip(items, hyps, strict=True))[:3]
             ],
+        }
+    if sentences:  # translation speed, the same decoding for every checkpoint (compression)
+        out.details["speed"] = {
+            "sentences": sentences,
+            "seconds": round(seconds, 4),
+            "sentences_per_s": round(sentences / seconds, 2) if seconds else None,
         }
     return out
 
@@ -932,7 +967,7 @@ def evaluate_checkpoint(
     notes: list[str] = []
     if any(s.rows for s in sets.values()):
         with local_checkpoint_dir(ref) as local, _threads(cfg) as fit:
-            model, tok = load_model(kind, local, cfg.device)
+            model, tok = load_model(kind, local, cfg.device, meta, cfg.cpu_threads)
             fit(model)
             if kind == "encoder":
                 scores = score_encoder(model, tok, sets["docs"], sets["pairs"], cfg)
@@ -966,6 +1001,11 @@ def evaluate_checkpoint(
     if (warning := _coverage_note(ref, cov, sets)) is not None:
         log.warning("%s", warning)
         notes.append(warning)
+    with contextlib.suppress(OSError):  # the weights' size (compression compares it)
+        from crossling.compress import weights_bytes
+
+        if isinstance(data.fs, LocalFileSystem):
+            scores.details["model"] = {"weights_bytes": weights_bytes(ref.path)}
     group = {"docs": "lang", "pairs": "direction", "labeled": "lang"}
     data_summary = {name: s.summary(group[name]) for name, s in sets.items()}
     data_hash = hashlib.sha256(
@@ -1021,6 +1061,9 @@ def evaluate_checkpoint(
         },
         "notes": notes,
     }
+    if meta.get("teacher"):  # a compressed model: what it came from and how
+        results["lineage"]["teacher"] = meta["teacher"]
+        results["lineage"]["compression"] = meta.get("compression")
     write_json(data.fs, ref.results_path, results)
     log.info(
         "evaluated %s in %.1fs: %d metrics (%s)",
