@@ -1,7 +1,9 @@
 """The per-document steps: what each measures, and what each decides from the measurements."""
 
 from crossling.documents import Document, Reason
-from crossling.pipeline import STEPS, CorpusConfig, tag_schema
+from crossling.run.config import CorpusConfig
+from crossling.run.plan import tag_schema
+from crossling.run.registry import STEPS
 from crossling.stages.document import LanguageID, Normalize, Quality
 from tests.texts import PARAGRAPHS, paragraphs
 
@@ -72,7 +74,8 @@ def test_column_wise_decide_gives_what_deciding_one_document_at_a_time_gives(tmp
     import numpy as np
     import pyarrow.parquet as pq
 
-    from crossling.pipeline import plan_run, tag_partition
+    from crossling.run.plan import plan_run
+    from crossling.run.tag import tag_partition
     from crossling.stages.base import Step, TaggedRows
 
     texts = [*PARAGRAPHS.values(), *(paragraphs(k, 3) for k in PARAGRAPHS)]

@@ -5,7 +5,8 @@ import json
 
 from crossling.corpus import CorpusVersion
 from crossling.documents import Document, Reason
-from crossling.pipeline import CorpusConfig, run_local
+from crossling.run.config import CorpusConfig
+from crossling.run.schedule import run_local
 from crossling.stages.urls import UrlFilter
 from tests.texts import PARAGRAPHS
 
