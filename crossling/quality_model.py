@@ -109,38 +109,53 @@ def _write_train_file(path: str, pos: list[str], neg: list[str], cfg: QualityMod
         f.write("\n".join(lines) + "\n")
 
 
-def _fit(pos: list[str], neg: list[str], cfg: QualityModelConfig, out_path: str) -> float:
-    """Train one model; returns the learning rate that trained it. fastText stops with
-    "Encountered NaN" when training diverges (seen here even at its default rate on some data):
-    the rate is then halved, up to five times."""
+def _train_supervised(train: str, out_path: str, params: dict[str, Any]) -> None:
+    """fastText supervised training and save, run in a fresh process (see :func:`_fit`)."""
     import fasttext
 
+    model = fasttext.train_supervised(input=train, **params)
+    model.save_model(out_path)
+
+
+def _fit(pos: list[str], neg: list[str], cfg: QualityModelConfig, out_path: str) -> float:
+    """Train one model; returns the learning rate that trained it.
+
+    fastText trains in a spawned process: in a process that had run CTranslate2 before (the
+    back-translation tests), every fastText training stopped with "Encountered NaN" at any rate,
+    while the same data trained in a fresh process; its threads inherit the caller's floating-point
+    state. Where training still diverges ("Encountered NaN"), the rate is halved, up to five times.
+    """
+    import multiprocessing
+
     lr = cfg.lr
+    ctx = multiprocessing.get_context("spawn")
     with tempfile.TemporaryDirectory() as tmp:
         train = os.path.join(tmp, "train.txt")
         _write_train_file(train, pos, neg, cfg)
+        tmp_out = out_path + ".tmp"
         for attempt in range(6):
-            try:
-                model = fasttext.train_supervised(
-                    input=train,
-                    dim=cfg.dim,
-                    epoch=cfg.epoch,
-                    lr=lr,
-                    wordNgrams=cfg.word_ngrams,
-                    minCount=cfg.min_count,
-                    bucket=cfg.bucket,
-                    thread=cfg.threads,
-                    seed=cfg.seed,
-                    loss="softmax",
-                    verbose=0,
-                )
-                break
-            except RuntimeError as e:
-                if "NaN" not in str(e) or attempt == 5:
-                    raise QualityModelError(f"fastText training failed at lr={lr}: {e}") from None
-                lr /= 2
-    tmp_out = out_path + ".tmp"
-    model.save_model(tmp_out)
+            params = {
+                "dim": cfg.dim,
+                "epoch": cfg.epoch,
+                "lr": lr,
+                "wordNgrams": cfg.word_ngrams,
+                "minCount": cfg.min_count,
+                "bucket": cfg.bucket,
+                "thread": cfg.threads,
+                "seed": cfg.seed,
+                "loss": "softmax",
+                "verbose": 0,
+            }
+            with ctx.Pool(1) as pool:
+                try:
+                    pool.apply(_train_supervised, (train, tmp_out, params))
+                    break
+                except RuntimeError as e:
+                    if "NaN" not in str(e) or attempt == 5:
+                        raise QualityModelError(
+                            f"fastText training failed at lr={lr}: {e}"
+                        ) from None
+                    lr /= 2
     os.replace(tmp_out, out_path)
     return lr
 
