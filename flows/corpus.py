@@ -33,6 +33,7 @@ from crossling.run.plan import CorpusPlan, plan_run
 from crossling.sources.files import InputNotFound
 from crossling.sources.remote import RemoteReadError, is_url, redact_url
 from crossling.storage import MANIFEST, DataRoot
+from crossling.thresholds import ThresholdsError
 from flows.common import artifact_key, deployment_flow, emit, make_task_runner, output_link
 from flows.progress import ProgressArtifact
 from tasks.corpus import TASKS
@@ -66,6 +67,11 @@ class CorpusParams(BaseModel):
     config: dict[str, Any] | None = Field(
         None, description="CorpusConfig fields as a dict (applied over the file's)."
     )
+    thresholds_file: str | None = Field(
+        None,
+        description="A thresholds file from `crossling thresholds` (per-language limits derived "
+        "from reference text); the measured tags of an earlier run are reused.",
+    )
     paths_base: str | None = Field(
         None,
         description="Base URL of the files a path list names (e.g. https://data.commoncrawl.org/ "
@@ -87,6 +93,7 @@ class CorpusParams(BaseModel):
             self.config_file,
             self.config,
             langs=self.langs or None,
+            thresholds_file=self.thresholds_file,
             **{
                 "langid.mode": self.langid_mode,
                 "remote.paths_base": self.paths_base,
@@ -235,7 +242,7 @@ def _publish_artifacts(
     )
 
 
-def _manifest_path(plan: pipeline.RunPlan) -> str:
+def _manifest_path(plan: CorpusPlan) -> str:
     """The manifest's path (local root) or URL (a remote root: ``s3://bucket/...``)."""
     path = os.path.join(plan.version_dir, MANIFEST)
     return DataRoot(plan.root).uri(path) if "://" in plan.root else path
@@ -307,6 +314,11 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--langs", help="comma-separated languages to keep, e.g. de,fr")
     p.add_argument("--config", metavar="FILE", help="CorpusConfig as JSON or YAML")
     p.add_argument("--mode", choices=["doc", "line"], help="language ID mode")
+    p.add_argument(
+        "--thresholds",
+        metavar="FILE",
+        help="per-language thresholds file written by `crossling thresholds`",
+    )
     p.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1))
     p.add_argument("--dask-address", help="tcp://host:8786, or 'local' for a LocalCluster")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -324,6 +336,7 @@ def _cli(args: argparse.Namespace) -> int:
             langs=[x.strip() for x in args.langs.split(",") if x.strip()] if args.langs else None,
             config_file=args.config,
             langid_mode=args.mode,
+            thresholds_file=args.thresholds,
             workers=args.workers,
             dask_address=args.dask_address,
             paths_base=args.paths_base,
@@ -337,6 +350,8 @@ def _cli(args: argparse.Namespace) -> int:
         if params.config_file and not os.path.exists(params.config_file):
             raise UsageError(f"{params.config_file}: no such config file")
         params.resolve_config()
+    except ThresholdsError as e:
+        raise UsageError(str(e)) from None  # one line naming the file
     except ValidationError as e:
         err = e.errors()[0]
         raise UsageError(f"invalid {'.'.join(map(str, err['loc']))}: {err['msg']}") from None

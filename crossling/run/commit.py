@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any
 
 from crossling.corpus import VersionWriter
+from crossling.run.config import thresholds_record
 from crossling.run.plan import CorpusPlan
 
 
@@ -41,6 +42,7 @@ def commit(
             "stages": stage_results,
             "deduplicated_against": list(plan.ctx.prior_versions),
             "tags_reused": plan.tags_reused,
+            "thresholds": thresholds_record(plan.ctx.corpus_config()),
             "timings": {k: round(v, 3) for k, v in (timings or {}).items()},
         },
     )

@@ -14,11 +14,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pyarrow as pa
+from pydantic import Field
 
 from crossling.documents import Document, Stage
 from crossling.pii import KINDS, PiiConfig, anonymize
-from pydantic import Field
-
 from crossling.stages.base import Step
 from crossling.stages.sections import section
 

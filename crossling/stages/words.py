@@ -78,7 +78,11 @@ class WordSignals(Step):
 
     def measure(self, docs: list[Document]) -> None:
         for doc in docs:
-            if not self.cfg.enabled or self.cfg.only_segmented and self.cfg.segmenter_name(doc.lang) == "rule":
+            if (
+                not self.cfg.enabled
+                or self.cfg.only_segmented
+                and self.cfg.segmenter_name(doc.lang) == "rule"
+            ):
                 for f in self.signals:
                     doc.signals[f.name] = None
                 continue
