@@ -9,6 +9,7 @@ from typing import Any
 from crossling.corpus import VersionWriter
 from crossling.run.config import thresholds_record
 from crossling.run.plan import CorpusPlan
+from crossling.run.stats import write_version_stats
 
 
 def commit(
@@ -28,6 +29,8 @@ def commit(
     for r in decide_results:
         stats.update(r["stats"])
     writer = VersionWriter(plan.root, plan.name, plan.version)
+    tag_dirs = [plan.tag_dirs[p.index] for p in sorted(plan.partitions, key=lambda p: p.index)]
+    stats_files = write_version_stats(writer, tag_dirs, write_results)
     manifest = writer.commit(
         write_results,
         parent=plan.parent,
@@ -45,6 +48,7 @@ def commit(
             "thresholds": thresholds_record(plan.ctx.corpus_config()),
             "timings": {k: round(v, 3) for k, v in (timings or {}).items()},
         },
+        stats_files=stats_files,
     )
     fs = plan.ctx.data.fs
     if fs.exists(plan.ctx.work_dir):

@@ -77,7 +77,7 @@ class PiiAnonymize(Step):
         if not cfg.enabled:
             for doc in docs:
                 for kind in KINDS:
-                    doc.signals[f"pii_{kind}"] = 0
+                    doc.signals[f"pii_{kind}"] = None  # not measured
             return
         for doc in docs:
             text, found = anonymize(
