@@ -30,6 +30,7 @@ from crossling.run import schedule
 from crossling.run.config import CorpusConfig, load_config
 from crossling.run.executors import LocalExecutor
 from crossling.run.plan import CorpusPlan, plan_run
+from crossling.run.stats import artifact_views
 from crossling.sources.files import InputNotFound
 from crossling.sources.remote import RemoteReadError, is_url, redact_url
 from crossling.storage import MANIFEST, DataRoot
@@ -212,6 +213,7 @@ def _publish_artifacts(
         table=drop_rows or [{"stage": "-", "reason": "-", "count": 0}],
         description=f"Rows dropped by stage and reason, {name} {plan.version}",
     )
+    _publish_stats(key, name, plan, manifest)
     link = output_link(manifest_path)
     create_link_artifact(
         key=f"{key}-manifest",
@@ -240,6 +242,36 @@ def _publish_artifacts(
             f"- input errors:{errors}\n"
         ),
     )
+
+
+def _publish_stats(key: str, name: str, plan: CorpusPlan, manifest: dict[str, Any]) -> None:
+    """The version's stats/ files (crossling/run/stats.py) as tables and a page of histograms."""
+    views = artifact_views(DataRoot(plan.root).fs, plan.version_dir, manifest)
+    where = f"{name} {plan.version}"
+    if views["signals"]:
+        create_table_artifact(
+            key=f"{key}-signal-stats",
+            table=views["signals"],
+            description=f"Signal quantiles per language, as measured (stats/signals.parquet), {where}",
+        )
+    if views["outcomes"]:
+        create_table_artifact(
+            key=f"{key}-outcomes",
+            table=views["outcomes"],
+            description=f"Kept and dropped share per language and reason, {where}",
+        )
+    if views["pii"]:
+        create_table_artifact(
+            key=f"{key}-pii",
+            table=views["pii"],
+            description=f"Personal data replaced per kind and language (counts only), {where}",
+        )
+    if views["histograms"]:
+        create_markdown_artifact(
+            key=f"{key}-histograms",
+            markdown=views["histograms"],
+            description=f"Histograms of every signal per language, {where}",
+        )
 
 
 def _manifest_path(plan: CorpusPlan) -> str:

@@ -145,3 +145,70 @@ def write_version_stats(
         writer.write_stats("signals", signal_table(fs, tag_dirs)),
         writer.write_stats("outcomes", outcome_table(fs, writer.path, write_results)),
     ]
+
+
+_BARS = " ▁▂▃▄▅▆▇█"
+
+
+def sparkline(counts: list[int]) -> str:
+    """A histogram as a line of block characters (for Markdown artifacts)."""
+    top = max(counts) if counts else 0
+    if not top:
+        return ""
+    return "".join(_BARS[round(c / top * (len(_BARS) - 1))] for c in counts)
+
+
+def read_stats(fs: Any, version_dir: str, manifest: dict[str, Any]) -> dict[str, pa.Table]:
+    """The version's stats tables by name (``signals``, ``outcomes``) as the manifest lists them."""
+    out = {}
+    for f in manifest.get("stats_files") or []:
+        name = posixpath.splitext(posixpath.basename(f["path"]))[0]
+        with fs.open(posixpath.join(version_dir, f["path"]), "rb") as fh:
+            out[name] = pq.read_table(fh)
+    return out
+
+
+def artifact_views(
+    fs: Any, version_dir: str, manifest: dict[str, Any], max_rows: int = 500
+) -> dict[str, Any]:
+    """What the corpus flow shows of the stats: table rows (signals' quantiles, outcomes, PII
+    replaced per kind and language) and a Markdown page of histograms (one line per language)."""
+    tables = read_stats(fs, version_dir, manifest)
+    signals = tables.get("signals")
+    outcomes = tables.get("outcomes")
+    sig_rows, md = [], []
+    if signals is not None:
+        for r in signals.to_pylist()[:max_rows]:
+            sig_rows.append(
+                {
+                    "lang": r["lang"],
+                    "signal": r["signal"],
+                    "count": r["count"],
+                    **{k: round(r[k], 4) for k in ("mean", "p05", "p25", "p50", "p75", "p95")},
+                }
+            )
+        by_signal: dict[str, list[dict[str, Any]]] = {}
+        for r in signals.to_pylist():
+            by_signal.setdefault(r["signal"], []).append(r)
+        for name, rs in sorted(by_signal.items()):
+            md.append(
+                f"\n## {name}\n\n| lang | docs | p01 | histogram | p99 |\n|---|---|---|---|---|"
+            )
+            for r in sorted(rs, key=lambda r: -r["count"])[:12]:
+                md.append(
+                    f"| {r['lang']} | {r['count']} | {r['p01']:.3g} | "
+                    f"`{sparkline(r['hist_counts'])}` | {r['p99']:.3g} |"
+                )
+    pii_rows = []
+    for key, n in sorted((manifest.get("stats") or {}).items()):
+        parts = key.split(":")
+        if key.startswith("pii/replaced:") and len(parts) == 3:
+            pii_rows.append({"kind": parts[1], "lang": parts[2], "replaced": n})
+    return {
+        "signals": sig_rows,
+        "outcomes": [
+            {**r, "share": round(r["share"], 4)} for r in (outcomes.to_pylist() if outcomes else [])
+        ][:max_rows],
+        "pii": pii_rows,
+        "histograms": "# Signal distributions per language\n" + "\n".join(md) if md else "",
+    }
