@@ -218,8 +218,13 @@ BAD_WORD_LANGS = ["en", "de", "fr", "es", "it", "pt", "ru", "pl", "nl", "ja", "z
 
 
 def write_bad_words(folder: str) -> str:
+    """One list per language the C4 lists cover (datatrove's table of them, when installed)."""
+    try:
+        from datatrove.pipeline.filters.c4_filters import _BADWORDS_LANGS as langs
+    except ImportError:
+        langs = BAD_WORD_LANGS
     os.makedirs(folder, exist_ok=True)
-    for lang in BAD_WORD_LANGS:
+    for lang in langs:
         with open(os.path.join(folder, lang), "w", encoding="utf-8") as f:
             f.write("\n".join(BAD_WORDS) + "\n")
     return folder
