@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from typing import Any
 
 from pydantic import BaseModel, Field, create_model
@@ -140,10 +141,17 @@ def apply_thresholds_file(cfg: Any) -> Any:
     from crossling.thresholds import apply_to_quality, langid_overrides, load_thresholds
 
     tf = load_thresholds(cfg.thresholds_file)
+    path = os.path.abspath(cfg.thresholds_file)  # workers may run elsewhere than the command
     langid = cfg.langid.model_copy(
         update={"min_score_per_lang": {**langid_overrides(tf), **cfg.langid.min_score_per_lang}}
     )
-    return cfg.model_copy(update={"quality": apply_to_quality(cfg.quality, tf), "langid": langid})
+    return cfg.model_copy(
+        update={
+            "quality": apply_to_quality(cfg.quality, tf),
+            "langid": langid,
+            "thresholds_file": path,
+        }
+    )
 
 
 def thresholds_record(cfg: Any) -> dict[str, Any] | None:
