@@ -25,9 +25,11 @@ from prefect.artifacts import (
 from prefect.task_runners import ThreadPoolTaskRunner
 from pydantic import BaseModel, Field, ValidationError
 
+from crossling.blocklists import BlocklistError
 from crossling.corpus import CorpusVersion
+from crossling.quality_model import QualityModelError
 from crossling.run import schedule
-from crossling.run.config import CorpusConfig, load_config
+from crossling.run.config import CorpusConfig, check_steps, load_config
 from crossling.run.executors import LocalExecutor
 from crossling.run.plan import CorpusPlan, plan_run
 from crossling.run.stats import artifact_views
@@ -381,8 +383,8 @@ def _cli(args: argparse.Namespace) -> int:
                 raise UsageError(f"{s}: no such file or directory")
         if params.config_file and not os.path.exists(params.config_file):
             raise UsageError(f"{params.config_file}: no such config file")
-        params.resolve_config()
-    except ThresholdsError as e:
+        check_steps(params.resolve_config())
+    except (ThresholdsError, BlocklistError, QualityModelError) as e:
         raise UsageError(str(e)) from None  # one line naming the file
     except ValidationError as e:
         err = e.errors()[0]

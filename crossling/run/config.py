@@ -154,6 +154,18 @@ def apply_thresholds_file(cfg: Any) -> Any:
     )
 
 
+def check_steps(cfg: Any) -> None:
+    """Build every step from ``cfg`` and ask for its measuring config, as planning does: list
+    files, a quality model folder and the like are read now, so that a bad one stops a command
+    before anything runs.
+
+    Raises:
+        ValueError: the step's one-line error (BlocklistError, QualityModelError, ...).
+    """
+    for cls in STEPS:
+        cls.from_config(cfg).measure_config()
+
+
 def thresholds_record(cfg: Any) -> dict[str, Any] | None:
     """What the manifest records about the thresholds file that applied (None without one)."""
     if not cfg.thresholds_file:

@@ -116,7 +116,7 @@ def test_every_step_on_through_the_cli(setup, data_root, capsys):
 
 
 @pytest.mark.usefixtures("prefect_server")
-def test_malformed_thresholds_file_is_one_line_exit_2(setup, data_root, capsys):
+def test_bad_thresholds_lists_and_models_are_one_line_exit_2(setup, data_root, capsys):
     bad = setup["dir"] / "broken.json"
     bad.write_text('{"format": "crossling-thresholds/1", "rule": ', "utf-8")
     argv = ["corpus", setup["inputs"], "--out", data_root, "--name", "q", "--thresholds", str(bad)]
@@ -124,6 +124,20 @@ def test_malformed_thresholds_file_is_one_line_exit_2(setup, data_root, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and str(bad) in err[0] and "not JSON" in err[0]
     assert not glob.glob(os.path.join(data_root, "corpora", "q", "2*"))
+    # a missing list file and an empty model folder: one line each, naming them
+    missing = setup["dir"] / "no-such-domains.txt"
+    (setup["dir"] / "cfg-bad.yaml").write_text(
+        yaml.safe_dump({"blocklists": {"domain_files": [str(missing)]}}), "utf-8"
+    )
+    (setup["dir"] / "empty-model").mkdir(exist_ok=True)
+    (setup["dir"] / "cfg-bad2.yaml").write_text(
+        yaml.safe_dump({"quality_model": {"model_dir": str(setup["dir"] / "empty-model")}}), "utf-8"
+    )
+    for cfg, named in (("cfg-bad.yaml", missing), ("cfg-bad2.yaml", "empty-model")):
+        argv[-2:] = ["--config", str(setup["dir"] / cfg)]
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and str(named) in err[0], err
 
 
 @pytest.mark.slow
