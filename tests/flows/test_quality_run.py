@@ -7,13 +7,14 @@ import glob
 import json
 import os
 import random
+import subprocess
+import sys
 
 import pyarrow.parquet as pq
 import pytest
 import yaml
 
 from crossling.corpus import CorpusVersion
-from crossling.quality_model import QualityModelConfig, train_quality_model
 from crossling.run.config import CorpusConfig, load_config
 from crossling.run.schedule import run_local
 from crossling.thresholds import DeriveConfig, derive_thresholds, file_digest
@@ -51,12 +52,10 @@ def setup(tmp_path_factory):
     neg = [
         {"text": " | ".join(rng.sample(r["text"].split(), 4)) * 3, "lang": r["lang"]} for r in pos
     ]
-    train_quality_model(
-        [_jsonl(d / "pos.jsonl", pos)],
-        [_jsonl(d / "neg.jsonl", neg)],
-        str(d / "qm"),
-        QualityModelConfig(epoch=5, heldout_fraction=0.0, min_count=1),
-    )
+    # trained by the command a user runs, in its own process
+    cmd = [sys.executable, "-m", "flows.cli", "quality-model", "train", "--out", str(d / "qm")]
+    cmd += ["--positive", _jsonl(d / "pos.jsonl", pos), "--negative", _jsonl(d / "neg.jsonl", neg)]
+    subprocess.run([*cmd, "--epoch", "5"], check=True, capture_output=True, cwd=REPO)
     ref = [{"text": distinct(lang, 100 + i), "lang": lang} for lang in LANGS for i in range(10)]
     derive_thresholds([_jsonl(d / "ref.jsonl", ref)], str(d / "thr.json"), DeriveConfig(min_docs=5))
     cfg = yaml.safe_load(open(os.path.join(REPO, "configs", "quality-all.yaml")))
