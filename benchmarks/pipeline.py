@@ -27,7 +27,15 @@ a second or two to the orchestration server, which is not the pipeline's time. T
 Prefect server keeps its database in the work folder, not in the user's ~/.prefect.
 
     python benchmarks/pipeline.py [--max-mb 92] [--workers 2] [--files 8] [--repeat 3]
-                                  [--skip-datatrove]
+                                  [--skip-datatrove] [--quality]
+
+``--quality``: both sides with their multilingual quality pieces on (issue 18). datatrove adds
+URLFilter (its bundled lists), C4BadWordsFilter and PIIFormatter (e-mails, public IPs) to the
+pipeline above; crossling runs configs/quality-all.yaml (PII: e-mails, IPs, phone numbers, IBANs,
+cards; boilerplate lines; word segmenters; the same bundled URL words and domains) with the same
+bad-word files. The bad-word lists are small files this script writes (the C4 lists are a
+download; datatrove's loader is pointed at the local files), one per language both sides know.
+Only the first-run timings are compared (no whole-command runs, no threshold rerun).
 """
 
 from __future__ import annotations
@@ -118,25 +126,37 @@ def _predict_one(self, text, k=1, threshold=0.0, on_unicode_error="strict"):
 _ft._FastText.predict = _predict_one
 import datatrove.utils._import_utils as _iu
 _iu._is_distribution_available = lambda name: True
+QUALITY = len(sys.argv) > 6 and sys.argv[6] != "-"
+if QUALITY:  # the bad-word lists from local files (datatrove would download them)
+    import os
+    from datatrove.pipeline.filters import c4_filters as _c4
+    def _local_list(remote_path, **kw):
+        lang = "en" if remote_path == _c4._EN_BADWORDS_URL else remote_path[len(_c4._BADWORDS_URL):]
+        return os.path.join(sys.argv[6], lang)
+    _c4.cached_asset_path_or_download = _local_list
 if __name__ == "__main__":  # its workers are started by a forkserver: they import this file
     inp, out, workers, files = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[5])
     t0 = time.perf_counter()
+    steps = [JsonlReader(inp, glob_pattern="*.jsonl")]
+    if QUALITY:
+        from datatrove.pipeline.filters import URLFilter
+        steps.append(URLFilter())
+    steps += [LanguageFilter(), GopherRepetitionFilter(), GopherQualityFilter(), C4QualityFilter()]
+    if QUALITY:
+        from datatrove.pipeline.filters.c4_filters import C4BadWordsFilter
+        from datatrove.pipeline.formatters import PIIFormatter
+        steps += [C4BadWordsFilter(fail_on_missing_language=False), PIIFormatter()]
     LocalPipelineExecutor(
-        pipeline=[
-            JsonlReader(inp, glob_pattern="*.jsonl"),
-            LanguageFilter(),
-            GopherRepetitionFilter(),
-            GopherQualityFilter(),
-            C4QualityFilter(),
-            ParquetWriter(out),
-        ],
+        pipeline=[*steps, ParquetWriter(out)],
         tasks=files, workers=workers, logging_dir=out + "-logs",
     ).run()
     print("SECONDS", time.perf_counter() - t0)
 """
 
 
-def run_datatrove(inp: str, out: str, workers: int, files: int, model: str) -> tuple[float, float]:
+def run_datatrove(
+    inp: str, out: str, workers: int, files: int, model: str, badwords: str | None = None
+) -> tuple[float, float]:
     """Run datatrove's pipeline in a fresh process; return its executor's clock and the
     process's wall time (interpreter start and imports included)."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "DATATROVE_COLORIZE_LOGS": "0"}
@@ -146,7 +166,7 @@ def run_datatrove(inp: str, out: str, workers: int, files: int, model: str) -> t
         f.write(_DATATROVE)
     t0 = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, script, inp, out, str(workers), model, str(files)],
+        [sys.executable, script, inp, out, str(workers), model, str(files), badwords or "-"],
         capture_output=True,
         text=True,
         env=env,
@@ -192,6 +212,65 @@ def run_crossling(inp: str, root: str, workers: int, config: dict) -> tuple[floa
     return time.perf_counter() - t0, summary
 
 
+# Small bad-word lists, one file per language (the C4 lists' format: one entry per line).
+BAD_WORDS = ["porn", "xxx", "viagra", "casino", "escort"]
+BAD_WORD_LANGS = ["en", "de", "fr", "es", "it", "pt", "ru", "pl", "nl", "ja", "zh", "ko", "cs"]
+
+
+def write_bad_words(folder: str) -> str:
+    """One list per language the C4 lists cover (datatrove's table of them, when installed)."""
+    try:
+        from datatrove.pipeline.filters.c4_filters import _BADWORDS_LANGS as langs
+    except ImportError:
+        langs = BAD_WORD_LANGS
+    os.makedirs(folder, exist_ok=True)
+    for lang in langs:
+        with open(os.path.join(folder, lang), "w", encoding="utf-8") as f:
+            f.write("\n".join(BAD_WORDS) + "\n")
+    return folder
+
+
+def quality_config(badwords: str) -> dict:
+    """configs/quality-all.yaml with the bundled URL lists of both kinds and these bad words."""
+    import yaml
+
+    with open(os.path.join(REPO, "configs", "quality-all.yaml"), encoding="utf-8") as f:
+        cfg = yaml.safe_load(f)
+    cfg["blocklists"].update(
+        builtin=["datatrove-url-words", "datatrove-domains"], bad_words_dir=badwords
+    )
+    cfg["quality_model"] = {}  # no model trained here: the score is not measured
+    return cfg
+
+
+def run_quality(args: argparse.Namespace, work: str, inp: str, n_docs: int) -> None:
+    """Both sides with their quality pieces on; first runs only."""
+    from crossling.langid import default_model_path
+    from flows.api import prefect_api
+
+    badwords = write_bad_words(os.path.join(work, "badwords"))
+    t_dt = None
+    if not args.skip_datatrove:
+        t_dt, _ = run_datatrove(
+            inp, os.path.join(work, "dtq"), args.workers, args.files, default_model_path(), badwords
+        )
+        kept = count_parquet_rows(os.path.join(work, "dtq"))
+        print(f"datatrove --quality {t_dt:8.1f} s  {n_docs / t_dt:8.1f} docs/s  kept {kept}")
+    cfg = quality_config(badwords)
+    with prefect_api():
+        times = []
+        for r in range(max(1, args.repeat)):
+            t, s = run_crossling(inp, os.path.join(work, f"rootq-{r}"), args.workers, cfg)
+            times.append(t)
+    t1 = statistics.median(times)
+    print(
+        f"crossling --quality {t1:8.1f} s  {n_docs / t1:8.1f} docs/s  kept {s['counts']['docs']} "
+        f"(median of {', '.join(f'{x:.1f}' for x in times)} s)"
+    )
+    if t_dt is not None:
+        print(f"ratio crossling / datatrove, quality on: {t_dt / t1:.2f}x (target 10x)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--max-mb", type=float, default=92.0)
@@ -205,6 +284,12 @@ def main() -> None:
         help="skip the whole-command `crossling corpus` runs",
     )
     ap.add_argument("--keep", metavar="DIR", help="work in DIR and keep it")
+    ap.add_argument(
+        "--quality",
+        action="store_true",
+        help="both sides with PII, URL blocklists, bad words (and crossling's other quality "
+        "steps) on: configs/quality-all.yaml against datatrove's filters",
+    )
     args = ap.parse_args()
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -217,6 +302,9 @@ def main() -> None:
             f"input: {n_docs} manual pages, {n_bytes / 1e6:.1f} MB of JSONL in {args.files} "
             f"files; {args.workers} workers; load {os.getloadavg()[0]:.1f}"
         )
+        if args.quality:
+            run_quality(args, work, inp, n_docs)
+            return
         from crossling.langid import default_model_path
 
         results = {}

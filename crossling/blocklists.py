@@ -198,12 +198,27 @@ def load_builtin(name: str) -> frozenset[str]:
         member = tar.extractfile("domains")
         if member is None:
             raise BlocklistError(f"{archive}: no 'domains' list inside")
-        hosts = set()
-        for line in member.read().decode("utf-8", "replace").split("\n"):
-            host = normalize_domain(line) if line and not line.startswith("#") else None
-            if host:
-                hosts.add(host)
+        lines = member.read().decode("utf-8", "replace").split("\n")
+    # Millions of hosts: those already in normal form are picked out in Arrow (C), only the
+    # others go through normalize_domain.
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(lines, pa.string())
+    clean = pc.match_substring_regex(arr, _HOST_CHARS.pattern)
+    hosts = set(arr.filter(clean).to_pylist())
+    for line in arr.filter(pc.invert(clean)).to_pylist():
+        host = normalize_domain(line) if line and not line.startswith("#") else None
+        if host:
+            hosts.add(host)
     return frozenset(hosts)
+
+
+def _union(sets: list[frozenset[str]]) -> frozenset[str]:
+    """One set of several (the only one itself: the built-in domains are not copied)."""
+    if len(sets) == 1:
+        return sets[0]
+    return frozenset().union(*sets)
 
 
 class Blocklists:
@@ -211,19 +226,20 @@ class Blocklists:
 
     def __init__(self, config: BlocklistConfig):
         self.config = config
-        domains: set[str] = set()
-        for p in config.domain_files:
-            domains |= load_list(p, "domain")
+        # The list files are read (and checked) now; the built-in lists, millions of hosts,
+        # when a URL is first checked (the bad-word step never needs them).
+        self._domain_sets = [load_list(p, "domain") for p in config.domain_files]
+        self._word_sets = [load_list(p, "word") for p in config.url_word_files]
         substrings: set[str] = set()
         for p in config.url_substring_files:
             substrings |= load_list(p, "text")
-        words: set[str] = set()
-        for p in config.url_word_files:
-            words |= load_list(p, "word")
+        self._substrings = sorted(substrings)
         for name in config.builtin:
-            (domains if name == "datatrove-domains" else words).update(load_builtin(name))
-        self.domains, self.url_words = domains, words
-        self.substrings = sorted(substrings)
+            if name not in BUILTINS:
+                raise BlocklistError(
+                    f"builtin list {name!r}: unknown (one of {', '.join(BUILTINS)})"
+                )
+        self._url_lists: tuple[frozenset[str], frozenset[str], list[str]] | None = None
         self.bad_word_paths = bad_word_paths(config)
         # Loaded now (a snapshot): the digest and the matches come from the same lists.
         self.bad_words: dict[str, frozenset[str]] = {
@@ -234,9 +250,34 @@ class Blocklists:
 
     # --- URLs --------------------------------------------------------------------------------
 
+    def _load_url_lists(self) -> tuple[frozenset[str], frozenset[str], list[str]]:
+        """The URL lists, loaded on first use (the bad-word step never needs them; the built-in
+        domains are millions of hosts)."""
+        if self._url_lists is None:
+            domains, words = list(self._domain_sets), list(self._word_sets)
+            for name in self.config.builtin:
+                (domains if name == "datatrove-domains" else words).append(load_builtin(name))
+            self._url_lists = (_union(domains), _union(words), self._substrings)
+        return self._url_lists
+
+    @property
+    def domains(self) -> frozenset[str]:
+        return self._load_url_lists()[0]
+
+    @property
+    def url_words(self) -> frozenset[str]:
+        return self._load_url_lists()[1]
+
+    @property
+    def substrings(self) -> list[str]:
+        return self._load_url_lists()[2]
+
     @property
     def blocks_urls(self) -> bool:
-        return bool(self.domains or self.substrings or self.url_words)
+        cfg = self.config
+        return bool(
+            cfg.domain_files or cfg.url_substring_files or cfg.url_word_files or cfg.builtin
+        )
 
     def url_verdict(self, url: str | None) -> str | None:
         """Why ``url`` is blocked (a detail without the URL itself), or None."""

@@ -45,6 +45,7 @@ DOCS, PAIRS, REJECTS = "docs", "pairs", "rejects"
 TRAIN, HELDOUT = "train", "heldout"
 SPLITS = (TRAIN, HELDOUT)
 CARD = "README.md"
+STATS = "stats"  # <version>/stats/: per-language signal distributions and outcomes (Parquet)
 SCHEMAS = {DOCS: DOCS_SCHEMA, PAIRS: PAIRS_SCHEMA, REJECTS: REJECTS_SCHEMA}
 
 
@@ -667,6 +668,15 @@ class VersionWriter:
                 out.extend(p for p in self.fs.find(base) if p.endswith(".parquet"))
         return out
 
+    def write_stats(self, name: str, table: pa.Table) -> dict[str, Any]:
+        """Write a statistics table of the version, ``stats/<name>.parquet`` (before
+        :meth:`commit`, which lists it in the manifest's ``stats_files``). Returns its entry."""
+        from crossling.shards import write_shard
+
+        rel = f"{STATS}/{name}.parquet"
+        rows, nbytes, sha = write_shard(self.fs, posixpath.join(self.path, rel), table)
+        return {"path": rel, "kind": STATS, "rows": rows, "bytes": nbytes, "sha256": sha}
+
     def commit(
         self,
         parts: list[dict[str, Any]],
@@ -677,6 +687,7 @@ class VersionWriter:
         inputs_by_source: dict[str, int],
         inputs_key: str | None = None,
         extra: dict[str, Any] | None = None,
+        stats_files: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         """Write README.md and manifest.json (last) from the parts' file lists and tallies.
 
@@ -690,6 +701,7 @@ class VersionWriter:
             inputs_key: hash of the inputs alone: versions built again from the same inputs share
                 it (see :meth:`CorpusVersion.chain`).
             extra: more manifest keys (stages' statistics, errors, timings).
+            stats_files: what :meth:`write_stats` returned, listed as ``stats_files``.
         """
         tally = Tally()
         files: list[dict[str, Any]] = []
@@ -733,6 +745,7 @@ class VersionWriter:
             "inputs": inputs,
             "layout": 2,
             "files": files,
+            "stats_files": sorted(stats_files or [], key=lambda f: f["path"]),
             "counts": {
                 "docs": tally.docs,
                 "pairs": tally.pairs,

@@ -25,14 +25,18 @@ from prefect.artifacts import (
 from prefect.task_runners import ThreadPoolTaskRunner
 from pydantic import BaseModel, Field, ValidationError
 
+from crossling.blocklists import BlocklistError
 from crossling.corpus import CorpusVersion
+from crossling.quality_model import QualityModelError
 from crossling.run import schedule
-from crossling.run.config import CorpusConfig, load_config
+from crossling.run.config import CorpusConfig, check_steps, load_config
 from crossling.run.executors import LocalExecutor
 from crossling.run.plan import CorpusPlan, plan_run
+from crossling.run.stats import artifact_views
 from crossling.sources.files import InputNotFound
 from crossling.sources.remote import RemoteReadError, is_url, redact_url
 from crossling.storage import MANIFEST, DataRoot
+from crossling.thresholds import ThresholdsError
 from flows.common import artifact_key, deployment_flow, emit, make_task_runner, output_link
 from flows.progress import ProgressArtifact
 from tasks.corpus import TASKS
@@ -66,6 +70,11 @@ class CorpusParams(BaseModel):
     config: dict[str, Any] | None = Field(
         None, description="CorpusConfig fields as a dict (applied over the file's)."
     )
+    thresholds_file: str | None = Field(
+        None,
+        description="A thresholds file from `crossling thresholds` (per-language limits derived "
+        "from reference text); the measured tags of an earlier run are reused.",
+    )
     paths_base: str | None = Field(
         None,
         description="Base URL of the files a path list names (e.g. https://data.commoncrawl.org/ "
@@ -87,6 +96,7 @@ class CorpusParams(BaseModel):
             self.config_file,
             self.config,
             langs=self.langs or None,
+            thresholds_file=self.thresholds_file,
             **{
                 "langid.mode": self.langid_mode,
                 "remote.paths_base": self.paths_base,
@@ -205,6 +215,7 @@ def _publish_artifacts(
         table=drop_rows or [{"stage": "-", "reason": "-", "count": 0}],
         description=f"Rows dropped by stage and reason, {name} {plan.version}",
     )
+    _publish_stats(key, name, plan, manifest)
     link = output_link(manifest_path)
     create_link_artifact(
         key=f"{key}-manifest",
@@ -235,7 +246,37 @@ def _publish_artifacts(
     )
 
 
-def _manifest_path(plan: pipeline.RunPlan) -> str:
+def _publish_stats(key: str, name: str, plan: CorpusPlan, manifest: dict[str, Any]) -> None:
+    """The version's stats/ files (crossling/run/stats.py) as tables and a page of histograms."""
+    views = artifact_views(DataRoot(plan.root).fs, plan.version_dir, manifest)
+    where = f"{name} {plan.version}"
+    if views["signals"]:
+        create_table_artifact(
+            key=f"{key}-signal-stats",
+            table=views["signals"],
+            description=f"Signal quantiles per language, as measured (stats/signals.parquet), {where}",
+        )
+    if views["outcomes"]:
+        create_table_artifact(
+            key=f"{key}-outcomes",
+            table=views["outcomes"],
+            description=f"Kept and dropped share per language and reason, {where}",
+        )
+    if views["pii"]:
+        create_table_artifact(
+            key=f"{key}-pii",
+            table=views["pii"],
+            description=f"Personal data replaced per kind and language (counts only), {where}",
+        )
+    if views["histograms"]:
+        create_markdown_artifact(
+            key=f"{key}-histograms",
+            markdown=views["histograms"],
+            description=f"Histograms of every signal per language, {where}",
+        )
+
+
+def _manifest_path(plan: CorpusPlan) -> str:
     """The manifest's path (local root) or URL (a remote root: ``s3://bucket/...``)."""
     path = os.path.join(plan.version_dir, MANIFEST)
     return DataRoot(plan.root).uri(path) if "://" in plan.root else path
@@ -307,6 +348,11 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--langs", help="comma-separated languages to keep, e.g. de,fr")
     p.add_argument("--config", metavar="FILE", help="CorpusConfig as JSON or YAML")
     p.add_argument("--mode", choices=["doc", "line"], help="language ID mode")
+    p.add_argument(
+        "--thresholds",
+        metavar="FILE",
+        help="per-language thresholds file written by `crossling thresholds`",
+    )
     p.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1))
     p.add_argument("--dask-address", help="tcp://host:8786, or 'local' for a LocalCluster")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -324,6 +370,7 @@ def _cli(args: argparse.Namespace) -> int:
             langs=[x.strip() for x in args.langs.split(",") if x.strip()] if args.langs else None,
             config_file=args.config,
             langid_mode=args.mode,
+            thresholds_file=args.thresholds,
             workers=args.workers,
             dask_address=args.dask_address,
             paths_base=args.paths_base,
@@ -336,7 +383,9 @@ def _cli(args: argparse.Namespace) -> int:
                 raise UsageError(f"{s}: no such file or directory")
         if params.config_file and not os.path.exists(params.config_file):
             raise UsageError(f"{params.config_file}: no such config file")
-        params.resolve_config()
+        check_steps(params.resolve_config())
+    except (ThresholdsError, BlocklistError, QualityModelError) as e:
+        raise UsageError(str(e)) from None  # one line naming the file
     except ValidationError as e:
         err = e.errors()[0]
         raise UsageError(f"invalid {'.'.join(map(str, err['loc']))}: {err['msg']}") from None

@@ -277,7 +277,7 @@ def test_writes_resumed_under_other_shares_leave_exactly_the_manifest_files(tmp_
         for f in fs
         if f.endswith(".parquet")
     }
-    assert on_disk == {f["path"] for f in m["files"]}
+    assert on_disk == {f["path"] for f in m["files"]} | {f["path"] for f in m["stats_files"]}
     assert len([f for f in on_disk if f.startswith("rejects/")]) == 2  # a file per share
     assert _doc_ids(root, "c", m["version"]) == _doc_ids(
         os.path.join(data_root, "a"), "c", full["version"]

@@ -7,7 +7,9 @@ from collections import Counter
 from typing import Any
 
 from crossling.corpus import VersionWriter
+from crossling.run.config import thresholds_record
 from crossling.run.plan import CorpusPlan
+from crossling.run.stats import write_version_stats
 
 
 def commit(
@@ -27,6 +29,8 @@ def commit(
     for r in decide_results:
         stats.update(r["stats"])
     writer = VersionWriter(plan.root, plan.name, plan.version)
+    tag_dirs = [plan.tag_dirs[p.index] for p in sorted(plan.partitions, key=lambda p: p.index)]
+    stats_files = write_version_stats(writer, tag_dirs, write_results)
     manifest = writer.commit(
         write_results,
         parent=plan.parent,
@@ -41,8 +45,10 @@ def commit(
             "stages": stage_results,
             "deduplicated_against": list(plan.ctx.prior_versions),
             "tags_reused": plan.tags_reused,
+            "thresholds": thresholds_record(plan.ctx.corpus_config()),
             "timings": {k: round(v, 3) for k, v in (timings or {}).items()},
         },
+        stats_files=stats_files,
     )
     fs = plan.ctx.data.fs
     if fs.exists(plan.ctx.work_dir):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from typing import Any
 
 from pydantic import BaseModel, Field, create_model
@@ -27,6 +28,13 @@ class RunSettings(BaseModel):
     max_doc_bytes: int = Field(8 << 20, description="Records larger than this are rejected.")
     partition_bytes: int = Field(
         64 << 20, description="Large JSONL/Parquet inputs are cut into partitions of this size."
+    )
+    thresholds_file: str | None = Field(
+        None,
+        description="A thresholds file written by `crossling thresholds` (per-language limits "
+        "derived from reference text): its limits become quality.per_lang and "
+        "langid.min_score_per_lang entries (values set in the config win). Thresholds only: a "
+        "rerun with another file reuses the measured tags.",
     )
     remote: RemoteConfig = Field(
         default_factory=RemoteConfig,
@@ -117,4 +125,59 @@ def load_config(path: str | None = None, overrides: dict[str, Any] | None = None
             node = node.setdefault(h, {})
         node[last] = v
     data = merge_config(CorpusConfig().model_dump(), read_config_file(path), overrides, nested)
-    return CorpusConfig.model_validate(data)
+    return apply_thresholds_file(CorpusConfig.model_validate(data))
+
+
+def apply_thresholds_file(cfg: Any) -> Any:
+    """``cfg`` with its ``thresholds_file`` applied (unchanged without one): the file's limits as
+    ``quality.per_lang`` and ``langid.min_score_per_lang`` entries under the config's own.
+
+    Raises:
+        crossling.thresholds.ThresholdsError: the file is missing or malformed (one line, naming
+            the file).
+    """
+    if not cfg.thresholds_file:
+        return cfg
+    from crossling.thresholds import apply_to_quality, langid_overrides, load_thresholds
+
+    tf = load_thresholds(cfg.thresholds_file)
+    path = os.path.abspath(cfg.thresholds_file)  # workers may run elsewhere than the command
+    langid = cfg.langid.model_copy(
+        update={"min_score_per_lang": {**langid_overrides(tf), **cfg.langid.min_score_per_lang}}
+    )
+    return cfg.model_copy(
+        update={
+            "quality": apply_to_quality(cfg.quality, tf),
+            "langid": langid,
+            "thresholds_file": path,
+        }
+    )
+
+
+def check_steps(cfg: Any) -> None:
+    """Build every step from ``cfg`` and ask for its measuring config, as planning does: list
+    files, a quality model folder and the like are read now, so that a bad one stops a command
+    before anything runs.
+
+    Raises:
+        ValueError: the step's one-line error (BlocklistError, QualityModelError, ...).
+    """
+    for cls in STEPS:
+        cls.from_config(cfg).measure_config()
+
+
+def thresholds_record(cfg: Any) -> dict[str, Any] | None:
+    """What the manifest records about the thresholds file that applied (None without one)."""
+    if not cfg.thresholds_file:
+        return None
+    from crossling.thresholds import describe, file_digest, load_thresholds
+
+    tf = load_thresholds(cfg.thresholds_file)
+    return {
+        "file": cfg.thresholds_file,
+        "sha256": file_digest(cfg.thresholds_file),
+        "rule": tf.rule,
+        "params": tf.params.model_dump(mode="json"),
+        "languages": sorted({g.split("/")[0] for g in tf.groups}),
+        "applied": describe(cfg.thresholds_file, tf),
+    }

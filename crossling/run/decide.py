@@ -30,6 +30,20 @@ _DECIDE_SCHEMA = pa.schema(
 )
 
 
+_THRESHOLD_STEPS = frozenset({"quality", "langid"})  # steps whose limits a thresholds file sets
+
+
+def _thresholds_note(cfg: Any) -> tuple[str | None, frozenset[str]]:
+    if not cfg.thresholds_file:
+        return None, frozenset()
+    from crossling.thresholds import describe, load_thresholds
+
+    tf = load_thresholds(cfg.thresholds_file)
+    return f"thresholds: {describe(cfg.thresholds_file, tf)}", frozenset(
+        g.split("/")[0] for g in tf.groups
+    )
+
+
 def decide_partition(ctx: RunContext, tag_dir: str, index: int) -> dict[str, Any]:
     """Apply the per-document steps' thresholds to one tagged partition (no text is read).
 
@@ -50,6 +64,10 @@ def decide_partition(ctx: RunContext, tag_dir: str, index: int) -> dict[str, Any
     columns = list(
         dict.fromkeys(["id", *[c for s in steps for c in s.decide_columns], *signal_names])
     )
+    # Drops by limits a thresholds file set name the file and its rule in their detail.
+    note, file_langs = _thresholds_note(cfg)
+    if note:
+        columns = list(dict.fromkeys([*columns, "lang"]))
     stats: Counter[str] = Counter()
     reached = [0] * len(steps)  # documents each step saw (those no earlier step dropped)
     names = [step.name for step in steps]
@@ -69,8 +87,11 @@ def decide_partition(ctx: RunContext, tag_dir: str, index: int) -> dict[str, Any
                 dropped = step.decide_rows(rows, alive)
                 if not dropped:
                     continue
+                langs = rows.list("lang") if note and names[k] in _THRESHOLD_STEPS else None
                 for i, (why, what) in dropped.items():
                     stats[f"{names[k]}/dropped:{why}"] += 1
+                    if langs is not None and langs[i] in file_langs:
+                        what = f"{what} [{note}]"
                     stage[i], reason[i], detail[i] = str(step.stage), str(why), what
                 alive = alive[~np.isin(alive, np.fromiter(dropped, np.int64, len(dropped)))]
             out["stage"] += stage

@@ -136,6 +136,9 @@ def measure_key(cfg: CorpusConfig) -> dict[str, Any]:
 
 def plan_run(sources: list[str], root: str, name: str, config: CorpusConfig) -> CorpusPlan:
     """Partition the inputs, find (or name) the version, and find the tags already measured."""
+    from crossling.run.config import apply_thresholds_file
+
+    config = apply_thresholds_file(config)  # idempotent: load_config applied it already
     partitions, errors = plan_partitions(
         sources, partition_bytes=config.partition_bytes, remote=config.remote
     )

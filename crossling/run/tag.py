@@ -126,6 +126,8 @@ def tag_partition(
         flush_docs()
     if pairs:
         flush_pairs()
+    for step in steps:  # measure-time counters (PII replaced per kind and language, lines removed)
+        stats.update(getattr(step, "counts", None) or {})
     docs_out.close()
     pairs_out.close()
     from crossling.shards import write_shard

@@ -61,8 +61,12 @@ class BadWords(Step):
         return {"version": BAD_WORDS_VERSION, "lists": self.lists.lists_digest()}
 
     def measure(self, docs: list[Document]) -> None:
+        if not self.lists.bad_word_paths:  # no lists: nothing to count (and no cost)
+            for doc in docs:
+                doc.signals["bad_words"], doc.signals["bad_word_frac"] = None, None
+            return
         for doc in docs:
-            n = self.lists.count_bad_words(doc.text, doc.lang) if self.lists.bad_word_paths else 0
+            n = self.lists.count_bad_words(doc.text, doc.lang)
             words = max(1, len(doc.text) if doc.lang in SPACELESS_LANGS else len(doc.text.split()))
             doc.signals["bad_words"] = n
             doc.signals["bad_word_frac"] = n / words
@@ -77,6 +81,8 @@ class BadWords(Step):
         return None
 
     def decide_rows(self, rows: TaggedRows, idx: np.ndarray) -> dict[int, Verdict]:
+        if not self.lists.bad_word_paths:
+            return {}
         n, frac = rows.array("bad_words"), rows.array("bad_word_frac")
         if n is None or frac is None:
             return super().decide_rows(rows, idx)

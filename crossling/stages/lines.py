@@ -104,6 +104,11 @@ class LineFilter(Step):
         return None
 
     def measure(self, docs: list[Document]) -> None:
+        if not self.cfg.enabled:  # off: text untouched, nothing measured
+            for doc in docs:
+                for f in self.signals:
+                    doc.signals[f.name] = None
+            return
         for doc in docs:
             counts = {"lf_boilerplate": 0, "lf_short": 0, "lf_no_punct": 0}
             removed_chars = 0

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pyarrow as pa
+from pydantic import Field
 
 from crossling.documents import Document, Stage
 from crossling.pii import KINDS, PiiConfig, anonymize
@@ -38,6 +39,15 @@ def country_hint(url: str | None) -> str | None:
     return _TLD_COUNTRY.get(tld, tld.upper())
 
 
+class PiiSectionConfig(PiiConfig):
+    """The corpus config's ``pii`` section: off unless ``pii.enabled`` is set (a default run
+    keeps the rows it wrote before PII handling existed). Used alone, PiiConfig is on."""
+
+    enabled: bool = Field(
+        False, description="Replace personal data in the corpus run (off by default; true: on)."
+    )
+
+
 class PiiAnonymize(Step):
     """E-mails, public IPs, phone numbers, IBANs and card numbers replaced (measure only).
 
@@ -49,7 +59,7 @@ class PiiAnonymize(Step):
     stage = Stage.NORMALIZE
     signals = [pa.field(f"pii_{k}", pa.int32()) for k in KINDS]
     config_key = "pii"  # the section of the corpus config this step owns
-    config_model = PiiConfig
+    config_model = PiiSectionConfig
 
     def __init__(self, config: Any = None):
         super().__init__(config)
@@ -64,6 +74,11 @@ class PiiAnonymize(Step):
 
     def measure(self, docs: list[Document]) -> None:
         cfg = self.pii
+        if not cfg.enabled:
+            for doc in docs:
+                for kind in KINDS:
+                    doc.signals[f"pii_{kind}"] = None  # not measured
+            return
         for doc in docs:
             text, found = anonymize(
                 doc.text, lang=doc.lang, country=country_hint(doc.url), config=cfg

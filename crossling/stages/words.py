@@ -22,6 +22,8 @@ WORD_SIGNALS_VERSION = 1
 class WordSignalsConfig(WordSegmentConfig):
     """Segmenters per language, and what is decided from the words they give."""
 
+    enabled: bool = Field(True, description="Measure the word signals (off: no segmenter loads).")
+
     only_segmented: bool = Field(
         True,
         description="Measure only languages with a segmenter (zh, ja, th by default); for the "
@@ -31,6 +33,15 @@ class WordSignalsConfig(WordSegmentConfig):
         default_factory=dict,
         description="Drop documents with fewer words than this per language code, e.g. "
         "{'zh': 50, 'th': 40}; '*' for every language. Empty: decide nothing.",
+    )
+
+
+class WordsSectionConfig(WordSignalsConfig):
+    """The corpus config's ``words`` section: off unless ``words.enabled`` is set (no segmenter
+    is loaded and nothing is measured or decided)."""
+
+    enabled: bool = Field(
+        False, description="Measure word signals in the corpus run (off by default; true: on)."
     )
 
 
@@ -49,13 +60,15 @@ class WordSignals(Step):
     ]
     decide_columns = ["lang"]
     config_key = "words"  # the section of the corpus config this step owns
-    config_model = WordSignalsConfig
+    config_model = WordsSectionConfig
 
     def __init__(self, config: Any = None):
         super().__init__(config)
         self.cfg = section(config, self.config_key, WordSignalsConfig)
 
     def measure_config(self) -> dict[str, Any]:
+        if not self.cfg.enabled:
+            return {"enabled": False}
         table = {**DEFAULT_SEGMENTERS, **self.cfg.segmenters}
         return {
             "version": WORD_SIGNALS_VERSION,
@@ -65,7 +78,11 @@ class WordSignals(Step):
 
     def measure(self, docs: list[Document]) -> None:
         for doc in docs:
-            if self.cfg.only_segmented and self.cfg.segmenter_name(doc.lang) == "rule":
+            if (
+                not self.cfg.enabled
+                or self.cfg.only_segmented
+                and self.cfg.segmenter_name(doc.lang) == "rule"
+            ):
                 for f in self.signals:
                     doc.signals[f.name] = None
                 continue
@@ -73,6 +90,8 @@ class WordSignals(Step):
                 doc.signals[f"w_{k}"] = v
 
     def decide(self, doc: Document) -> Verdict:
+        if not self.cfg.enabled:
+            return None
         limit = self.cfg.min_words.get(doc.lang or "", self.cfg.min_words.get("*"))
         n = doc.signals.get("w_n_words")
         if limit is not None and n is not None and n < limit:
