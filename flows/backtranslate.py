@@ -31,7 +31,9 @@ from pydantic import BaseModel, Field, ValidationError, create_model
 from crossling.augment.backtranslate import BacktranslateConfig
 from crossling.storage import MANIFEST, DataRoot
 from crossling.train.config import TrainConfig
-from flows.common import artifact_key, deployment_flow, emit, output_link
+from flows.deployment_flow import deployment_flow
+from flows.events import emit
+from flows.links import artifact_key, output_link
 from tasks.backtranslate import backtranslate_task
 from tasks.events import CORPUS_ORIGIN, CORPUS_PUBLISHED, corpus_resource
 

@@ -27,7 +27,9 @@ from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, Field, ValidationError
 
 from crossling.compress import CompressConfig
-from flows.common import artifact_key, deployment_flow, emit
+from flows.deployment_flow import deployment_flow
+from flows.events import emit
+from flows.links import artifact_key
 from tasks.events import CHECKPOINT_SAVED, model_resource
 
 

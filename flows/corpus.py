@@ -33,8 +33,11 @@ from crossling.run.plan import CorpusPlan, plan_run
 from crossling.sources.files import InputNotFound
 from crossling.sources.remote import RemoteReadError, is_url, redact_url
 from crossling.storage import MANIFEST, DataRoot
-from flows.common import artifact_key, deployment_flow, emit, make_task_runner, output_link
+from flows.deployment_flow import deployment_flow
+from flows.events import emit
+from flows.links import artifact_key, output_link
 from flows.progress import ProgressArtifact
+from flows.runners import make_task_runner
 from tasks.corpus import TASKS
 from tasks.events import CORPUS_ORIGIN, CORPUS_PUBLISHED, corpus_resource
 from tasks.units import TaskExecutor
@@ -235,7 +238,7 @@ def _publish_artifacts(
     )
 
 
-def _manifest_path(plan: pipeline.RunPlan) -> str:
+def _manifest_path(plan: CorpusPlan) -> str:
     """The manifest's path (local root) or URL (a remote root: ``s3://bucket/...``)."""
     path = os.path.join(plan.version_dir, MANIFEST)
     return DataRoot(plan.root).uri(path) if "://" in plan.root else path

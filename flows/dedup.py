@@ -25,7 +25,8 @@ from crossling.dedup.lines import LineDedupConfig
 from crossling.dedup.minhash import NearDedupConfig
 from crossling.run.executors import LocalExecutor
 from crossling.sources.files import InputNotFound
-from flows.common import artifact_key, make_task_runner
+from flows.links import artifact_key
+from flows.runners import make_task_runner
 from tasks import dedup as dedup_tasks
 from tasks.units import TaskExecutor
 

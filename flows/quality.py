@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from crossling.quality_model import QualityModelConfig, QualityModelError, train_quality_model
 from crossling.textsources import SourceError
 from crossling.thresholds import DeriveConfig, ThresholdsError, derive_thresholds
-from flows.common import artifact_key
+from flows.links import artifact_key
 
 
 class QualityModelParams(BaseModel):

@@ -30,7 +30,9 @@ from crossling.storage import DataRoot
 from crossling.train.config import TrainConfig, resolve
 from crossling.train.plots import plot_losses
 from crossling.train.run import run_training, starting_point, validate
-from flows.common import artifact_key, deployment_flow, flow_run_id, output_link
+from flows.deployment_flow import deployment_flow
+from flows.events import flow_run_id
+from flows.links import artifact_key, output_link
 from tasks.train import prepare_training_task, train_model_task, train_tokenizer_task
 
 # Steps of the demo's tiny causal LM: about 7 s of CPU time to train, 2 x 2 s to evaluate.
