@@ -40,7 +40,7 @@ class Opt:
     )
     split: str | None = None  # a list field given as one value split on this (``--langs de,fr``)
     invert: str | None = None  # a boolean field that defaults to True: this flag sets it False
-    # (its help: ``extra_help``, else "turn off: " and the field's description)
+    # (its help: "Turns off: ", the field's description, then ``extra_help``)
     required: bool | None = None  # None: required when the model field has no default
     default: Any = None  # a command-line default other than the model's (None: the model's)
     extra_help: str | None = None  # appended to the field's description
@@ -96,7 +96,8 @@ def _default_text(value: Any) -> str | None:
 def _help(info: FieldInfo, opt: Opt, default: Any, required: bool) -> str:
     text = (info.description or "").rstrip()
     if opt.invert:  # the flag turns the field off: its own words, else the field's negated
-        return (opt.extra_help or f"turn off: {text}").replace("%", "%%")
+        text = f"Turns off: {text}" + (f" ({opt.extra_help})" if opt.extra_help else "")
+        return text.replace("%", "%%")
     if opt.extra_help:
         text = f"{text} {opt.extra_help}".strip()
     shown = _default_text(default)
