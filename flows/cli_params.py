@@ -45,6 +45,9 @@ class Opt:
     default: Any = None  # a command-line default other than the model's (None: the model's)
     extra_help: str | None = None  # appended to the field's description
     const: Any = None  # a flag without a value that sets the field to this (``--paragraphs``)
+    type: Any = (
+        None  # the value's argparse type where the model's is too narrow (``--budget none``)
+    )
 
     @property
     def dest(self) -> str:
@@ -119,7 +122,8 @@ def add_options(
         kw: dict[str, Any] = {"help": _help(info, opt, default, required)}
         if opt.metavar and not opt.invert:
             kw["metavar"] = opt.metavar
-        elif "." in opt.field and not opt.positional:  # --threshold THRESHOLD, not NEAR__...
+        elif "." in opt.field and not opt.positional and annotation is not bool:
+            # --threshold THRESHOLD, not NEAR__THRESHOLD
             kw["metavar"] = opt.field.split(".")[-1].upper()
         is_list = typing.get_origin(annotation) in (list, tuple)
         if opt.const is not None:
@@ -152,6 +156,8 @@ def add_options(
             kw["type"], choices = _scalar(annotation)
             if choices:
                 kw["choices"] = choices
+        if opt.type is not None:
+            kw["type"] = opt.type
         if "choices" in kw and not opt.metavar:
             kw.pop("metavar", None)  # argparse shows the choices
         if opt.positional:
