@@ -231,3 +231,19 @@ def build(
         return model(**_merge(values(opts, args), extra))
     except ValidationError as e:
         raise UsageError(usage_message(e, opts)) from None
+
+
+def complete(model: type[BaseModel], opts: Sequence[Opt], skip: Sequence[str] = ()) -> list[Opt]:
+    """``opts`` and then an option for each other top-level field of ``model`` (not in ``skip``),
+    spelled the default way: ``--field-name``, and ``--no-field-name`` for a boolean whose
+    default is True. A field added to the model is then an option without a line here."""
+    named = {o.field.split(".")[0] for o in opts} | set(skip)
+    out = list(opts)
+    for name, info in model.model_fields.items():
+        if name in named:
+            continue
+        if _unwrap_optional(info.annotation) is bool and info.default is True:
+            out.append(Opt(name, invert="--no-" + name.replace("_", "-")))
+        else:
+            out.append(Opt(name))
+    return out
