@@ -256,7 +256,7 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
     )
     add_options(p, CompressParams, CLI_OPTIONS)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.set_defaults(func=_cli)
+    p.set_defaults(func=_cli, check=lambda args: build(CompressParams, CLI_OPTIONS, args))
 
 
 def _cli(args: argparse.Namespace) -> int:

@@ -310,7 +310,7 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
     )
     add_options(p, CorpusParams, CLI_OPTIONS)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.set_defaults(func=_cli)
+    p.set_defaults(func=_cli, check=lambda args: build(CorpusParams, CLI_OPTIONS, args))
 
 
 def _cli(args: argparse.Namespace) -> int:

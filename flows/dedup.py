@@ -130,6 +130,13 @@ CLI_OPTIONS = [
     Opt("near.rows", metavar="N"),
     Opt("near.num_perm", metavar="N"),
     Opt("near.verify"),
+    Opt("near.recall_weight", metavar="W"),
+    Opt("near.seed", metavar="N"),
+    Opt("near.signature_slack", metavar="F"),
+    Opt("near.band_groups", metavar="N"),
+    Opt("near.expand", metavar="N"),
+    Opt("near.small_bucket", metavar="N"),
+    Opt("near.batch_chars", metavar="N"),
     Opt("lines.min_count", flag="--lines", metavar="N", extra_help="Turns line dedup on."),
     Opt("lines.unit", flag="--paragraphs", const="paragraph", extra_help="(with --lines)"),
     Opt("lines.hash_shards", metavar="N"),
@@ -163,11 +170,12 @@ def _params(args: argparse.Namespace) -> DedupParams:
 
     if args.lines__unit and args.lines__min_count is None:
         raise UsageError("--paragraphs needs --lines N")
-    for s in args.inputs:
+    lines = {"enabled": True} if args.lines__min_count is not None else {}
+    params = build(DedupParams, CLI_OPTIONS, args, lines=lines)
+    for s in params.inputs:
         if not any(c in s for c in "*?[") and not os.path.exists(s):
             raise UsageError(f"{s}: no such file or directory")
-    lines = {"enabled": True} if args.lines__min_count is not None else {}
-    return build(DedupParams, CLI_OPTIONS, args, lines=lines)
+    return params
 
 
 def _cli(args: argparse.Namespace) -> int:

@@ -211,7 +211,8 @@ def run_demo_training(root: str, corpus: str, version: str) -> dict[str, str]:
 # --- command line ------------------------------------------------------------------------------------
 
 
-def _cmd_train(args: argparse.Namespace) -> int:
+def _params(args: argparse.Namespace) -> TrainConfig:
+    """The run's parameters from the command line (usage errors before any server starts)."""
     from flows.cli import UsageError
 
     data = DataRoot(args.data_root)
@@ -227,7 +228,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.labeled_path}: no such labeled file")
     if args.init_from and not os.path.isdir(args.init_from):
         raise UsageError(f"--init-from {args.init_from}: not a directory")
-    params = build(TrainConfig, CLI_OPTIONS, args)
+    return build(TrainConfig, CLI_OPTIONS, args)
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from flows.cli import UsageError
+
+    params = _params(args)
     try:
         validate(resolve(params))  # fail fast, in one line, before any Prefect or training work
     except ValueError as e:  # CorpusNotFound included
@@ -316,4 +323,4 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
         help="train in this process without Prefect (no server, artifacts or events)",
     )
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.set_defaults(func=_cmd_train)
+    p.set_defaults(func=_cmd_train, check=_params)
