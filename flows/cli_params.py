@@ -247,3 +247,22 @@ def complete(model: type[BaseModel], opts: Sequence[Opt], skip: Sequence[str] = 
         else:
             out.append(Opt(name))
     return out
+
+
+def signature_model(fn: Any, name: str) -> type[BaseModel]:
+    """A parameter model of a flow whose parameters are its function's arguments (no model of
+    its own): each argument's type and default, and as its description the docstring's ``Args``
+    entry, which is what Prefect's UI form shows for it (``parameter_docstrings``)."""
+    import inspect
+
+    from prefect.utilities.callables import parameter_docstrings
+    from pydantic import Field, create_model
+
+    fn = getattr(fn, "fn", fn)  # a prefect Flow: its function
+    hints = typing.get_type_hints(fn)
+    docs = parameter_docstrings(inspect.getdoc(fn))
+    fields: dict[str, Any] = {}
+    for arg, p in inspect.signature(fn).parameters.items():
+        default = ... if p.default is inspect.Parameter.empty else p.default
+        fields[arg] = (hints[arg], Field(default, description=docs.get(arg)))
+    return create_model(name, **fields)

@@ -105,6 +105,8 @@ COMMANDS = [
      ["--positive", "a", "--negative", "b", "--out", "o", "--epoch", "0"], "--epoch"),
     (["thresholds"], "flows.quality", "ThresholdsParams", "THRESHOLDS_OPTIONS",
      ["a", "--out", "t.json", "--keep", "2"], "--keep"),
+    (["evaluate"], "flows.evaluate", "EvaluateParams", "CLI_OPTIONS",
+     ["--data", "{tmp}", "--max-rows", "0"], "--max-rows"),
     (["crawl"], "flows.crawl", "CrawlParams", "CLI_OPTIONS",
      ["http://127.0.0.1/", "--out", "R", "--name", "n", "--max-pages", "0"], "--max-pages"),
     (["langid"], "flows.langid", "LangIDParams", "CLI_OPTIONS",
