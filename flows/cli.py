@@ -52,10 +52,10 @@ _COMMANDS = {
 
 
 # The parsed option (its dest: the parameter model's field) that names a command's data root,
-# where it is not `root` (corpus, crawl, evaluate, backtranslate and compress spell theirs --out or --data,
-# into the field `root`). A command's runs go to the Prefect server `crossling serve` runs for
-# that root (ROOT/.serve/serve.json), if any; commands without one (langid) look for the service
-# of $CROSSLING_ROOT, else ./data.
+# where it is not `root` (corpus, crawl, evaluate, backtranslate and compress spell theirs --out
+# or --data, into the field `root`). A command's runs go to the Prefect server `crossling serve`
+# runs for that root (ROOT/.serve/serve.json), if any; commands without one (langid) look for
+# the service of $CROSSLING_ROOT, else ./data.
 _ROOT_OPTIONS = {
     "pipeline": "corpus__root",
     "demo": "out",
