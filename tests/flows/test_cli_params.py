@@ -140,6 +140,14 @@ def test_help_shows_every_parameter_with_the_ui_description(argv, module, model,
     for leaf in _leaves(model):
         covered = leaf in declared or any(leaf == u or leaf.startswith(u + ".") for u in ui_only)
         assert covered, f"{argv[0]}: parameter {leaf} is neither an option nor in UI_ONLY"
+    # Options declared outside the model: only the command line's own (and the --config FILE
+    # and --backtranslate XX:YY spellings of a dict field and of two nested fields).
+    parser = build_parser(argv[0])
+    for word in argv:
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        parser = sub.choices[word]
+    own = {a.dest for a in parser._actions} - {o.dest for o in opts}
+    assert own <= {"help", "json", "needs_prefect", "config", "backtranslate"}, own
     with pytest.raises(SystemExit) as done:
         build_parser(argv[0]).parse_args([*argv, "--help"])
     assert done.value.code == 0
