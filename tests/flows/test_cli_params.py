@@ -165,3 +165,25 @@ def test_a_bad_value_is_one_line_naming_the_option(argv, bad, option, tmp_path, 
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 2 and len(err) == 1, err
     assert err[0].startswith(f"crossling {argv[0]}: error: invalid {option} ("), err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["corpus", "x", "--out", "R", "--name", "n"],
+        ["crawl", "http://a/", "--out", "R", "--name", "n"],
+        ["pipeline", "x", "--out", "R", "--name", "n"],
+        ["train", "--data", "R", "--corpus", "c"],
+        ["evaluate", "--data", "R"],
+        ["backtranslate", "--data", "R", "--corpus", "c", "--lang", "en", "--to", "zh"],
+        ["compress", "ckpt", "--data", "R"],
+        ["demo", "--out", "R"],
+    ],
+    ids=lambda argv: argv[0],
+)
+def test_a_command_runs_against_the_service_of_its_data_root(argv) -> None:
+    """Whatever the option is called and whichever field it fills, the command's runs go to the
+    Prefect server of the data root it names."""
+    from flows.cli import command_root
+
+    assert command_root(build_parser(argv[0]).parse_args(argv)) == "R"
