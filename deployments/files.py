@@ -1,6 +1,6 @@
 """The read-only file server of ``crossling serve``: a data root's outputs over HTTP.
 
-Artifacts in the Prefect UI link here (``flows.common.output_link``), so a manifest, a checkpoint
+Artifacts in the Prefect UI link here (``flows.links.output_link``), so a manifest, a checkpoint
 folder, a plot or a report opens in the browser, also from another machine when the service binds
 beyond loopback. What it serves, and nothing else:
 

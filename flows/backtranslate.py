@@ -26,12 +26,15 @@ from typing import Any
 
 from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
-from pydantic import BaseModel, Field, ValidationError, create_model
+from pydantic import BaseModel, Field, create_model
 
 from crossling.augment.backtranslate import BacktranslateConfig
 from crossling.storage import MANIFEST, DataRoot
 from crossling.train.config import TrainConfig
-from flows.common import artifact_key, deployment_flow, emit, output_link
+from flows.cli_params import Opt, add_options, build
+from flows.deployment_flow import deployment_flow
+from flows.events import emit
+from flows.links import artifact_key, output_link
 from tasks.backtranslate import backtranslate_task
 from tasks.events import CORPUS_ORIGIN, CORPUS_PUBLISHED, corpus_resource
 
@@ -233,6 +236,44 @@ def print_summary(s: dict[str, Any]) -> None:
         print(f"  e.g. {r['src_text']}  <-  {r['tgt_text']}")
 
 
+# The command's options, made from BacktranslateParams and its nested configs (one declaration:
+# the UI form and --help say the same). The fields in UI_ONLY are set in the UI or a deployment.
+CLI_OPTIONS = [
+    Opt("root", flag="--data", metavar="ROOT", required=True),
+    Opt("corpus", metavar="NAME"),
+    Opt("version", metavar="V"),
+    Opt("config.lang", flag="--lang", metavar="XX", required=True),
+    Opt("config.to", flag="--to", metavar="YY", required=True),
+    Opt("config.model", flag="--model", metavar="DIR|latest"),
+    Opt("config.backend", flag="--backend"),
+    Opt("config.decoding.beam", metavar="N"),
+    Opt("config.decoding.sample"),
+    Opt("config.decoding.top_k", metavar="K"),
+    Opt("config.decoding.temperature", metavar="T"),
+    Opt("config.decoding.seed", metavar="N"),
+    Opt("config.tag", invert="--no-tag"),
+    Opt("config.budget_ratio", flag="--budget", metavar="RATIO|none", type=str),
+    Opt("config.max_segments", metavar="N"),
+    Opt("config.filters.round_trip", flag="--round-trip"),
+    Opt("config.filters.min_round_trip_chrf", flag="--min-round-trip", metavar="CHRF"),
+    Opt("config.device", flag="--device"),
+    Opt("config.compute_type", metavar="TYPE"),
+    Opt("config.threads", metavar="N"),
+    Opt("config.cache_dir", metavar="DIR"),
+    Opt("config.chunk_segments", metavar="N"),
+    Opt("config.rows_per_part", metavar="N"),
+    Opt("rounds", metavar="N"),
+    Opt("alternate", invert="--no-alternate"),
+]
+UI_ONLY = {
+    "config.decoding": "token limits and batch size of decoding (the model's settings)",
+    "config.segment": "sentence splitting of the documents",
+    "config.filters": "the output checks' thresholds (on the command line: --round-trip)",
+    "config.round": "set by the flow for each round (lineage)",
+    "train": "how each later round's model is trained (rounds > 1)",
+}
+
+
 def register_cli(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "backtranslate",
@@ -241,41 +282,31 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
         "reverse-direction model and write the filtered synthetic pairs as a new version "
         "derived from it.",
     )
-    p.add_argument("--data", required=True, metavar="ROOT", help="data root holding corpora/")
-    p.add_argument("--corpus", required=True, metavar="NAME", help="corpus name")
-    p.add_argument("--version", default="latest", metavar="V", help="version to derive from")
-    p.add_argument("--lang", required=True, metavar="XX", help="language of the documents")
-    p.add_argument("--to", required=True, metavar="YY", help="language to translate them into")
-    p.add_argument(
-        "--model",
-        default="latest",
-        metavar="DIR|latest",
-        help="a local transformers seq2seq directory, a checkpoint under ROOT/models, or "
-        "'latest' (newest translation checkpoint trained on XX->YY; default)",
-    )
-    p.add_argument("--backend", choices=["ct2", "hf"], default="ct2")
-    dec = p.add_mutually_exclusive_group()
-    dec.add_argument("--beam", type=int, metavar="N", help="beam size (default 4; 1 = greedy)")
-    dec.add_argument("--sample", action="store_true", help="top-k sampling instead of beam")
-    p.add_argument("--top-k", type=int, metavar="K", help="sampling: top-k (default 10, 0 = all)")
-    p.add_argument("--no-tag", action="store_true", help="rows train without the <BT> tag")
-    p.add_argument(
-        "--budget",
-        metavar="RATIO|none",
-        help="largest synthetic/real ratio of the direction (default 2; none = no budget)",
-    )
-    p.add_argument("--max-segments", type=int, metavar="N", help="read at most N sentences")
-    p.add_argument("--round-trip", action="store_true", help="also filter by round-trip chrF")
-    p.add_argument(
-        "--min-round-trip",
-        type=float,
-        metavar="CHRF",
-        help="with --round-trip: lowest round-trip chrF kept (default 20; the demo uses 60)",
-    )
-    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    p.add_argument("--rounds", type=int, default=1, help="rounds of iterative back-translation")
+    add_options(p, BacktranslateParams, CLI_OPTIONS)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.set_defaults(func=_cli)
+    p.set_defaults(func=_cli, check=_params)
+
+
+def _params(args: argparse.Namespace) -> BacktranslateParams:
+    from flows.cli import UsageError
+
+    if args.config__decoding__beam is not None and args.config__decoding__sample:
+        raise UsageError("--beam and --sample: one or the other")
+    if args.config__filters__min_round_trip_chrf is not None and not (
+        args.config__filters__round_trip
+    ):
+        raise UsageError("--min-round-trip needs --round-trip")
+    extra: dict[str, Any] = {}
+    budget = args.config__budget_ratio
+    if budget is not None:
+        if budget == "none":  # the model's "no budget"; over the option's text
+            extra = {"config": {"budget_ratio": None}}
+        else:
+            try:
+                float(budget)
+            except ValueError:
+                raise UsageError(f"--budget {budget}: a number or 'none'") from None
+    return build(BacktranslateParams, CLI_OPTIONS, args, **extra)
 
 
 def _cli(args: argparse.Namespace) -> int:
@@ -284,55 +315,19 @@ def _cli(args: argparse.Namespace) -> int:
     from crossling.langid import canonical
     from flows.cli import UsageError
 
-    data = DataRoot(args.data)
+    data = DataRoot(args.root)
     if not data.fs.exists(data.path):
-        raise UsageError(f"data root {args.data} does not exist")
-    config: dict[str, Any] = {
-        "lang": args.lang,
-        "to": args.to,
-        "model": args.model,
-        "backend": args.backend,
-        "tag": not args.no_tag,
-        "device": args.device,
-        "decoding": {},
-    }
-    if args.beam is not None:
-        config["decoding"]["beam"] = args.beam
-    if args.sample:
-        config["decoding"]["sample"] = True
-    if args.top_k is not None:
-        config["decoding"]["top_k"] = args.top_k
-    if args.budget is not None:
-        try:
-            config["budget_ratio"] = None if args.budget == "none" else float(args.budget)
-        except ValueError:
-            raise UsageError(f"--budget {args.budget}: a number or 'none'") from None
-    if args.max_segments:
-        config["max_segments"] = args.max_segments
-    if args.round_trip:
-        config["filters"] = {"round_trip": True}
-        if args.min_round_trip is not None:
-            config["filters"]["min_round_trip_chrf"] = args.min_round_trip
-    elif args.min_round_trip is not None:
-        raise UsageError("--min-round-trip needs --round-trip")
+        raise UsageError(f"data root {args.root} does not exist")
+    params = _params(args)
+    cfg = params.config
     try:
-        params = BacktranslateParams(
-            root=args.data,
-            corpus=args.corpus,
-            version=args.version,
-            config=config,
-            rounds=args.rounds,
-        )
         # Fail fast, in one line, before any Prefect work: the corpus, the languages, the model.
-        v = CorpusVersion.open(args.data, args.corpus, args.version)
-        lang, to = canonical(args.lang)[0], canonical(args.to)[0]
-        if not _has_docs(args.data, args.corpus, v.version, lang):
-            raise UsageError(f"corpus {args.corpus}@{v.version} has no train documents in {lang}")
-        if args.rounds == 1:
-            resolve_model(args.model, args.data, lang, to)
-    except ValidationError as e:
-        err = e.errors()[0]
-        raise UsageError(f"invalid {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+        v = CorpusVersion.open(params.root, params.corpus, params.version)
+        lang, to = canonical(cfg.lang)[0], canonical(cfg.to)[0]
+        if not _has_docs(params.root, params.corpus, v.version, lang):
+            raise UsageError(f"corpus {params.corpus}@{v.version} has no train documents in {lang}")
+        if params.rounds == 1:
+            resolve_model(cfg.model, params.root, lang, to)
     except (CorpusNotFound, ModelNotFound) as e:
         raise UsageError(str(e)) from None
     try:

@@ -51,18 +51,15 @@ _COMMANDS = {
 }
 
 
-# The option that names a command's data root, where it is not `--root`. A command's runs go to
-# the Prefect server `crossling serve` runs for that root (ROOT/.serve/serve.json), if any;
-# commands without one (langid) look for the service of $CROSSLING_ROOT, else ./data.
+# The parsed option (its dest: the parameter model's field) that names a command's data root,
+# where it is not `root` (corpus, crawl, evaluate, backtranslate and compress spell theirs --out
+# or --data, into the field `root`). A command's runs go to the Prefect server `crossling serve`
+# runs for that root (ROOT/.serve/serve.json), if any; commands without one (langid) look for
+# the service of $CROSSLING_ROOT, else ./data.
 _ROOT_OPTIONS = {
-    "corpus": "out",
-    "crawl": "out",
-    "pipeline": "out",
+    "pipeline": "corpus__root",
     "demo": "out",
-    "train": "data",
-    "evaluate": "data",
-    "backtranslate": "data",
-    "compress": "data",
+    "train": "data_root",
 }
 
 

@@ -24,10 +24,13 @@ from typing import Any
 from prefect import get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from crossling.compress import CompressConfig
-from flows.common import artifact_key, deployment_flow, emit
+from flows.cli_params import Opt, add_options, build
+from flows.deployment_flow import deployment_flow
+from flows.events import emit
+from flows.links import artifact_key
 from tasks.events import CHECKPOINT_SAVED, model_resource
 
 
@@ -219,6 +222,30 @@ def print_comparison(c: dict[str, Any], method: str) -> None:
         )
 
 
+# The command's options, made from CompressParams and its nested CompressConfig (one
+# declaration: the UI form and --help say the same).
+CLI_OPTIONS = [
+    Opt("checkpoint", positional=True, metavar="CHECKPOINT"),
+    Opt("root", flag="--data", metavar="ROOT"),
+    Opt("config.method", flag="--method"),
+    Opt("config.model_name", flag="--name", metavar="NAME"),
+    Opt("config.steps", flag="--steps", metavar="N"),
+    Opt("config.student_layers", metavar="N"),
+    Opt("config.student_width", metavar="F"),
+    Opt("config.max_sentences", metavar="N"),
+    Opt("config.batch_size", metavar="N"),
+    Opt("config.lr", metavar="LR"),
+    Opt("config.seed", metavar="N"),
+    Opt("config.beam", metavar="N"),
+    Opt("config.threads", metavar="N"),
+    Opt("out", metavar="DIR"),
+    Opt("texts", metavar="FILE"),
+    Opt("evaluate", invert="--no-eval"),
+    Opt("eval_rows", metavar="N"),
+]
+UI_ONLY: dict[str, str] = {}
+
+
 def register_cli(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "compress",
@@ -227,47 +254,17 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
         "level knowledge distillation into a smaller student) and evaluate it against the "
         "teacher; or quantize a local causal-LM directory to int8 (torch dynamic quantization).",
     )
-    p.add_argument("checkpoint", metavar="CHECKPOINT", help="checkpoint or causal-LM directory")
-    p.add_argument("--data", default="./data", metavar="ROOT", help="data root (default ./data)")
-    p.add_argument("--method", choices=["int8", "distill"], default="int8")
-    p.add_argument("--name", metavar="NAME", help="model name of the result")
-    p.add_argument("--steps", type=int, metavar="N", help="distill: student steps (900)")
-    p.add_argument("--student-layers", type=int, metavar="N", help="distill: layers (1)")
-    p.add_argument("--student-width", type=float, metavar="F", help="distill: width share (1.0)")
-    p.add_argument("--max-sentences", type=int, metavar="N", help="distill: per direction")
-    p.add_argument("--out", metavar="DIR", help="causal LM: output directory")
-    p.add_argument("--texts", metavar="FILE", help="causal LM: texts to measure on")
-    p.add_argument("--no-eval", action="store_true", help="do not evaluate (translation)")
+    add_options(p, CompressParams, CLI_OPTIONS)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.set_defaults(func=_cli)
+    p.set_defaults(func=_cli, check=lambda args: build(CompressParams, CLI_OPTIONS, args))
 
 
 def _cli(args: argparse.Namespace) -> int:
     from crossling.registry import resolve_checkpoint
     from flows.cli import UsageError
 
-    config: dict[str, Any] = {"method": args.method}
-    for opt, key in (
-        ("name", "model_name"),
-        ("steps", "steps"),
-        ("student_layers", "student_layers"),
-        ("student_width", "student_width"),
-        ("max_sentences", "max_sentences"),
-    ):
-        if getattr(args, opt) is not None:
-            config[key] = getattr(args, opt)
-    try:
-        params = CompressParams(
-            root=args.data,
-            checkpoint=args.checkpoint,
-            config=config,
-            out=args.out,
-            texts=args.texts,
-            evaluate=not args.no_eval,
-        )
-    except ValidationError as e:
-        err = e.errors()[0]
-        raise UsageError(f"invalid {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+    params = build(CompressParams, CLI_OPTIONS, args)
+    args.method, args.data = params.config.method, params.root
     if args.texts and not os.path.isfile(args.texts):
         raise UsageError(f"--texts {args.texts}: no such file")
     causal = os.path.isdir(args.checkpoint) and is_causal_lm_dir(args.checkpoint)

@@ -37,8 +37,12 @@ from crossling.sources.files import InputNotFound
 from crossling.sources.remote import RemoteReadError, is_url, redact_url
 from crossling.storage import MANIFEST, DataRoot
 from crossling.thresholds import ThresholdsError
-from flows.common import artifact_key, deployment_flow, emit, make_task_runner, output_link
+from flows.cli_params import Opt, add_options, build
+from flows.deployment_flow import deployment_flow
+from flows.events import emit
+from flows.links import artifact_key, output_link
 from flows.progress import ProgressArtifact
+from flows.runners import make_task_runner
 from tasks.corpus import TASKS
 from tasks.events import CORPUS_ORIGIN, CORPUS_PUBLISHED, corpus_resource
 from tasks.units import TaskExecutor
@@ -322,60 +326,40 @@ def print_summary(s: dict[str, Any], out=sys.stdout) -> None:
 # --- CLI ---------------------------------------------------------------------------------------
 
 
+# The command's options, made from CorpusParams (one declaration: the UI form and --help say the
+# same). ``config`` (a dict of CorpusConfig fields) is the UI's: the CLI reads them from --config.
+CLI_OPTIONS = [
+    Opt("sources", positional=True, metavar="SOURCE"),
+    Opt("paths_base", metavar="URL"),
+    Opt("paths_limit", metavar="N"),
+    Opt("root", flag="--out", metavar="ROOT", required=True),
+    Opt("name", required=True),
+    Opt("langs", split=",", extra_help="Comma-separated: de,fr."),
+    Opt("config_file", flag="--config", metavar="FILE"),
+    Opt("langid_mode", flag="--mode"),
+    Opt("thresholds_file", flag="--thresholds", metavar="FILE"),
+    Opt("workers", metavar="N", default=min(4, os.cpu_count() or 1)),
+    Opt("dask_address"),
+]
+UI_ONLY = {"config": "CorpusConfig fields as a dict; on the command line: --config FILE"}
+
+
 def register_cli(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "corpus",
         help="build a corpus version from files",
         description="Build a versioned, language-labelled corpus from files.",
     )
-    p.add_argument(
-        "sources",
-        nargs="+",
-        metavar="SOURCE",
-        help="JSONL(.gz), Parquet, WARC(.gz), WET, .txt folders, saved HF datasets; or URLs "
-        "(http(s)://, s3://) and Common Crawl path lists (wet.paths.gz)",
-    )
-    p.add_argument(
-        "--paths-base",
-        metavar="URL",
-        help="base URL of a path list's files (e.g. https://data.commoncrawl.org/)",
-    )
-    p.add_argument(
-        "--paths-limit", type=int, metavar="N", help="read the first N files of each path list"
-    )
-    p.add_argument("--out", required=True, metavar="ROOT", help="data root")
-    p.add_argument("--name", required=True, help="corpus name")
-    p.add_argument("--langs", help="comma-separated languages to keep, e.g. de,fr")
-    p.add_argument("--config", metavar="FILE", help="CorpusConfig as JSON or YAML")
-    p.add_argument("--mode", choices=["doc", "line"], help="language ID mode")
-    p.add_argument(
-        "--thresholds",
-        metavar="FILE",
-        help="per-language thresholds file written by `crossling thresholds`",
-    )
-    p.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1))
-    p.add_argument("--dask-address", help="tcp://host:8786, or 'local' for a LocalCluster")
+    add_options(p, CorpusParams, CLI_OPTIONS)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.set_defaults(func=_cli)
+    p.set_defaults(func=_cli, check=lambda args: build(CorpusParams, CLI_OPTIONS, args))
 
 
 def _cli(args: argparse.Namespace) -> int:
     from flows.cli import UsageError
 
     try:
-        params = CorpusParams(
-            sources=args.sources,
-            root=args.out,
-            name=args.name,
-            langs=[x.strip() for x in args.langs.split(",") if x.strip()] if args.langs else None,
-            config_file=args.config,
-            langid_mode=args.mode,
-            thresholds_file=args.thresholds,
-            workers=args.workers,
-            dask_address=args.dask_address,
-            paths_base=args.paths_base,
-            paths_limit=args.paths_limit,
-        )
+        params = build(CorpusParams, CLI_OPTIONS, args)
         for s in params.sources:
             if is_url(s):
                 continue  # checked when planned (a missing one: a one-line error)
@@ -390,7 +374,7 @@ def _cli(args: argparse.Namespace) -> int:
         err = e.errors()[0]
         raise UsageError(f"invalid {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
     except (json.JSONDecodeError, ValueError) as e:
-        raise UsageError(f"{args.config}: cannot read config: {e}") from None
+        raise UsageError(f"{params.config_file}: cannot read config: {e}") from None
     try:
         summary = run_corpus(params)
     except (InputNotFound, FileNotFoundError, RemoteReadError) as e:

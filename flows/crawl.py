@@ -222,12 +222,19 @@ CLI_OPTIONS = [
         repeat=True,
         extra_help="(repeatable)",
     ),
+    Opt("allowed_hosts", metavar="HOSTS", split=",", extra_help="Comma-separated."),
+    Opt("allowed_prefixes", metavar="URLS", split=",", extra_help="Comma-separated."),
     Opt("delay", metavar="S"),
     Opt("concurrency", metavar="N"),
     Opt("contact"),
     Opt("workers", metavar="N"),
     Opt("build", invert="--no-build", extra_help="crawl only; build no corpus version"),
+    Opt("extra_sources", flag="--source", metavar="PATH", repeat=True, extra_help="(repeatable)"),
 ]
+UI_ONLY = {
+    "config": "CrawlConfig fields as a dict; on the command line: --config FILE",
+    "corpus_config": "CorpusConfig fields for the version built from the crawl",
+}
 
 
 def register_cli(sub: argparse._SubParsersAction) -> None:

@@ -18,14 +18,16 @@ from typing import Any
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.task_runners import ThreadPoolTaskRunner
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from crossling.dedup import job as dedup_job
 from crossling.dedup.lines import LineDedupConfig
 from crossling.dedup.minhash import NearDedupConfig
 from crossling.run.executors import LocalExecutor
 from crossling.sources.files import InputNotFound
-from flows.common import artifact_key, make_task_runner
+from flows.cli_params import Opt, add_options, build
+from flows.links import artifact_key
+from flows.runners import make_task_runner
 from tasks import dedup as dedup_tasks
 from tasks.units import TaskExecutor
 
@@ -115,6 +117,40 @@ def _artifacts(s: dict[str, Any]) -> None:
 # --- CLI ------------------------------------------------------------------------------------------
 
 
+# The command's options, made from DedupParams and its nested near/lines configs (one
+# declaration: the UI form and --help say the same).
+CLI_OPTIONS = [
+    Opt("inputs", positional=True, metavar="IN"),
+    Opt("out", metavar="OUT"),
+    Opt("near.threshold"),
+    Opt("near.shingles"),
+    Opt("near.ngram", metavar="N"),
+    Opt("near.char_ngram", metavar="N"),
+    Opt("near.bands", metavar="N"),
+    Opt("near.rows", metavar="N"),
+    Opt("near.num_perm", metavar="N"),
+    Opt("near.verify"),
+    Opt("near.recall_weight", metavar="W"),
+    Opt("near.seed", metavar="N"),
+    Opt("near.signature_slack", metavar="F"),
+    Opt("near.band_groups", metavar="N"),
+    Opt("near.expand", metavar="N"),
+    Opt("near.small_bucket", metavar="N"),
+    Opt("near.batch_chars", metavar="N"),
+    Opt("lines.min_count", flag="--lines", metavar="N", extra_help="Turns line dedup on."),
+    Opt("lines.unit", flag="--paragraphs", const="paragraph", extra_help="(with --lines)"),
+    Opt("lines.hash_shards", metavar="N"),
+    Opt("partition_bytes", metavar="BYTES"),
+    Opt("workers", metavar="N", default=min(4, os.cpu_count() or 1)),
+    Opt("dask_address"),
+    Opt("keep_work"),
+]
+UI_ONLY = {
+    "near.enabled": "the dedup command always removes near-duplicates",
+    "lines.enabled": "set by --lines N",
+}
+
+
 def register_cli(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "dedup",
@@ -123,80 +159,29 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
         "OUT/kept (id, the input's columns, dup_cluster_size) and OUT/rejects (id, duplicate_of, "
         "reason, detail) as Parquet folders.",
     )
-    p.add_argument("inputs", nargs="+", metavar="IN", help="JSONL(.gz) or Parquet files, folders")
-    p.add_argument("--out", required=True, metavar="OUT", help="output folder")
-    p.add_argument("--threshold", type=float, help="Jaccard threshold (default 0.8)")
-    p.add_argument(
-        "--shingles",
-        choices=["chars", "words"],
-        help="shingle kind: character n-grams in every script (default) or word n-grams where "
-        "spaces separate words",
-    )
-    p.add_argument("--ngram", type=int, help="words per shingle, --shingles words (default 5)")
-    p.add_argument("--char-ngram", type=int, help="characters per shingle (default 5)")
-    p.add_argument("--bands", type=int, help="LSH bands (default: from the threshold)")
-    p.add_argument("--rows", type=int, help="min-hashes per band (default: from the threshold)")
-    p.add_argument("--num-perm", type=int, help="min-hashes per signature (default 128)")
-    p.add_argument(
-        "--verify",
-        choices=["exact", "signature", "none"],
-        help="check candidate pairs (default exact)",
-    )
-    p.add_argument(
-        "--lines",
-        type=int,
-        metavar="N",
-        help="also remove lines found in more than N documents (cc_net-style line dedup)",
-    )
-    p.add_argument("--paragraphs", action="store_true", help="with --lines: paragraphs, not lines")
-    p.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1))
-    p.add_argument("--dask-address", help="tcp://host:8786, or 'local' for a LocalCluster")
-    p.add_argument("--keep-work", action="store_true", help="keep OUT/.work")
+    add_options(p, DedupParams, CLI_OPTIONS)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.set_defaults(func=_cli)
+    p.set_defaults(func=_cli, check=_params)
+
+
+def _params(args: argparse.Namespace) -> DedupParams:
+    """The run's parameters from the command line (usage errors before any server starts)."""
+    from flows.cli import UsageError
+
+    if args.lines__unit and args.lines__min_count is None:
+        raise UsageError("--paragraphs needs --lines N")
+    lines = {"enabled": True} if args.lines__min_count is not None else {}
+    params = build(DedupParams, CLI_OPTIONS, args, lines=lines)
+    for s in params.inputs:
+        if not any(c in s for c in "*?[") and not os.path.exists(s):
+            raise UsageError(f"{s}: no such file or directory")
+    return params
 
 
 def _cli(args: argparse.Namespace) -> int:
     from flows.cli import UsageError
 
-    near = {
-        k: v
-        for k, v in {
-            "threshold": args.threshold,
-            "shingles": args.shingles,
-            "ngram": args.ngram,
-            "char_ngram": args.char_ngram,
-            "bands": args.bands,
-            "rows": args.rows,
-            "num_perm": args.num_perm,
-            "verify": args.verify,
-        }.items()
-        if v is not None
-    }
-    lines = {}
-    if args.lines is not None:
-        lines = {"enabled": True, "min_count": args.lines}
-        if args.paragraphs:
-            lines["unit"] = "paragraph"
-    elif args.paragraphs:
-        raise UsageError("--paragraphs needs --lines N")
-    for s in args.inputs:
-        if not any(c in s for c in "*?[") and not os.path.exists(s):
-            raise UsageError(f"{s}: no such file or directory")
-    try:
-        params = DedupParams(
-            inputs=args.inputs,
-            out=args.out,
-            near=NearDedupConfig(**near),
-            lines=LineDedupConfig(**lines),
-            workers=args.workers,
-            dask_address=args.dask_address,
-            keep_work=args.keep_work,
-        )
-    except ValidationError as e:
-        err = e.errors()[0]
-        where = ".".join(map(str, err["loc"])) or "options"
-        raise UsageError(f"invalid {where}: {err['msg']}") from None
+    params = _params(args)
     try:
         summary = dedup_flow(params)
     except (InputNotFound, dedup_job.DedupInputError) as e:

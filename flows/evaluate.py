@@ -33,6 +33,7 @@ from crossling.evaluate import report
 from crossling.evaluate.select import select_checkpoints
 from crossling.evaluate.suite import ContaminationError, EvalConfig
 from crossling.storage import DataRoot
+from flows.cli_params import Opt, add_options, build, signature_model
 from flows.deployment_flow import deployment_flow
 from flows.events import emit
 from flows.links import artifact_key, output_link
@@ -189,46 +190,49 @@ def evaluate_flow(
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from flows.cli import UsageError
 
-    data = DataRoot(args.data)
+    params = _params(args)
+    root = params.root
+    data = DataRoot(root)
     if not data.fs.exists(data.path):
-        raise UsageError(f"data root {args.data} does not exist")
+        raise UsageError(f"data root {root} does not exist")
     try:
-        refs = select_checkpoints(args.data, args.checkpoints)
+        refs = select_checkpoints(root, params.checkpoints)
     except ValueError as e:
         raise UsageError(str(e)) from e
-    if args.checkpoints:
-        names = sorted({r.model_name for r in refs})
-    else:
-        names = None
-    cfg_kw: dict[str, Any] = {"max_rows_per_lang": args.max_rows, "device": args.device}
-    if args.labeled:
-        cfg_kw["labeled_path"] = args.labeled
-    if args.languages:
-        cfg_kw["languages"] = args.languages.split(",")
+    names = sorted({r.model_name for r in refs}) if params.checkpoints else None
     try:
         summary = evaluate_flow(
-            root=args.data,
-            checkpoints=[r.path for r in refs] if args.checkpoints else [],
-            config=EvalConfig(**cfg_kw),
-            regression_margin=args.margin,
-            overwrite=args.force,
+            root=root,
+            checkpoints=[r.path for r in refs] if params.checkpoints else [],
+            config=params.config or EvalConfig(),
+            regression_margin=params.regression_margin,
+            overwrite=params.overwrite,
         )
     except EvaluationFailed as e:
-        print(report.leaderboard_text(args.data, names, args.margin))
+        print(report.leaderboard_text(root, names, params.regression_margin))
         raise UsageError(str(e)) from e
     if not summary["evaluated"]:
         print("nothing new to evaluate: every checkpoint has results")
-    print(report.leaderboard_text(args.data, names, args.margin))
+    print(report.leaderboard_text(root, names, params.regression_margin))
     for model, info in summary["models"].items():
         print(f"report for {model}: {info['report']}")
     return 0
 
 
-def _positive_int(s: str) -> int:
-    v = int(s)
-    if v < 1:
-        raise argparse.ArgumentTypeError("must be >= 1")
-    return v
+# The command's options, made from the flow's own arguments (its docstring's Args: the UI form's
+# descriptions) and their EvalConfig (one declaration: the UI form and --help say the same).
+EvaluateParams = signature_model(evaluate_flow, "EvaluateParams")
+CLI_OPTIONS = [
+    Opt("checkpoints", positional=True, metavar="CHECKPOINT"),
+    Opt("root", flag="--data", metavar="ROOT"),
+    Opt("config.max_rows_per_lang", flag="--max-rows", metavar="N"),
+    Opt("config.languages", flag="--languages", metavar="CODES", split=","),
+    Opt("config.labeled_path", flag="--labeled", metavar="JSONL"),
+    Opt("config.device", flag="--device"),
+    Opt("regression_margin", flag="--margin", metavar="M"),
+    Opt("overwrite", flag="--force"),
+]
+UI_ONLY = {"config": "the other evaluation settings (lengths, beams, batch size, threads)"}
 
 
 def register_cli(subparsers: argparse._SubParsersAction) -> None:
@@ -239,35 +243,17 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
         description="Evaluate checkpoints (default: every checkpoint under ROOT without results) "
         "and print each model's leaderboard across checkpoints. Running it again does nothing new.",
     )
-    p.add_argument(
-        "checkpoints",
-        nargs="*",
-        metavar="CHECKPOINT",
-        help="checkpoint directory, or <model>/<run_version>/checkpoint-<step>",
-    )
-    p.add_argument(
-        "--data",
-        default=DEFAULT_ROOT,
-        metavar="ROOT",
-        help="data root (default: $CROSSLING_ROOT or ./data)",
-    )
-    p.add_argument(
-        "--max-rows",
-        type=_positive_int,
-        default=EvalConfig().max_rows_per_lang,
-        help="held-out rows per language / direction (default: %(default)s)",
-    )
-    p.add_argument("--languages", help="comma-separated language codes to evaluate (default: all)")
-    p.add_argument("--labeled", metavar="JSONL", help="labeled set for classifier checkpoints")
-    p.add_argument(
-        "--margin",
-        type=float,
-        default=report.DEFAULT_REGRESSION_MARGIN,
-        help="relative drop flagged as a regression when also significant (default: %(default)s)",
-    )
-    p.add_argument("--device", default="cpu", help="torch device (default: cpu)")
-    p.add_argument("--force", action="store_true", help="re-evaluate checkpoints with results")
-    p.set_defaults(func=_cmd_evaluate)
+    add_options(p, EvaluateParams, CLI_OPTIONS)
+    p.set_defaults(func=_cmd_evaluate, check=_params)
+
+
+def _params(args: argparse.Namespace) -> Any:
+    from flows.cli import UsageError
+
+    params = build(EvaluateParams, CLI_OPTIONS, args)
+    if params.regression_margin < 0:
+        raise UsageError(f"invalid --margin ({params.regression_margin}): must be >= 0")
+    return params
 
 
 def run_demo_evaluation(root: str) -> dict[str, Any]:

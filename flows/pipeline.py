@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from typing import Any
 
 from prefect import get_run_logger
@@ -23,6 +24,8 @@ from pydantic import BaseModel, Field, create_model
 from crossling.augment.backtranslate import BacktranslateConfig
 from crossling.evaluate.suite import EvalConfig
 from crossling.train.config import TrainConfig
+from flows.cli_params import Opt, add_options, build
+from flows.corpus import CLI_OPTIONS as CORPUS_OPTIONS
 from flows.corpus import CorpusParams, corpus_flow
 from flows.deployment_flow import deployment_flow
 from flows.evaluate import evaluate_flow
@@ -197,6 +200,29 @@ def _backtranslate_step(params: PipelineParams, parent: str | None, version: str
 # --- command line (add "flows.pipeline" to flows/cli.py's _COMMAND_MODULES to enable) ------------
 
 
+# The command's options, made from PipelineParams: the corpus command's options (into `corpus`)
+# and the main training ones (into `train`). `--backtranslate XX:YY` is the command line's
+# spelling of backtranslate.lang and backtranslate.to.
+CLI_OPTIONS = [
+    *(
+        replace(o, field="corpus." + o.field)
+        for o in CORPUS_OPTIONS
+        if o.field not in ("langid_mode", "config_file")  # --mode, --config: train's words too
+    ),
+    Opt("train.objective"),
+    Opt("train.preset"),
+    Opt("train.max_steps", metavar="N"),
+]
+UI_ONLY = {
+    "corpus.config": "CorpusConfig fields as a dict",
+    "corpus.langid_mode": "set in the UI or a deployment",
+    "corpus.config_file": "set in the UI or a deployment",
+    "train": "the other training settings (crossling train has them all)",
+    "evaluate": "evaluation settings (crossling evaluate has them)",
+    "backtranslate": "on the command line: --backtranslate XX:YY (the other settings: the UI)",
+}
+
+
 def register_cli(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "pipeline",
@@ -204,40 +230,30 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
         description="Build a corpus version from files, train on it and evaluate "
         "the checkpoint, as one flow run with three child runs.",
     )
-    p.add_argument("sources", nargs="+", metavar="SOURCE")
-    p.add_argument("--out", required=True, metavar="ROOT", help="data root")
-    p.add_argument("--name", required=True, help="corpus name")
-    p.add_argument(
-        "--objective", choices=["mlm", "tlm", "translation", "classification"], default="mlm"
-    )
-    p.add_argument("--preset", choices=["tiny", "small", "base"], default="tiny")
-    p.add_argument("--max-steps", type=int, metavar="N")
+    add_options(p, PipelineParams, CLI_OPTIONS)
     p.add_argument(
         "--backtranslate",
         metavar="XX:YY",
         help="back-translate the XX documents into YY before training (e.g. en:zh)",
     )
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_cli)
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=_cli, check=_params)
 
 
-def _cli(args: argparse.Namespace) -> int:
-    train: dict[str, Any] = {"objective": args.objective, "preset": args.preset}
-    if args.max_steps:
-        train["max_steps"] = args.max_steps
+def _params(args: argparse.Namespace) -> PipelineParams:
+    from flows.cli import UsageError
+
     bt = None
     if args.backtranslate:
-        from flows.cli import UsageError
-
         lang, _, to = args.backtranslate.partition(":")
         if not lang or not to:
             raise UsageError(f"--backtranslate {args.backtranslate}: expected XX:YY, e.g. en:zh")
         bt = {"lang": lang, "to": to}
-    params = PipelineParams(
-        corpus=CorpusParams(sources=args.sources, root=args.out, name=args.name),
-        train=train,
-        backtranslate=bt,
-    )
+    return build(PipelineParams, CLI_OPTIONS, args, backtranslate=bt)
+
+
+def _cli(args: argparse.Namespace) -> int:
+    params = _params(args)
     out = pipeline_flow(params)
     if args.json:
         print(json.dumps(out, indent=2, default=str))

@@ -14,7 +14,8 @@ from pydantic import BaseModel, Field
 from crossling.quality_model import QualityModelConfig, QualityModelError, train_quality_model
 from crossling.textsources import SourceError
 from crossling.thresholds import DeriveConfig, ThresholdsError, derive_thresholds
-from flows.common import artifact_key
+from flows.cli_params import Opt, add_options, build
+from flows.links import artifact_key
 
 
 class QualityModelParams(BaseModel):
@@ -66,6 +67,40 @@ def thresholds_flow(params: ThresholdsParams) -> dict[str, Any]:
     return tf.model_dump(mode="json")
 
 
+# The commands' options, made from the flows' parameter models and their nested configs (one
+# declaration: the UI form and --help say the same).
+TRAIN_OPTIONS = [
+    Opt("positive", metavar="REF", required=True),
+    Opt("negative", metavar="WEB", required=True),
+    Opt("out", metavar="DIR"),
+    Opt("config.per_language"),
+    Opt("config.min_docs_per_lang", metavar="N"),
+    Opt("config.langs", metavar="LANG"),
+    Opt("config.limit_per_lang", metavar="N"),
+    Opt("config.max_chars", metavar="N"),
+    Opt("config.heldout_fraction", metavar="F"),
+    Opt("config.balance", invert="--no-balance"),
+    Opt("config.dim", metavar="N"),
+    Opt("config.epoch", metavar="N"),
+    Opt("config.lr", metavar="LR"),
+    Opt("config.word_ngrams", metavar="N"),
+    Opt("config.min_count", metavar="N"),
+    Opt("config.bucket", metavar="N"),
+    Opt("config.threads", metavar="N"),
+    Opt("config.seed", metavar="N"),
+]
+THRESHOLDS_OPTIONS = [
+    Opt("reference", positional=True, metavar="REFERENCE"),
+    Opt("out", metavar="FILE"),
+    Opt("config.keep", metavar="F"),
+    Opt("config.margin", metavar="F"),
+    Opt("config.max_tail", metavar="F"),
+    Opt("config.min_docs", metavar="N"),
+    Opt("config.limit_per_lang", metavar="N"),
+]
+UI_ONLY: dict[str, str] = {}
+
+
 def register_cli(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "quality-model",
@@ -75,30 +110,8 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
     )
     qs = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     t = qs.add_parser("train", help="train a model folder from positive and negative text")
-    t.add_argument(
-        "--positive",
-        nargs="+",
-        required=True,
-        metavar="REF",
-        help="reference text: corpus version folders or JSONL/Parquet/txt/WARC inputs",
-    )
-    t.add_argument(
-        "--negative",
-        nargs="+",
-        required=True,
-        metavar="WEB",
-        help="text to score low (web text, junk), same kinds of input",
-    )
-    t.add_argument("--out", required=True, metavar="DIR", help="the model folder")
-    t.add_argument(
-        "--per-language",
-        action="store_true",
-        help="also one model per language with enough documents",
-    )
-    t.add_argument("--langs", nargs="+", help="train on these languages only")
-    t.add_argument("--epoch", type=int, help="training epochs (default 25)")
-    t.add_argument("--limit-per-lang", type=int, help="documents read per language and side")
-    t.set_defaults(func=_cli_train)
+    add_options(t, QualityModelParams, TRAIN_OPTIONS)
+    t.set_defaults(func=_cli_train, check=_train_params)
 
     th = sub.add_parser(
         "thresholds",
@@ -106,38 +119,23 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
         description="Measure the quality signals of reference text per language and script and "
         "write a thresholds file (rule quantile-tail/1, docs/QUALITY.md).",
     )
-    th.add_argument(
-        "reference",
-        nargs="+",
-        metavar="REFERENCE",
-        help="corpus version folders or inputs of trusted text",
-    )
-    th.add_argument("--out", required=True, metavar="FILE", help="the thresholds file (JSON)")
-    th.add_argument("--keep", type=float, help="share of reference documents kept (0.95)")
-    th.add_argument("--min-docs", type=int, help="fewest documents for a language (50)")
-    th.set_defaults(func=_cli_thresholds)  # fmt: skip
+    add_options(th, ThresholdsParams, THRESHOLDS_OPTIONS)
+    th.set_defaults(func=_cli_thresholds, check=_thresholds_params)
+
+
+def _train_params(args: argparse.Namespace) -> QualityModelParams:
+    return build(QualityModelParams, TRAIN_OPTIONS, args)
+
+
+def _thresholds_params(args: argparse.Namespace) -> ThresholdsParams:
+    return build(ThresholdsParams, THRESHOLDS_OPTIONS, args)
 
 
 def _cli_train(args: argparse.Namespace) -> int:
     from flows.cli import UsageError
 
-    over = {
-        k: v
-        for k, v in {
-            "per_language": args.per_language or None,
-            "langs": args.langs,
-            "epoch": args.epoch,
-            "limit_per_lang": args.limit_per_lang,
-        }.items()
-        if v is not None
-    }
+    params = _train_params(args)
     try:
-        params = QualityModelParams(
-            positive=args.positive,
-            negative=args.negative,
-            out=args.out,
-            config=QualityModelConfig(**over),
-        )
         meta = quality_model_flow(params)
     except (SourceError, QualityModelError, ValueError) as e:
         raise UsageError(str(e).splitlines()[0]) from None
@@ -154,11 +152,9 @@ def _cli_train(args: argparse.Namespace) -> int:
 def _cli_thresholds(args: argparse.Namespace) -> int:
     from flows.cli import UsageError
 
-    over = {k: v for k, v in {"keep": args.keep, "min_docs": args.min_docs}.items() if v}
+    params = _thresholds_params(args)
     try:
-        result = thresholds_flow(
-            ThresholdsParams(reference=args.reference, out=args.out, config=DeriveConfig(**over))
-        )
+        result = thresholds_flow(params)
     except (SourceError, ThresholdsError, ValueError) as e:
         raise UsageError(str(e).splitlines()[0]) from None
     groups = result["groups"]

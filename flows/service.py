@@ -6,7 +6,7 @@
 - the CLI runs its flows against the recorded Prefect server instead of a temporary one, so the
   runs and artifacts show in that server's UI (:func:`find_service`);
 - flows link their outputs (manifests, checkpoints, plots, reports) to the recorded read-only file
-  server instead of ``file://`` (:func:`files_base_url`; flows call ``flows.common.output_link``).
+  server instead of ``file://`` (:func:`files_base_url`; flows call ``flows.links.output_link``).
 
 Both check that the recorded server answers before using it; a stale record (the service was
 killed) counts as no service. It also stops the recorded processes and tells whether they run

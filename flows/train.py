@@ -23,14 +23,16 @@ from typing import Any
 
 from prefect import get_run_logger
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
-from pydantic import ValidationError
 
 from crossling.corpus import CorpusVersion
 from crossling.storage import DataRoot
 from crossling.train.config import TrainConfig, resolve
 from crossling.train.plots import plot_losses
 from crossling.train.run import run_training, starting_point, validate
-from flows.common import artifact_key, deployment_flow, flow_run_id, output_link
+from flows.cli_params import Opt, add_options, build, complete
+from flows.deployment_flow import deployment_flow
+from flows.events import flow_run_id
+from flows.links import artifact_key, output_link
 from tasks.train import prepare_training_task, train_model_task, train_tokenizer_task
 
 # Steps of the demo's tiny causal LM: about 7 s of CPU time to train, 2 x 2 s to evaluate.
@@ -209,52 +211,32 @@ def run_demo_training(root: str, corpus: str, version: str) -> dict[str, str]:
 # --- command line ------------------------------------------------------------------------------------
 
 
+def _params(args: argparse.Namespace) -> TrainConfig:
+    """The run's parameters from the command line (usage errors before any server starts)."""
+    from flows.cli import UsageError
+
+    data = DataRoot(args.data_root)
+    if not data.fs.exists(data.path):
+        raise UsageError(f"data root {args.data_root} does not exist")
+    if args.objective == "classification" and not args.labeled_path:
+        raise UsageError("--objective classification needs --labeled FILE")
+    if (
+        args.labeled_path
+        and not os.path.exists(args.labeled_path)
+        and "://" not in args.labeled_path
+    ):
+        raise UsageError(f"{args.labeled_path}: no such labeled file")
+    if args.init_from and not os.path.isdir(args.init_from):
+        raise UsageError(f"--init-from {args.init_from}: not a directory")
+    return build(TrainConfig, CLI_OPTIONS, args)
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     from flows.cli import UsageError
 
-    data = DataRoot(args.data)
-    if not data.fs.exists(data.path):
-        raise UsageError(f"data root {args.data} does not exist")
-    if args.objective == "classification" and not args.labeled:
-        raise UsageError("--objective classification needs --labeled FILE")
-    if args.labeled and not os.path.exists(args.labeled) and "://" not in args.labeled:
-        raise UsageError(f"{args.labeled}: no such labeled file")
-    if args.init_from and not os.path.isdir(args.init_from):
-        raise UsageError(f"--init-from {args.init_from}: not a directory")
-    fields: dict[str, Any] = {
-        "data_root": args.data,
-        "corpus": args.corpus,
-        "version": args.version,
-        "out_root": args.out,
-        "objective": args.objective,
-        "preset": args.preset,
-        "max_steps": args.max_steps,
-        "labeled_path": args.labeled,
-        "init_from": args.init_from,
-        "batch_size": args.batch_size,
-        "grad_accum": args.grad_accum,
-        "lr": args.lr,
-        "seed": args.seed,
-        "devices": args.devices,
-        "distributed": args.distributed,
-        "precision": args.precision,
-        "model_name": args.model_name,
-        "mode": args.mode,
-        "seq_len": args.seq_len,
-        "rehydration": args.rehydration,
-    }
-    if args.save_every:
-        fields["save_every"] = args.save_every
-    if args.train_langs:
-        fields["train_langs"] = [x.strip() for x in args.train_langs.split(",") if x.strip()]
-    if args.directions:
-        fields["directions"] = [x.strip() for x in args.directions.split(",") if x.strip()]
+    params = _params(args)
     try:
-        params = TrainConfig(**{k: v for k, v in fields.items() if v is not None})
         validate(resolve(params))  # fail fast, in one line, before any Prefect or training work
-    except ValidationError as e:
-        err = e.errors()[0]
-        raise UsageError(f"invalid {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
     except ValueError as e:  # CorpusNotFound included
         raise UsageError(str(e).splitlines()[0]) from None
     summary = run_train(params) if args.needs_prefect else run_training(params)
@@ -288,6 +270,40 @@ def print_summary(s: dict[str, Any]) -> None:
     print(f"  checkpoint: {s['checkpoint']}")
 
 
+# The command's options, made from TrainConfig (one declaration: the UI form and --help say the
+# same): these spelled their own way, then every other field as --field-name.
+CLI_OPTIONS = complete(
+    TrainConfig,
+    [
+        Opt("data_root", flag="--data", metavar="ROOT", required=True),
+        Opt("corpus", metavar="NAME"),
+        Opt("version", metavar="V"),
+        Opt("objective"),
+        Opt("preset"),
+        Opt("mode"),
+        Opt("max_steps", metavar="N"),
+        Opt("out_root", flag="--out", metavar="ROOT"),
+        Opt("labeled_path", flag="--labeled", metavar="FILE"),
+        Opt("train_langs", metavar="CODES", split=","),
+        Opt("directions", metavar="PAIRS", split=","),
+        Opt("languages", metavar="CODES", split=","),
+        Opt("init_from", metavar="DIR"),
+        Opt("seq_len", metavar="N"),
+        Opt("rehydration", type=str, extra_help="On the command line: none or up-to-5."),
+        Opt("model_name"),
+        Opt("batch_size", metavar="N"),
+        Opt("grad_accum", metavar="N"),
+        Opt("lr", metavar="LR"),
+        Opt("save_every", metavar="N"),
+        Opt("seed", metavar="N"),
+        Opt("devices", metavar="N"),
+        Opt("distributed"),
+        Opt("precision"),
+    ],
+)
+UI_ONLY: dict[str, str] = {}
+
+
 def register_cli(subparsers: argparse._SubParsersAction) -> None:
     """Add ``crossling train --data ROOT --corpus NAME --objective ... --preset ...``."""
     p = subparsers.add_parser(
@@ -298,67 +314,7 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
         "pretraining, translation or classification fine-tuning. Killed and run again, it resumes "
         "from the last checkpoint.",
     )
-    p.add_argument("--data", required=True, metavar="ROOT", help="data root holding corpora/")
-    p.add_argument("--corpus", required=True, metavar="NAME", help="corpus name")
-    p.add_argument(
-        "--version", default="latest", metavar="V", help="corpus version or 'latest' (default)"
-    )
-    p.add_argument(
-        "--objective",
-        choices=["mlm", "tlm", "translation", "classification", "clm", "clm-translation"],
-        default="mlm",
-        help="clm: decoder-only causal LM on DOCS; clm-translation: prompted translation "
-        "fine-tuning of a causal LM (start it from a clm checkpoint with --init-from)",
-    )
-    p.add_argument("--preset", choices=["tiny", "small", "base"], default="tiny")
-    p.add_argument(
-        "--mode",
-        choices=["continue", "full"],
-        help="continue (default): from the newest checkpoint of the model on the versions it has "
-        "not seen; full: a new model on the corpus as it stands (every version up to --version)",
-    )
-    p.add_argument(
-        "--max-steps", type=int, metavar="N", help="optimizer steps (default: the preset's)"
-    )
-    p.add_argument(
-        "--out", metavar="ROOT", help="root for tokenizers/ and models/ (default: --data)"
-    )
-    p.add_argument(
-        "--labeled", metavar="FILE", help="classification: JSONL/Parquet with text, label, lang"
-    )
-    p.add_argument(
-        "--train-langs", metavar="CODES", help="classification: languages to train on (default en)"
-    )
-    p.add_argument(
-        "--directions", metavar="PAIRS", help="translation: e.g. en-de,de-en (default: all)"
-    )
-    p.add_argument(
-        "--init-from",
-        metavar="DIR",
-        help="local model directory to start from: a crossling checkpoint or a Hugging Face "
-        "model saved on disk (safetensors; e.g. Qwen2.5 or Llama for clm, XLM-R for mlm)",
-    )
-    p.add_argument("--seq-len", type=int, help="packed sequence length (mlm/tlm/clm)")
-    p.add_argument(
-        "--rehydration",
-        choices=["none", "up-to-5"],
-        help="clm: re-weight documents by their duplicate-cluster size (default none)",
-    )
-    p.add_argument(
-        "--model-name", help="name under models/ (default <corpus>-<objective>-<preset>)"
-    )
-    p.add_argument("--batch-size", type=int, help="sequences per micro-batch per device")
-    p.add_argument("--grad-accum", type=int, help="micro-batches per optimizer step")
-    p.add_argument("--lr", type=float, help="peak learning rate")
-    p.add_argument(
-        "--save-every", type=int, metavar="N", help="checkpoint every N steps (default 100)"
-    )
-    p.add_argument("--seed", type=int)
-    p.add_argument("--devices", type=int, help="GPUs to use (default: all visible)")
-    p.add_argument(
-        "--distributed", choices=["ddp", "fsdp"], help="multi-GPU strategy (default ddp)"
-    )
-    p.add_argument("--precision", choices=["auto", "bf16", "fp32"])
+    add_options(p, TrainConfig, CLI_OPTIONS)
     # Stored as `needs_prefect` (read by flows.cli): --local starts no Prefect API at all.
     p.add_argument(
         "--local",
@@ -367,4 +323,4 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
         help="train in this process without Prefect (no server, artifacts or events)",
     )
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.set_defaults(func=_cmd_train)
+    p.set_defaults(func=_cmd_train, check=_params)

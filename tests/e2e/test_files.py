@@ -1,5 +1,5 @@
 """The outputs' file server of `crossling serve` (deployments/files.py), as a real process on
-loopback, and the links flows make to it (flows.common.output_link).
+loopback, and the links flows make to it (flows.links.output_link).
 
 Every request goes over a raw HTTP connection (http.client sends the target exactly as written:
 no client-side normalization of `..` or percent-escapes), and every refusal is checked twice: by
@@ -22,7 +22,7 @@ import pytest
 
 from deployments import serve
 from flows import service
-from flows.common import NOT_SERVED_NOTE, output_link
+from flows.links import NOT_SERVED_NOTE, output_link
 
 REPO = Path(__file__).resolve().parents[2]
 SECRETS = (b"PREFECT-DATABASE-SECRET", b"SERVE-STATE-SECRET", b"OUTSIDE-SECRET", b"TMP-SECRET")

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from deployments import serve
-from flows.common import DeploymentFlow
+from flows.deployment_flow import DeploymentFlow
 
 REPO = Path(__file__).resolve().parents[2]
 

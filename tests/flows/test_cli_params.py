@@ -5,13 +5,16 @@ naming the option, found before any Prefect server is started."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
+import re
 
 import pytest
+from pydantic import BaseModel
 
 from flows import crawl, langid
 from flows.cli import UsageError, build_parser, main
-from flows.cli_params import Opt, add_options, build
+from flows.cli_params import Opt, _unwrap_optional, add_options, build, field_info
 
 
 def _actions(command: str) -> dict[str, argparse.Action]:
@@ -80,3 +83,107 @@ def test_usage_errors_exit_2_with_one_line_and_start_no_server(tmp_path, capsys)
     assert "invalid --max-pages (0): Input should be greater than or equal to 1" in lines[1]
     assert "missing.jsonl: no such file or directory" in lines[2]
     assert not os.path.exists(root)  # nothing was started for it, not even a local server
+
+
+# Every command made from a flow's parameter model: (argv to its parser, module, model, options,
+# fields set only in the UI or a deployment, and a bad value with the option its error names).
+COMMANDS = [
+    (["corpus"], "flows.corpus", "CorpusParams", "CLI_OPTIONS",
+     ["x", "--out", "R", "--name", "n", "--workers", "0"], "--workers"),
+    (["dedup"], "flows.dedup", "DedupParams", "CLI_OPTIONS",
+     ["x", "--out", "O", "--threshold", "1.5"], "--threshold"),
+    (["train"], "flows.train", "TrainConfig", "CLI_OPTIONS",
+     ["--data", "{tmp}", "--corpus", "c", "--alpha", "2"], "--alpha"),
+    (["backtranslate"], "flows.backtranslate", "BacktranslateParams", "CLI_OPTIONS",
+     ["--data", "{tmp}", "--corpus", "c", "--lang", "en", "--to", "zh", "--rounds", "11"],
+     "--rounds"),
+    (["pipeline"], "flows.pipeline", "PipelineParams", "CLI_OPTIONS",
+     ["x", "--out", "R", "--name", "bad name"], "--name"),
+    (["compress"], "flows.compress", "CompressParams", "CLI_OPTIONS",
+     ["ckpt", "--student-width", "0"], "--student-width"),
+    (["quality-model", "train"], "flows.quality", "QualityModelParams", "TRAIN_OPTIONS",
+     ["--positive", "a", "--negative", "b", "--out", "o", "--epoch", "0"], "--epoch"),
+    (["thresholds"], "flows.quality", "ThresholdsParams", "THRESHOLDS_OPTIONS",
+     ["a", "--out", "t.json", "--keep", "2"], "--keep"),
+    (["evaluate"], "flows.evaluate", "EvaluateParams", "CLI_OPTIONS",
+     ["--data", "{tmp}", "--max-rows", "0"], "--max-rows"),
+    (["crawl"], "flows.crawl", "CrawlParams", "CLI_OPTIONS",
+     ["http://127.0.0.1/", "--out", "R", "--name", "n", "--max-pages", "0"], "--max-pages"),
+    (["langid"], "flows.langid", "LangIDParams", "CLI_OPTIONS",
+     ["x", "--out", "o.parquet", "--batch-size", "0"], "--batch-size"),
+]  # fmt: skip
+
+
+def _leaves(model: type[BaseModel], prefix: str = "") -> list[str]:
+    """Every parameter of a model, a nested model's fields by their dotted names."""
+    out = []
+    for name, info in model.model_fields.items():
+        inner = _unwrap_optional(info.annotation)
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            out += _leaves(inner, f"{prefix}{name}.")
+        else:
+            out.append(prefix + name)
+    return out
+
+
+def _squeezed(text: str) -> str:
+    return re.sub(r"\s+", "", text)  # argparse wraps lines (also after a hyphen)
+
+
+@pytest.mark.parametrize("argv,module,model,opts", [c[:4] for c in COMMANDS], ids=lambda v: v)
+def test_help_shows_every_parameter_with_the_ui_description(argv, module, model, opts, capsys):
+    mod = importlib.import_module(module)
+    model, opts = getattr(mod, model), getattr(mod, opts)
+    ui_only = getattr(mod, "UI_ONLY", {})
+    declared = [o.field for o in opts]
+    assert len(declared) == len(set(declared)), "a parameter declared twice"
+    for leaf in _leaves(model):
+        covered = leaf in declared or any(leaf == u or leaf.startswith(u + ".") for u in ui_only)
+        assert covered, f"{argv[0]}: parameter {leaf} is neither an option nor in UI_ONLY"
+    # Options declared outside the model: only the command line's own (and the --config FILE
+    # and --backtranslate XX:YY spellings of a dict field and of two nested fields).
+    parser = build_parser(argv[0])
+    for word in argv:
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        parser = sub.choices[word]
+    own = {a.dest for a in parser._actions} - {o.dest for o in opts}
+    assert own <= {"help", "json", "needs_prefect", "config", "backtranslate"}, own
+    with pytest.raises(SystemExit) as done:
+        build_parser(argv[0]).parse_args([*argv, "--help"])
+    assert done.value.code == 0
+    shown = _squeezed(capsys.readouterr().out)
+    for opt in opts:
+        description = field_info(model, opt.field).description
+        assert description, f"{argv[0]}: {opt.field} has no description for the UI form"
+        assert opt.spelled() in shown or opt.positional
+        assert _squeezed(description) in shown, (argv[0], opt.field)
+
+
+@pytest.mark.parametrize("argv,bad,option", [(c[0], c[4], c[5]) for c in COMMANDS], ids=str)
+def test_a_bad_value_is_one_line_naming_the_option(argv, bad, option, tmp_path, capsys):
+    rc = main([*argv, *(a.replace("{tmp}", str(tmp_path)) for a in bad)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1, err
+    assert err[0].startswith(f"crossling {argv[0]}: error: invalid {option} ("), err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["corpus", "x", "--out", "R", "--name", "n"],
+        ["crawl", "http://a/", "--out", "R", "--name", "n"],
+        ["pipeline", "x", "--out", "R", "--name", "n"],
+        ["train", "--data", "R", "--corpus", "c"],
+        ["evaluate", "--data", "R"],
+        ["backtranslate", "--data", "R", "--corpus", "c", "--lang", "en", "--to", "zh"],
+        ["compress", "ckpt", "--data", "R"],
+        ["demo", "--out", "R"],
+    ],
+    ids=lambda argv: argv[0],
+)
+def test_a_command_runs_against_the_service_of_its_data_root(argv) -> None:
+    """Whatever the option is called and whichever field it fills, the command's runs go to the
+    Prefect server of the data root it names."""
+    from flows.cli import command_root
+
+    assert command_root(build_parser(argv[0]).parse_args(argv)) == "R"

@@ -57,7 +57,7 @@ def test_cli_usage_errors_exit_2_with_one_line(tmp_path, capsys):
         ([str(tmp_path / "missing.jsonl")], "missing.jsonl: no such file"),
         ([a, "--paragraphs"], "--paragraphs needs --lines"),
         ([a, "--bands", "40", "--rows", "8"], "exceeds num_perm"),
-        ([a, "--threshold", "1.5"], "invalid threshold"),
+        ([a, "--threshold", "1.5"], "invalid --threshold (1.5): Input should be less than 1"),
         ([str(tmp_path), "--lines", "1"], None),  # a folder of JSONL files; line dedup tasks
     ]
     for args, message in cases:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from crossling.storage import DataRoot
-from flows.common import deep_merge
+from flows.deployment_flow import deep_merge
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_DOCS = str(REPO / "crossling" / "data" / "demo" / "docs.jsonl")
