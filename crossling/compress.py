@@ -693,6 +693,7 @@ def distill(
         model_name=name,
         mode="full",
         init_from=init,
+        include_distilled=True,  # the student's data: read the teacher's translations
         max_steps=cfg.steps,
         batch_size=cfg.batch_size,
         lr=cfg.lr,
