@@ -39,8 +39,9 @@ class CompressParams(BaseModel):
 
     root: str = Field("./data", description="Data root holding models/ and corpora/.")
     checkpoint: str = Field(
-        description="A translation checkpoint (its directory, or <model>/<run_version>/"
-        "checkpoint-<step> under <root>/models), or a local transformers causal-LM directory."
+        description="A translation or causal-LM checkpoint (its directory, or <model>/"
+        "<run_version>/checkpoint-<step> under <root>/models), or a local transformers causal-LM "
+        "directory."
     )
     config: CompressConfig = Field(
         default_factory=CompressConfig, description="Method (int8 or distill) and its settings."
@@ -232,8 +233,9 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
         "compress",
         help="int8 export or distillation of a trained model (a new registered checkpoint)",
         description="Compress a translation checkpoint (int8 CTranslate2 export, or sequence-"
-        "level knowledge distillation into a smaller student) and evaluate it against the "
-        "teacher; or quantize a local causal-LM directory to int8 (torch dynamic quantization).",
+        "level knowledge distillation into a smaller student) or a causal-LM checkpoint (int8) "
+        "and evaluate it against the teacher; or quantize a local causal-LM directory to int8 "
+        "(torch dynamic quantization).",
     )
     p.add_argument("checkpoint", metavar="CHECKPOINT", help="checkpoint or causal-LM directory")
     p.add_argument("--data", default="./data", metavar="ROOT", help="data root (default ./data)")
