@@ -254,14 +254,30 @@ def quantize_causal_lm(src: str, out: str) -> dict[str, Any]:
     Raises:
         ValueError: ``src`` is not a causal LM directory with safetensors weights.
     """
-    import torch
-    import transformers as tf
-    from safetensors.torch import save_file
-
     if not os.path.exists(os.path.join(src, "config.json")):
         raise ValueError(f"{src}: not a model directory (no config.json)")
     if not _is_causal_lm(src):
         raise ValueError(f"{src}: not a causal LM (its config maps to no causal-LM class)")
+    parent = os.path.dirname(os.path.abspath(out))
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=".int8.tmp-", dir=parent)
+    try:
+        info = _write_int8(src, tmp)
+        if os.path.exists(out):
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return info
+
+
+def _write_int8(src: str, dst: str) -> dict[str, Any]:
+    """Quantize the causal LM in ``src`` into the existing directory ``dst`` (see
+    :func:`quantize_causal_lm`); returns what quantization.json says."""
+    import torch
+    import transformers as tf
+    from safetensors.torch import save_file
+
     model = tf.AutoModelForCausalLM.from_pretrained(
         src, local_files_only=True, use_safetensors=True, dtype=torch.float32
     ).eval()
@@ -281,32 +297,71 @@ def quantize_causal_lm(src: str, out: str) -> dict[str, Any]:
             if any(name.startswith(layer + ".") for layer in layers):
                 continue  # packed params of a quantized layer, saved above
             tensors[name] = t.detach().contiguous().clone()
-    parent = os.path.dirname(os.path.abspath(out))
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=".int8.tmp-", dir=parent)
-    try:
-        save_file(tensors, os.path.join(tmp, INT8_WEIGHTS))
-        model.config.save_pretrained(tmp)
-        _copy_tokenizer(src, tmp)
-        info = {
-            "method": "torch-dynamic-int8",
-            "format": "torch-dynamic",
-            "weights": INT8_WEIGHTS,
-            "quantized_layers": layers,
-            "per_channel": True,
-            "torch": torch.__version__,
-            "source": os.path.abspath(src),
-            "source_weights_bytes": weights_bytes(src),
-            "weights_bytes": os.path.getsize(os.path.join(tmp, INT8_WEIGHTS)),
-        }
-        with open(os.path.join(tmp, QUANTIZATION_FILE), "w", encoding="utf-8") as f:
-            json.dump(info, f, indent=2)
-        if os.path.exists(out):
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    save_file(tensors, os.path.join(dst, INT8_WEIGHTS))
+    model.config.save_pretrained(dst)
+    _copy_tokenizer(src, dst)
+    info = {
+        "method": "torch-dynamic-int8",
+        "format": "torch-dynamic",
+        "weights": INT8_WEIGHTS,
+        "quantized_layers": layers,
+        "per_channel": True,
+        "torch": torch.__version__,
+        "source": os.path.abspath(src),
+        "source_weights_bytes": weights_bytes(src),
+        "weights_bytes": os.path.getsize(os.path.join(dst, INT8_WEIGHTS)),
+    }
+    with open(os.path.join(dst, QUANTIZATION_FILE), "w", encoding="utf-8") as f:
+        json.dump(info, f, indent=2)
     return info
+
+
+def is_int8_causal_checkpoint(meta: dict[str, Any]) -> bool:
+    """Whether a checkpoint's weights are a dynamically quantized causal LM (an int8 export)."""
+    return (meta.get("compression") or {}).get("format") == "torch-dynamic"
+
+
+def int8_causal(teacher: CheckpointRef, cfg: CompressConfig) -> CheckpointRef:
+    """A crossling causal-LM checkpoint quantized to int8 (:func:`quantize_causal_lm`), as a
+    registered checkpoint: ``<teacher>-int8`` (or ``cfg.model_name``), the teacher's run version
+    and step, its metadata (corpus lineage, languages, objective) plus ``teacher`` and
+    ``compression``. The evaluation loads it with :func:`load_int8_causal_lm`. An existing export
+    is returned as it is.
+    """
+    meta = teacher.metadata()
+    if meta.get("model_kind") != "causal":
+        raise ValueError(
+            f"{teacher.name}: int8 quantization of a causal LM needs a causal checkpoint, "
+            f"not {meta.get('model_kind')!r}"
+        )
+    name = cfg.model_name or f"{teacher.model_name}-int8"
+    data = DataRoot(teacher.root)
+    done = os.path.join(
+        data.path, "models", name, teacher.run_version, f"checkpoint-{teacher.step}"
+    )
+    if os.path.exists(os.path.join(done, "metadata.json")):
+        return resolve_checkpoint(done, teacher.root)
+
+    def fill(tmp: str) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        info = _write_int8(teacher.path, tmp)
+        return {
+            **meta,
+            "model_name": name,
+            "created_at": _now(),
+            "teacher": _teacher_entry(teacher, meta),
+            "compression": {
+                "method": "int8",
+                "format": "torch-dynamic",
+                "path": INT8_WEIGHTS,
+                "quantization": "int8",
+                "quantized_layers": len(info["quantized_layers"]),
+                "weights_bytes": info["weights_bytes"],
+                "seconds": round(time.perf_counter() - t0, 3),
+            },
+        }
+
+    return _write_checkpoint(teacher.root, name, teacher.run_version, teacher.step, fill)
 
 
 def load_int8_causal_lm(path: str) -> Any:
@@ -693,6 +748,7 @@ def distill(
         model_name=name,
         mode="full",
         init_from=init,
+        include_distilled=True,  # the student's data: read the teacher's translations
         max_steps=cfg.steps,
         batch_size=cfg.batch_size,
         lr=cfg.lr,
@@ -724,13 +780,19 @@ def distill(
 def compress(
     checkpoint: str, root: str, cfg: CompressConfig, *, train_fn: TrainFn | None = None
 ) -> dict[str, Any]:
-    """Compress a registered translation checkpoint (``int8`` or ``distill``); returns
+    """Compress a registered checkpoint: a translation one (``int8`` or ``distill``) or a causal
+    LM (``int8``); returns
     ``{"teacher", "checkpoint", "method", "distillation"?}`` (checkpoint names under models/).
 
     Raises:
         ValueError: not a registered checkpoint, or not one the method applies to.
     """
     teacher = resolve_checkpoint(checkpoint, root)
+    if teacher.metadata().get("model_kind") == "causal":
+        if cfg.method != "int8":
+            raise ValueError(f"{teacher.name}: a causal LM is compressed with int8 only")
+        ref = int8_causal(teacher, cfg)
+        return {"method": "int8", "teacher": teacher.path, "checkpoint": ref.path}
     if cfg.method == "int8":
         ref = int8_translation(teacher, cfg)
         return {"method": "int8", "teacher": teacher.path, "checkpoint": ref.path}
@@ -748,24 +810,29 @@ def compress(
 
 def compare(teacher: dict[str, Any], compressed: dict[str, Any]) -> dict[str, Any]:
     """A teacher's and a compressed model's evaluation results side by side: weights bytes and
-    their ratio, sentences per second and their ratio, and per BLEU/chrF metric the change with
-    its paired-bootstrap interval (on the held-out rows both scored)."""
+    their ratio, speed (translation: sentences per second; causal LM: tokens per second of the
+    bits-per-byte scoring) and its ratio, and per metric (BLEU/chrF per direction, bits per byte
+    per language) the change with its paired-bootstrap interval (on the held-out rows both
+    scored)."""
     from crossling.evaluate.significance import paired_test
 
     def size(r: dict[str, Any]) -> int | None:
         return ((r.get("details") or {}).get("model") or {}).get("weights_bytes")
 
-    def speed(r: dict[str, Any]) -> float | None:
-        return ((r.get("details") or {}).get("speed") or {}).get("sentences_per_s")
+    def speed(r: dict[str, Any], key: str) -> float | None:
+        return ((r.get("details") or {}).get("speed") or {}).get(key)
 
     a, b = size(teacher), size(compressed)
-    sa, sb = speed(teacher), speed(compressed)
+    unit = "sentences_per_s"
+    if speed(compressed, unit) is None and speed(compressed, "tokens_per_s") is not None:
+        unit = "tokens_per_s"
+    sa, sb = speed(teacher, unit), speed(compressed, unit)
     metrics = {}
     for m, v in sorted((compressed.get("metrics") or {}).items()):
         fam = m.split("/", 1)[0]
-        if fam not in ("bleu", "chrf") or m.endswith("/avg") or m not in teacher.get("metrics", {}):
+        if fam not in COMPARED or m.endswith("/avg") or m not in teacher.get("metrics", {}):
             continue
-        t = paired_test(m, teacher, compressed)
+        t = paired_test(m, teacher, compressed, higher_is_better=COMPARED[fam])
         metrics[m] = {
             "teacher": teacher["metrics"][m],
             "compressed": v,
@@ -780,7 +847,12 @@ def compare(teacher: dict[str, Any], compressed: dict[str, Any]) -> dict[str, An
         ),
         "weights_bytes": {"teacher": a, "compressed": b},
         "size_x": a / b if a and b else None,
-        "sentences_per_s": {"teacher": sa, "compressed": sb},
+        "speed_unit": unit,
+        unit: {"teacher": sa, "compressed": sb},
         "speed_x": sb / sa if sa and sb else None,
         "metrics": metrics,
     }
+
+
+# Metric families compare() puts side by side, and whether higher is better.
+COMPARED = {"bleu": True, "chrf": True, "bits_per_byte": False}

@@ -1,6 +1,9 @@
 """``crossling compress``: a smaller or faster model from a trained one (crossling.compress), as a
 Prefect flow.
 
+- A crossling causal-LM checkpoint (``clm``, ``clm-translation``): ``int8`` quantizes it (torch
+  dynamic int8) into a registered checkpoint ``<model>-int8``; the table compares weights size,
+  tokens/s and bits per byte per language (BLEU/chrF for a translation fine-tuned one).
 - A translation checkpoint: ``int8`` exports it to CTranslate2 with int8 weights; ``distill``
   trains a smaller student on the teacher's translations of monolingual corpus text. Either way
   the result is a registered checkpoint (``<teacher>-int8`` / ``<teacher>-distilled`` under
@@ -39,8 +42,9 @@ class CompressParams(BaseModel):
 
     root: str = Field("./data", description="Data root holding models/ and corpora/.")
     checkpoint: str = Field(
-        description="A translation checkpoint (its directory, or <model>/<run_version>/"
-        "checkpoint-<step> under <root>/models), or a local transformers causal-LM directory."
+        description="A translation or causal-LM checkpoint (its directory, or <model>/"
+        "<run_version>/checkpoint-<step> under <root>/models), or a local transformers causal-LM "
+        "directory."
     )
     config: CompressConfig = Field(
         default_factory=CompressConfig, description="Method (int8 or distill) and its settings."
@@ -54,7 +58,7 @@ class CompressParams(BaseModel):
         "measure bits per byte and tokens/s of both models on.",
     )
     evaluate: bool = Field(
-        True, description="Translation: evaluate the teacher and the result side by side."
+        True, description="Checkpoints: evaluate the teacher and the result side by side."
     )
     eval_rows: int | None = Field(
         None, ge=1, description="Translation: held-out pairs per direction (default: the eval's)."
@@ -78,12 +82,14 @@ def _read_texts(path: str, limit: int = 200) -> list[str]:
 
 
 def is_causal_lm_dir(path: str) -> bool:
-    """A local model directory whose config is a decoder-only (causal) LM."""
+    """A local model directory, not a crossling checkpoint, whose config is a decoder-only
+    (causal) LM. A crossling checkpoint (its metadata.json names a ``model_kind``) is compressed
+    into a registered checkpoint instead, a causal one included."""
     if not os.path.exists(os.path.join(path, "config.json")):
         return False
     if os.path.exists(os.path.join(path, "metadata.json")):
         with open(os.path.join(path, "metadata.json"), encoding="utf-8") as f:
-            if json.load(f).get("model_kind") in ("seq2seq", "encoder", "classifier"):
+            if json.load(f).get("model_kind"):
                 return False
     from crossling.compress import _is_causal_lm
 
@@ -114,14 +120,15 @@ def compress_causal_lm_task(src: str, out: str, texts: list[str] | None) -> dict
 def comparison_rows(c: dict[str, Any]) -> list[dict[str, Any]]:
     """The table of a comparison (crossling.compress.compare): one row per model."""
     rows = []
+    unit = c.get("speed_unit", "sentences_per_s")
     for who in ("teacher", "compressed"):
         row: dict[str, Any] = {
             "model": c[who],
             "weights MB": round((c["weights_bytes"][who] or 0) / 1e6, 3),
-            "sentences/s": c["sentences_per_s"][who],
+            unit.replace("_per_s", "/s"): c[unit][who],
         }
         for m, v in c["metrics"].items():
-            row[m] = round(v[who], 2)
+            row[m] = round(v[who], 4 if m.startswith("bits_per_byte/") else 2)
         rows.append(row)
     rows[1]["size x"] = round(c["size_x"], 2) if c["size_x"] else None
     rows[1]["speed x"] = round(c["speed_x"], 2) if c["speed_x"] else None
@@ -206,19 +213,21 @@ def run_compress(params: CompressParams) -> dict[str, Any]:
 def print_comparison(c: dict[str, Any], method: str) -> None:
     """The compression table: size x, speed x, BLEU/chrF change (95% interval)."""
     print(f"compression ({method}): {c['compressed']}  <-  teacher {c['teacher']}")
-    wb, sp = c["weights_bytes"], c["sentences_per_s"]
+    unit = c.get("speed_unit", "sentences_per_s")
+    wb, sp = c["weights_bytes"], c[unit]
     print(
         f"  weights {(wb['teacher'] or 0) / 1e6:.2f} MB -> {(wb['compressed'] or 0) / 1e6:.2f} MB "
         f"({c['size_x'] or 0:.2f}x smaller); {sp['teacher'] or 0:,.0f} -> "
-        f"{sp['compressed'] or 0:,.0f}"
-        f" sentences/s ({c['speed_x'] or 0:.2f}x, one thread each, measured one after the other)"
+        f"{sp['compressed'] or 0:,.0f} {unit.replace('_per_s', '/s')} "
+        f"({c['speed_x'] or 0:.2f}x, one thread each, measured one after the other)"
     )
     for m, v in c["metrics"].items():
         ci = v["ci"]
-        interval = f" [{ci[0]:+.2f}, {ci[1]:+.2f}]" if ci else ""
+        d = 4 if m.startswith("bits_per_byte/") else 2
+        interval = f" [{ci[0]:+.{d}f}, {ci[1]:+.{d}f}]" if ci else ""
         print(
-            f"  {m:<12} {v['teacher']:6.2f} -> {v['compressed']:6.2f}  "
-            f"({v['change']:+.2f}{interval})"
+            f"  {m:<12} {v['teacher']:6.{d}f} -> {v['compressed']:6.{d}f}  "
+            f"({v['change']:+.{d}f}{interval})"
         )
 
 
@@ -251,8 +260,9 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
         "compress",
         help="int8 export or distillation of a trained model (a new registered checkpoint)",
         description="Compress a translation checkpoint (int8 CTranslate2 export, or sequence-"
-        "level knowledge distillation into a smaller student) and evaluate it against the "
-        "teacher; or quantize a local causal-LM directory to int8 (torch dynamic quantization).",
+        "level knowledge distillation into a smaller student) or a causal-LM checkpoint (int8) "
+        "and evaluate it against the teacher; or quantize a local causal-LM directory to int8 "
+        "(torch dynamic quantization).",
     )
     add_options(p, CompressParams, CLI_OPTIONS)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -275,10 +285,14 @@ def _cli(args: argparse.Namespace) -> int:
             raise UsageError(
                 f"{args.checkpoint}: neither a checkpoint nor a causal-LM directory ({e})"
             ) from None
-        if meta.get("model_kind") != "seq2seq":
+        if meta.get("model_kind") not in ("seq2seq", "causal"):
             raise UsageError(
                 f"{args.checkpoint}: a {meta.get('model_kind')} checkpoint; compress takes "
-                "translation checkpoints and causal-LM directories"
+                "translation and causal-LM checkpoints and causal-LM directories"
+            )
+        if meta.get("model_kind") == "causal" and args.method != "int8":
+            raise UsageError(
+                f"{args.checkpoint}: a causal LM is compressed with --method int8 only"
             )
         if meta.get("compression"):
             raise UsageError(

@@ -450,7 +450,7 @@ def load_model(
     import transformers as tf
 
     tf.utils.logging.disable_progress_bar()
-    from crossling.compress import CT2_SUBDIR, is_ct2_checkpoint
+    from crossling.compress import CT2_SUBDIR, is_ct2_checkpoint, is_int8_causal_checkpoint
 
     if kind == "seq2seq" and meta is not None and is_ct2_checkpoint(meta):
         from crossling.augment.ct2 import CT2Seq2Seq
@@ -465,6 +465,12 @@ def load_model(
             device=_device(device),
         )
         return net, tokenizer
+    if kind == "causal" and meta is not None and is_int8_causal_checkpoint(meta):
+        from crossling.compress import load_int8_causal_lm
+
+        # torch's dynamic int8 kernels run on the CPU only, whatever the device asked for.
+        tokenizer = tf.AutoTokenizer.from_pretrained(path, local_files_only=True)
+        return load_int8_causal_lm(path), tokenizer
     auto = {
         "encoder": tf.AutoModelForMaskedLM,
         "classifier": tf.AutoModelForSequenceClassification,
@@ -689,7 +695,9 @@ def score_causal(
     """Bits per byte per language on held-out ``docs``; with a prompt template (a translation
     fine-tuned causal LM) BLEU and chrF per direction of ``pairs``, prompted as in training."""
     out = Scores()
+    seconds, tokens = 0.0, 0
     for lang, rows in _group(docs.rows, "lang").items():
+        t0 = time.perf_counter()
         s = M.bits_per_byte(
             model,
             tok,
@@ -697,6 +705,8 @@ def score_causal(
             max_length=cfg.bpb_max_length,
             batch_size=cfg.batch_size,
         )
+        seconds += time.perf_counter() - t0
+        tokens += s.tokens
         if s.bytes:
             out.metrics[f"bits_per_byte/{lang}"] = s.bits_per_byte
             out.examples[f"bpb/{lang}"] = {
@@ -705,6 +715,12 @@ def score_causal(
                 "bytes": [x[1] for x in s.per_text],
             }
         out.details[f"bpb/{lang}"] = {"texts": len(rows), "bytes": s.bytes, "tokens": s.tokens}
+    if tokens:  # scoring speed, the same batches for every checkpoint (compression compares it)
+        out.details["speed"] = {
+            "tokens": tokens,
+            "seconds": round(seconds, 4),
+            "tokens_per_s": round(tokens / seconds, 1) if seconds else None,
+        }
     if pairs is None or prompt_template is None:
         return out
     from crossling.train.causal import encode_prompts
@@ -898,7 +914,7 @@ def _coverage_note(ref: CheckpointRef, cov: dict[str, Any], sets: dict[str, Eval
 def _checkpoint_files(ref: CheckpointRef) -> dict[str, str]:
     fs = ref.data_root.fs
     out = {}
-    for name in ("model.safetensors", "config.json"):
+    for name in ("model.safetensors", "model.int8.safetensors", "config.json"):
         path = posixpath.join(ref.path, name)
         if fs.exists(path):
             out[name] = file_sha256(fs, path)

@@ -130,6 +130,12 @@ class TrainConfig(BaseModel):
     use_synthetic: bool = Field(
         True, description="Translation: use back-translated pairs (tagged <BT>)."
     )
+    include_distilled: bool = Field(
+        False,
+        description="Read the PAIRS of method 'distilled' (a teacher's translations, written by "
+        "`crossling compress --method distill`). Off: a distillation version in the corpus "
+        "chain adds nothing to any training but its student's (which sets this on).",
+    )
     labeled_path: str | None = Field(
         None, description="Classification: JSONL/Parquet with text, label, lang (any fsspec URL)."
     )

@@ -6,7 +6,10 @@ at a version is that version and its ancestors (:meth:`CorpusVersion.chain`). A 
 chain, minus the versions a checkpoint it continues from has already seen (``exclude``).
 
 Only files the manifests list are read, and only rows with ``split == "train"`` are ever handed to
-training. The rows training *could* read are written once per run (:meth:`write_train_ids`) for
+training. PAIRS rows whose ``method`` is in ``skip_methods`` are never read either: by default the
+teacher's translations of a distillation version (method ``distilled``, crossling.compress), which
+enter the chain of every later corpus version; only a student trained on them asks for them
+(``TrainConfig.include_distilled``). The rows training *could* read are written once per run (:meth:`write_train_ids`) for
 the evaluation's contamination guard and for ``crossling trace``.
 """
 
@@ -23,7 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from crossling.corpus import DOCS, PAIRS, TRAIN, CorpusNotFound, CorpusVersion, ShardFile
-from crossling.documents import content_hash
+from crossling.documents import PAIRS_SCHEMA, content_hash
 from crossling.storage import DataRoot, atomic_open
 
 __all__ = [
@@ -31,6 +34,7 @@ __all__ = [
     "CorpusNotFound",
     "Shard",
     "TrainCorpus",
+    "SKIPPED_METHODS",
     "TRAIN_IDS_SCHEMA",
     "read_shard",
     "read_train_ids",
@@ -49,12 +53,20 @@ TRAIN_IDS_SCHEMA = pa.schema(
 )
 
 
+# PAIRS.method values training skips unless asked (TrainConfig.include_distilled): a teacher's
+# own translations (sequence-level distillation, crossling.compress) are targets for a student,
+# not data for the teacher's model or its later retrainings.
+SKIPPED_METHODS: frozenset[str] = frozenset({"distilled"})
+
+
 @dataclass(frozen=True)
 class Shard:
-    """One Parquet file of a version, as its manifest lists it, with the version that holds it."""
+    """One Parquet file of a version, as its manifest lists it, with the version that holds it,
+    and the PAIRS methods whose rows are not read from it."""
 
     version: CorpusVersion
     file: ShardFile
+    skip_methods: frozenset[str] = frozenset()
 
     @property
     def key(self) -> str:
@@ -75,7 +87,29 @@ def read_shard(
     an older crossling, comes back as nulls). The batches of a file are always the same, so a
     stream resumes by skipping whole batches."""
     want = list(dict.fromkeys([*columns, *extra]))
-    return shard.version.file_batches(shard.file, split=split, columns=want, batch_size=batch_size)
+    if shard.file.kind != PAIRS or not shard.skip_methods:
+        return shard.version.file_batches(
+            shard.file, split=split, columns=want, batch_size=batch_size
+        )
+    batches = shard.version.file_batches(
+        shard.file,
+        split=split,
+        columns=list(dict.fromkeys([*want, "method"])),
+        batch_size=batch_size,
+    )
+    return (b.select(want) for b in _skip_methods(batches, shard.skip_methods))
+
+
+def _skip_methods(
+    batches: Iterable[pa.RecordBatch], methods: frozenset[str]
+) -> Iterator[pa.RecordBatch]:
+    """The batches without the rows whose ``method`` is in ``methods`` (null: kept). Batches
+    stay one per file batch (maybe empty), so stream positions in whole batches still hold."""
+    skip = pa.array(sorted(methods), pa.string())
+    for b in batches:
+        if methods and "method" in b.schema.names:
+            b = b.filter(pc.invert(pc.fill_null(pc.is_in(b.column("method"), skip), False)))
+        yield b
 
 
 def temperature_probs(sizes: dict[str, float], alpha: float) -> dict[str, float]:
@@ -98,11 +132,18 @@ class TrainCorpus:
             ...
     """
 
-    def __init__(self, head: CorpusVersion, versions: list[CorpusVersion]) -> None:
+    def __init__(
+        self,
+        head: CorpusVersion,
+        versions: list[CorpusVersion],
+        *,
+        skip_methods: Iterable[str] = SKIPPED_METHODS,
+    ) -> None:
         if not versions:
             raise ValueError(f"corpus {head.name}@{head.version}: no versions to read")
         self.head = head
         self.versions = versions  # oldest first; the head is the last one unless excluded
+        self.skip_methods = frozenset(skip_methods)  # PAIRS methods whose rows are not read
 
     @classmethod
     def open(
@@ -112,11 +153,14 @@ class TrainCorpus:
         version: str | None = "latest",
         *,
         exclude: Iterable[str] = (),
+        skip_methods: Iterable[str] = SKIPPED_METHODS,
     ) -> TrainCorpus:
         """Open ``name`` at ``version`` (``latest``: the newest complete one) with its chain.
 
         Args:
             exclude: versions not to read (those a checkpoint being continued has seen).
+            skip_methods: PAIRS ``method`` values whose rows are not read (default
+                :data:`SKIPPED_METHODS`, distilled pairs; empty: every row).
 
         Raises:
             CorpusNotFound: the corpus or version does not exist (one line naming it).
@@ -130,7 +174,7 @@ class TrainCorpus:
                 f"corpus {name}@{head.version}: every version of its chain was already seen "
                 f"({', '.join(sorted(skip))}); nothing new to train on"
             )
-        return cls(head, versions)
+        return cls(head, versions, skip_methods=skip_methods)
 
     # --- identity ----------------------------------------------------------------------------------
 
@@ -166,7 +210,7 @@ class TrainCorpus:
             v = CorpusVersion.open(self.root, self.name, source)
         if v is self.head:
             return self
-        other = TrainCorpus(v, list(reversed(v.chain())))
+        other = TrainCorpus(v, list(reversed(v.chain())), skip_methods=self.skip_methods)
         if not set(self.languages()) <= set(other.languages()):
             return self
         return other
@@ -192,7 +236,7 @@ class TrainCorpus:
     def pairs_shards(self, directions: Iterable[str] | None = None) -> list[Shard]:
         """Files holding train PAIRS rows (of some ``src-tgt`` directions)."""
         return [
-            Shard(v, f)
+            Shard(v, f, self.skip_methods)
             for v in self.versions
             for f in v.files(PAIRS, split=TRAIN, directions=directions)
         ]
@@ -267,12 +311,30 @@ class TrainCorpus:
         columns: list[str] | None = None,
         batch_size: int = 4096,
     ) -> Iterator[pa.RecordBatch]:
-        """Train PAIRS rows of every version read, oldest version first."""
+        """Train PAIRS rows of every version read, oldest version first (not those of the
+        methods in ``skip_methods``)."""
         directions = list(directions) if directions is not None else None
         for v in self.versions:
+            yield from self._pairs_of(v, directions, columns, batch_size)
+
+    def _pairs_of(
+        self,
+        v: CorpusVersion,
+        directions: list[str] | None,
+        columns: list[str] | None,
+        batch_size: int = 4096,
+    ) -> Iterator[pa.RecordBatch]:
+        if not self.skip_methods:
             yield from v.pairs(
                 split=TRAIN, directions=directions, columns=columns, batch_size=batch_size
             )
+            return
+        want = columns if columns is not None else PAIRS_SCHEMA.names
+        read = list(dict.fromkeys([*want, "method"]))
+        batches = v.pairs(split=TRAIN, directions=directions, columns=read, batch_size=batch_size)
+        for b in _skip_methods(batches, self.skip_methods):
+            if b.num_rows:
+                yield b.select(want)
 
     # --- the contamination guard's input -------------------------------------------------------------
 
@@ -321,7 +383,7 @@ class TrainCorpus:
                         )
                         n += rows
                 if pairs:
-                    for b in v.pairs(split=TRAIN, columns=["id", "src_text", "tgt_text"]):
+                    for b in self._pairs_of(v, None, ["id", "src_text", "tgt_text"]):
                         ids = b.column("id").to_pylist()
                         hashes = [content_hash(t) for t in b.column("src_text").to_pylist()]
                         hashes += [content_hash(t) for t in b.column("tgt_text").to_pylist()]

@@ -49,7 +49,7 @@ from crossling.train.config import (
     hashed_fields,
     resolve,
 )
-from crossling.train.corpus import TrainCorpus
+from crossling.train.corpus import SKIPPED_METHODS, TrainCorpus
 from crossling.train.loop import LoopConfig, make_accelerator, train
 from crossling.train.models import model_dir_kind, unwrap_state_dict
 from crossling.train.objectives import get_objective
@@ -164,7 +164,14 @@ def open_corpus(cfg: TrainConfig, start: StartPoint | None) -> TrainCorpus:
     the PAIRS of every version: it has not trained on them)."""
     same = start is not None and start.metadata.get("objective") == cfg.objective
     exclude = start.seen_versions(cfg.corpus) if same else set()
-    return TrainCorpus.open(cfg.data_root, cfg.corpus, cfg.version, exclude=exclude)
+    return TrainCorpus.open(
+        cfg.data_root, cfg.corpus, cfg.version, exclude=exclude, skip_methods=skip_methods(cfg)
+    )
+
+
+def skip_methods(cfg: TrainConfig) -> frozenset[str]:
+    """PAIRS methods a run does not read: distilled pairs unless ``include_distilled``."""
+    return frozenset() if cfg.include_distilled else SKIPPED_METHODS
 
 
 def _tokenizer_for(
@@ -434,7 +441,11 @@ def execute(
     tok = load_tokenizer(resume_from or plan.tokenizer["path"])
     corpus = (
         TrainCorpus.open(
-            cfg.data_root, cfg.corpus, cfg.version, exclude=_excluded(plan, cfg.corpus)
+            cfg.data_root,
+            cfg.corpus,
+            cfg.version,
+            exclude=_excluded(plan, cfg.corpus),
+            skip_methods=skip_methods(cfg),
         )
         if objective.reads_corpus
         else None

@@ -85,6 +85,70 @@ def test_distillation_trains_a_smaller_student_on_the_teachers_translations(bt_r
     assert compare(a, b)["size_x"] > 1.5
 
 
+def test_distilled_pairs_of_an_earlier_version_are_not_read_by_later_training(bt_root, tmp_path):
+    """A distillation version enters the chain of every later corpus version; training on such a
+    version reads the real pairs and not the teacher's translations, unless it asks for them."""
+    from crossling import pipeline
+    from crossling.compress import DISTILLED, distillation_version
+    from crossling.corpus import CorpusVersion
+    from crossling.train.config import TrainConfig
+    from crossling.train.corpus import TrainCorpus, read_shard, read_train_ids
+    from crossling.train.run import open_corpus
+
+    root = bt_root["root"]
+    teacher = resolve_checkpoint(bt_root["checkpoint"], root)
+    data = distillation_version(teacher, CompressConfig(method="distill", max_sentences=12))
+    assert data["new"] and sum(d["kept"] for d in data["directions"].values()) > 0
+    # A later corpus run: its parent is the newest version, the distillation one.
+    src = tmp_path / "more.en.jsonl"
+    src.write_text(
+        "".join(
+            json.dumps({"id": f"more-{i}", "lang": "en", "text": t}) + "\n"
+            for i, t in enumerate(
+                [
+                    "The river rose after three days of rain, and the bridge was closed.",
+                    "Farmers in the valley planted rice early this year because of the heat.",
+                    "A new library opened near the station with a large reading room.",
+                ]
+            )
+        )
+    )
+    later = pipeline.run_local([str(src)], root, "zhen", pipeline.load_config(None))["version"]
+    head = CorpusVersion.open(root, "zhen", later)
+    assert data["version"] in [v.version for v in head.chain()]
+
+    def methods(corpus: TrainCorpus) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for b in corpus.pairs(columns=["method", "synthetic"]):
+            for m in b.column("method").to_pylist():
+                out[m or "real"] = out.get(m or "real", 0) + 1
+        return out
+
+    def shard_rows(corpus: TrainCorpus) -> int:
+        return sum(b.num_rows for s in corpus.pairs_shards() for b in read_shard(s, ["src_text"]))
+
+    default = open_corpus(TrainConfig(data_root=root, corpus="zhen", version=later), None)
+    asked = open_corpus(
+        TrainConfig(data_root=root, corpus="zhen", version=later, include_distilled=True), None
+    )
+    assert DISTILLED not in methods(default) and methods(default)  # the real pairs are still read
+    assert methods(asked)[DISTILLED] == sum(d["kept"] for d in data["directions"].values())
+    real = sum(n for (_, syn), n in default.pair_counts().items() if not syn)
+    assert default.pair_counts() == {k: n for k, n in asked.pair_counts().items() if not k[1]}
+    assert shard_rows(default) == real  # the resumable streams read the same rows
+    assert shard_rows(asked) == real + methods(asked)[DISTILLED]
+    # The contamination guard's list holds what the run could read.
+    assert default.write_train_ids(str(tmp_path / "ids.parquet"), docs_langs=[]) == 2 * real
+    ids = {
+        i for t in read_train_ids(str(tmp_path / "ids.parquet")) for i in t.column("id").to_pylist()
+    }
+    distilled_ids = {
+        r["id"]
+        for r in CorpusVersion.open(root, "zhen", data["version"]).table("pairs").to_pylist()
+    }
+    assert ids and not ids & distilled_ids
+
+
 def _tiny_causal_lm(path: str) -> None:
     """A 2-layer Llama with a word-level tokenizer, saved as a user's model directory would be."""
     import torch

@@ -48,10 +48,25 @@ def test_prefect_yaml_is_valid_for_prefect_deploy(prefect_yaml, monkeypatch) -> 
             triggers = _initialize_deployment_triggers(name, json.loads(json.dumps(d.triggers)))
             for t in triggers:
                 assert t.match.root["prefect.resource.id"].startswith("crossling.")  # never bare
-                assert t.match_related.root == {
+                related = (
+                    t.match_related if isinstance(t.match_related, list) else [t.match_related]
+                )
+                # Every trigger skips pipeline runs (they train and evaluate themselves).
+                assert related[0].root == {
                     "prefect.resource.role": "flow-run",
                     "prefect.resource.name": "!pipeline-*",
                 }
+                # The causal LM retrains only on corpus runs tagged for it (opt-in).
+                assert [r.root for r in related[1:]] == (
+                    [
+                        {
+                            "prefect.resource.role": "tag",
+                            "prefect.resource.id": "prefect.tag.train-clm",
+                        }
+                    ]
+                    if name == "train-clm"
+                    else []
+                )
     assert names["corpus"].parameters["params"]["root"] == "{{ $CROSSLING_ROOT }}"
     for d in ("corpus", "evaluate", "crawl"):
         assert names[d].schedules and names[d].schedules[0].cron

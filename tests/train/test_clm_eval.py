@@ -133,3 +133,62 @@ def test_answer_only_loss_in_prompted_batches(corpus, tokenizer):
     assert prompt.startswith("Translate") and prompt.rstrip().endswith(":")
     assert len(prompt.splitlines()) == 3 and prompt.splitlines()[1].split(": ", 1)[1]
     assert "German" in format_prompt(DEFAULT_PROMPT, "en", "de", "x")
+
+
+def test_int8_causal_lm_is_a_registered_checkpoint_the_evaluation_scores(clm_root):
+    """`crossling compress` on a clm checkpoint: a registered int8 checkpoint, scored in bits per
+    byte per language on the same held-out rows, with its size and tokens/s (the compression
+    table covers the causal LM)."""
+    from crossling.compress import CompressConfig, compare, compress
+
+    root, _ = clm_root
+    teacher = registry.find_checkpoints(root, "fixture-clm-tiny")[-1]
+    out = compress(teacher.path, root, CompressConfig(method="int8"))
+    ref = registry.resolve_checkpoint(out["checkpoint"], root)
+    assert ref in registry.find_checkpoints(root)  # found like any trained checkpoint
+    assert (ref.model_name, ref.run_version, ref.step) == (
+        "fixture-clm-tiny-int8",
+        teacher.run_version,
+        teacher.step,
+    )
+    meta = ref.metadata()
+    assert meta["model_kind"] == "causal" and meta["corpus"] == teacher.metadata()["corpus"]
+    assert meta["teacher"]["model_name"] == "fixture-clm-tiny"
+    assert meta["teacher"]["checkpoint"].endswith(teacher.path)
+    assert meta["compression"]["format"] == "torch-dynamic"
+    assert compress(teacher.path, root, CompressConfig(method="int8")) == out  # found, not redone
+    with pytest.raises(ValueError, match="int8 only"):
+        compress(teacher.path, root, CompressConfig(method="distill"))
+
+    a, b = evaluate_checkpoint(teacher, EVAL), evaluate_checkpoint(ref, EVAL)
+    assert b["lineage"]["compression"]["method"] == "int8"
+    assert b["data"]["sha256"] == a["data"]["sha256"]  # the same held-out rows
+    assert b["details"]["speed"]["tokens_per_s"] > 0
+    c = compare(a, b)
+    assert c["speed_unit"] == "tokens_per_s" and c["speed_x"] is not None
+    # Linear layers int8; the embeddings (a large share of a tiny model) stay float
+    assert c["size_x"] > 1.3, c["weights_bytes"]
+    langs = {m.split("/")[1] for m in c["metrics"]}
+    assert {"en", "de", "zh"} <= langs
+    for m, v in c["metrics"].items():
+        assert m.startswith("bits_per_byte/")
+        # int8 rounding moves bits per byte a little, not the model
+        assert abs(v["change"]) < 0.05 * v["teacher"], (m, v)
+        assert v["ci"] is None or v["ci"][0] <= v["change"] <= v["ci"][1]
+
+
+@pytest.mark.slow
+def test_cli_compresses_a_clm_checkpoint_and_prints_the_table(clm_root, prefect_server, capsys):
+    from flows.cli import main
+
+    root, _ = clm_root
+    teacher = registry.find_checkpoints(root, "fixture-clm-tiny")[-1]
+    rc = main(["compress", teacher.path, "--data", root, "--method", "distill"])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "int8 only" in err, err
+    rc = main(["compress", teacher.path, "--data", root])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert "smaller" in out and "tokens/s" in out and "bits_per_byte/de" in out, out
+    ref = registry.find_checkpoints(root, "fixture-clm-tiny-int8")[0]
+    assert ref.has_results() and ref.results()["details"]["speed"]["tokens_per_s"] > 0

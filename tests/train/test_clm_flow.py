@@ -80,3 +80,43 @@ def test_clm_retrains_on_a_new_version_and_is_evaluated(prefect_server, tmp_path
     last = json.loads(results[-1].read_text())
     assert "bits_per_byte/fr" in last["metrics"]  # the new version's language, held out
     assert os.path.exists(model["report"].removeprefix("file://"))
+
+
+@pytest.mark.slow
+def test_clm_trigger_fires_only_for_corpus_runs_tagged_train_clm(prefect_server, tmp_path):
+    """The `train-clm` trigger is on, but opt-in: the server's own matching (on the events a real
+    flow run emitted, with the related resources Prefect attached) covers a corpus event of a run
+    tagged `train-clm` and not an untagged one, which `train` alone covers."""
+    from prefect import flow, tags
+    from prefect.server.events.schemas.automations import EventTrigger
+    from prefect.server.events.schemas.events import ReceivedEvent
+
+    from flows.events import emit
+    from tasks.events import CORPUS_ORIGIN, CORPUS_PUBLISHED, corpus_resource
+    from tests.prefect_reads import events
+
+    @flow(name="corpus-publish-probe")
+    def publish(root: str) -> None:
+        emit(
+            CORPUS_PUBLISHED,
+            corpus_resource("demo"),
+            {"root": root, "name": "demo", "version": "v1"},
+            name="demo",
+            labels={CORPUS_ORIGIN: "inputs"},
+        )
+
+    plain, tagged = str(tmp_path / "plain"), str(tmp_path / "tagged")
+    publish(plain)
+    with tags("train-clm"):
+        publish(tagged)
+    (a,), (b,) = events(CORPUS_PUBLISHED, plain, 1), events(CORPUS_PUBLISHED, tagged, 1)
+
+    def covers(deployment: str, event) -> bool:
+        t = _deployment(deployment)["triggers"][0]
+        keys = ("expect", "match", "match_related", "posture", "threshold", "within")
+        trigger = EventTrigger.model_validate({k: t[k] for k in keys if k in t})
+        return trigger.covers(ReceivedEvent.model_validate(event.model_dump()))
+
+    assert _deployment("train-clm")["triggers"][0]["enabled"] is True
+    assert not covers("train-clm", a) and covers("train-clm", b)
+    assert covers("train", a) and covers("train", b)  # the encoder retrains on both
