@@ -806,16 +806,6 @@ def add_averages(metrics: dict[str, float]) -> dict[str, float]:
     return dict(sorted(out.items()))
 
 
-def _checkpoint_files(ref: CheckpointRef) -> dict[str, str]:
-    fs = ref.data_root.fs
-    out = {}
-    for name in ("model.safetensors", "config.json"):
-        path = posixpath.join(ref.path, name)
-        if fs.exists(path):
-            out[name] = file_sha256(fs, path)
-    return out
-
-
 def _expected(
     kind: str, meta: dict[str, Any], versions: list[CorpusVersion], cfg: EvalConfig
 ) -> tuple[list[str], list[str]]:
