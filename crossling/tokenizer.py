@@ -240,7 +240,9 @@ def build_hf_tokenizer(spm_path: str, languages: list[str]) -> Any:
     vocab = [(p.piece, p.score) for p in proto.pieces]
     try:
         backend = SpmConverter.build_tokenizer_from_spm_proto(proto=proto, vocab=vocab, legacy=True)
-    except TypeError:  # transformers 5.0-5.1 had no `legacy` (their pre-tokenizer is the legacy one)
+    except (
+        TypeError
+    ):  # transformers 5.0-5.1 had no `legacy` (their pre-tokenizer is the legacy one)
         backend = SpmConverter.build_tokenizer_from_spm_proto(proto=proto, vocab=vocab)
     backend.post_processor = processors.TemplateProcessing(
         single=f"{BOS} $A {EOS}",

@@ -31,7 +31,15 @@ def test_prefect_yaml_is_valid_for_prefect_deploy(prefect_yaml, monkeypatch) -> 
 
     model = PrefectYamlModel.model_validate(prefect_yaml)
     names = {d.name: d for d in model.deployments}
-    assert set(names) == {"corpus", "crawl", "train", "evaluate", "pipeline", "backtranslate", "train-clm"}
+    assert set(names) == {
+        "corpus",
+        "crawl",
+        "train",
+        "evaluate",
+        "pipeline",
+        "backtranslate",
+        "train-clm",
+    }
     assert model.pull == [
         {"prefect.deployments.steps.set_working_directory": {"directory": "{{ $CROSSLING_REPO }}"}}
     ]
