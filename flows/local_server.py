@@ -418,6 +418,62 @@ def _server_env(root: Path, port: int) -> dict[str, str]:
     return env
 
 
+# Tables that hold what runs write: a template database must have none of their rows.
+_RUN_TABLES = ("flow", "flow_run", "task_run", "log", "artifact", "events", "event_resources")
+
+
+def _template_path() -> Path:
+    """Where an empty, migrated database of this Prefect version is kept (the user's cache): a
+    new root's server starts from a copy of it instead of migrating a new database (~7 s of the
+    first command on a root, measured: a server on a new database answered after 10.6 s, on a
+    migrated one after 3.6 s)."""
+    import prefect
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "crossling" / f"prefect-{prefect.__version__}-empty.db"
+
+
+def _seed_database(db: Path) -> bool:
+    """Copy the template database to ``db`` when ``db`` does not exist yet; True if copied."""
+    template = _template_path()
+    if db.exists() or not template.exists():
+        return False
+    tmp = db.with_name(db.name + ".seed")
+    import shutil
+
+    shutil.copyfile(template, tmp)
+    os.replace(tmp, db)
+    return True
+
+
+def _keep_template(db: Path) -> None:
+    """Save the just-migrated ``db`` as the template, if it holds no run's rows yet (a command may
+    already be writing: then no template is kept, and a later new root tries again)."""
+    import sqlite3
+
+    template = _template_path()
+    if template.exists():
+        return
+    template.parent.mkdir(parents=True, exist_ok=True)
+    tmp = template.with_name(f"{template.name}.{os.getpid()}.tmp")
+    try:
+        with contextlib.closing(sqlite3.connect(db, timeout=5)) as src:
+            with contextlib.closing(sqlite3.connect(tmp)) as dst:
+                src.backup(dst)  # consistent while the server runs
+        with contextlib.closing(sqlite3.connect(tmp)) as con:
+            names = {r[0] for r in con.execute("select name from sqlite_master where type='table'")}
+            for t in _RUN_TABLES:
+                if t in names and con.execute(f"select count(*) from {t}").fetchone()[0]:
+                    return
+            con.execute("pragma journal_mode=delete")
+        os.replace(tmp, template)
+    except sqlite3.Error:
+        return
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(tmp)
+
+
 def _die_with_parent() -> None:
     """In the server's process: receive SIGTERM when the supervisor dies (Linux)."""
     with contextlib.suppress(Exception):
@@ -442,6 +498,11 @@ def supervise(root: Path, port: int, idle_s: float) -> int:
         "--analytics-off",
     ]
     me = os.getpid()
+    db_url = env["PREFECT_SERVER_DATABASE_CONNECTION_URL"]
+    default_db = db_url == f"sqlite+aiosqlite:///{root / '.prefect' / 'prefect.db'}"
+    db = root / ".prefect" / "prefect.db"
+    fresh = default_db and not db.exists()
+    seeded = fresh and _seed_database(db)
 
     def spawn() -> subprocess.Popen:
         return subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
@@ -470,6 +531,11 @@ def supervise(root: Path, port: int, idle_s: float) -> int:
     signal.signal(signal.SIGINT, lambda *_: stop_now.append(1))
     started = time.time()
     why = "asked to stop"
+    if fresh and not seeded:  # this server migrates a new database: keep it as the template
+        while server.poll() is None and not healthy(record["api_url"], timeout=2):
+            time.sleep(0.05)
+        if server.poll() is None:
+            _keep_template(db)
     while not stop_now:
         time.sleep(1.0)
         if server.poll() is not None:

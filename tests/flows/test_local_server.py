@@ -248,3 +248,31 @@ def _running(api_url: str) -> bool:
 
 def _states(api_url: str) -> list[str]:
     return [r["state_type"] for r in _flow_runs(api_url, {})]
+
+
+@pytest.mark.slow
+def test_a_new_root_starts_from_an_empty_migrated_database(tmp_path) -> None:
+    """The first server on the machine keeps its freshly migrated database as a template; a new
+    root's server starts from a copy of it, and holds none of another root's runs."""
+    src = tmp_path / "one.jsonl"
+    src.write_text(LINE, encoding="utf-8")
+    roots = [tmp_path / "a", tmp_path / "b"]
+    env0 = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    template = tmp_path / "cache" / "crossling"
+    try:
+        for i, root in enumerate(roots):
+            env = {**_env(root, tmp_path / "home"), **env0}
+            r = _cli("langid", str(src), "--out", str(tmp_path / f"o{i}.jsonl"), env=env)
+            assert r.returncode == 0, r.stderr
+            kept = list(template.glob("prefect-*-empty.db"))
+            assert len(kept) == 1, kept  # made by the first root's server, reused after
+            rc, js = _status(root, env)
+            assert rc == 0 and js["runs"] == 1, js  # its own run only
+    finally:
+        for root in roots:
+            local_server.stop(str(root))
+    import sqlite3
+
+    con = sqlite3.connect(kept[0])
+    assert con.execute("select count(*) from flow_run").fetchone()[0] == 0
+    assert con.execute("select count(*) from alembic_version").fetchone()[0] == 1
