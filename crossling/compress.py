@@ -161,6 +161,34 @@ def is_ct2_checkpoint(meta: dict[str, Any]) -> bool:
     return (meta.get("compression") or {}).get("format") == "ctranslate2"
 
 
+def _int8_target(
+    teacher: CheckpointRef, cfg: CompressConfig, kind: str, needs: str
+) -> tuple[dict[str, Any], str, CheckpointRef | None]:
+    """The teacher's metadata, the int8 model's name (``<teacher>-int8`` or ``cfg.model_name``)
+    and its existing export, if any (same run version and step as the teacher).
+
+    Raises:
+        ValueError: the teacher is not a ``kind`` checkpoint (``needs`` says what is needed).
+    """
+    meta = teacher.metadata()
+    if meta.get("model_kind") != kind:
+        raise ValueError(f"{teacher.name}: {needs} checkpoint, not {meta.get('model_kind')!r}")
+    name = cfg.model_name or f"{teacher.model_name}-int8"
+    done = os.path.join(
+        DataRoot(teacher.root).path,
+        "models",
+        name,
+        teacher.run_version,
+        f"checkpoint-{teacher.step}",
+    )
+    found = (
+        resolve_checkpoint(done, teacher.root)
+        if os.path.exists(os.path.join(done, "metadata.json"))
+        else None
+    )
+    return meta, name, found
+
+
 def int8_translation(teacher: CheckpointRef, cfg: CompressConfig) -> CheckpointRef:
     """The teacher exported to CTranslate2 with int8 weights, as a registered checkpoint.
 
@@ -169,19 +197,11 @@ def int8_translation(teacher: CheckpointRef, cfg: CompressConfig) -> CheckpointR
     """
     from crossling.augment.ct2 import export
 
-    meta = teacher.metadata()
-    if meta.get("model_kind") != "seq2seq":
-        raise ValueError(
-            f"{teacher.name}: int8 export to CTranslate2 needs a translation (seq2seq) checkpoint, "
-            f"not {meta.get('model_kind')!r}"
-        )
-    name = cfg.model_name or f"{teacher.model_name}-int8"
-    data = DataRoot(teacher.root)
-    done = os.path.join(
-        data.path, "models", name, teacher.run_version, f"checkpoint-{teacher.step}"
+    meta, name, found = _int8_target(
+        teacher, cfg, "seq2seq", "int8 export to CTranslate2 needs a translation (seq2seq)"
     )
-    if os.path.exists(os.path.join(done, "metadata.json")):
-        return resolve_checkpoint(done, teacher.root)
+    if found is not None:
+        return found
 
     def fill(tmp: str) -> dict[str, Any]:
         t0 = time.perf_counter()
@@ -328,19 +348,11 @@ def int8_causal(teacher: CheckpointRef, cfg: CompressConfig) -> CheckpointRef:
     ``compression``. The evaluation loads it with :func:`load_int8_causal_lm`. An existing export
     is returned as it is.
     """
-    meta = teacher.metadata()
-    if meta.get("model_kind") != "causal":
-        raise ValueError(
-            f"{teacher.name}: int8 quantization of a causal LM needs a causal checkpoint, "
-            f"not {meta.get('model_kind')!r}"
-        )
-    name = cfg.model_name or f"{teacher.model_name}-int8"
-    data = DataRoot(teacher.root)
-    done = os.path.join(
-        data.path, "models", name, teacher.run_version, f"checkpoint-{teacher.step}"
+    meta, name, found = _int8_target(
+        teacher, cfg, "causal", "int8 quantization of a causal LM needs a causal"
     )
-    if os.path.exists(os.path.join(done, "metadata.json")):
-        return resolve_checkpoint(done, teacher.root)
+    if found is not None:
+        return found
 
     def fill(tmp: str) -> dict[str, Any]:
         t0 = time.perf_counter()
